@@ -1,0 +1,74 @@
+# Sluice: top-level build.
+#
+#   make            build everything into build/
+#   make run        install missing packages, build, serve on 127.0.0.1:8080 (mock provider)
+#   make test       install missing packages, build, run every test (tests/run.sh)
+#   make bench      side-by-side benchmarks (bounded in time)
+#   make SAN=1 ...  the same in build-asan/ with ASan + UBSan
+#
+# Each module describes itself in a fragment (src/*/module.mk, tests/module.mk,
+# bench/module.mk) that appends to BINS, LIBS and TEST_BINS, so that work on one
+# module never touches another's build rules.
+
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2
+SAN      ?=
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc
+CFLAGS   := -std=c11 $(OPT) -g -Wall -Wextra -Werror -MMD -MP -pthread
+LDFLAGS  := -pthread
+ifeq ($(SAN),1)
+  BUILD    := build-asan
+  CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS  += -fsanitize=address,undefined
+endif
+CFLAGS += $(EXTRA_CFLAGS)
+
+BINS      :=
+LIBS      :=
+TEST_BINS :=
+# libFuzzer targets: each module adds $(BUILD_FUZZ)/fuzz_<name> to FUZZ_BINS and
+# builds it with $(FUZZ_CC) $(FUZZ_CFLAGS); its seed corpus is tests/fuzz/corpus/<name>/.
+FUZZ_BINS :=
+BUILD_FUZZ  := build-fuzz
+FUZZ_CC     := clang
+FUZZ_CFLAGS := -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Isrc -pthread \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps run test check bench bench-quick fuzz clean
+all:
+
+include $(sort $(wildcard src/*/module.mk tests/*/module.mk)) $(wildcard bench/module.mk)
+
+all: $(LIBS) $(BINS) $(TEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/sluice --listen 127.0.0.1:8080
+
+# `make test` is what CI runs: set-up, build, every test.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD)
+
+# Tests only, no package installation (for quick iteration).
+check: all
+	@tests/run.sh $(BUILD)
+
+# Runs every fuzz target for FUZZ_SECONDS (default 60) on its seed corpus.
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@scripts/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

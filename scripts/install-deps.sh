@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Sluice needs to build, test and benchmark.
+# Idempotent: when everything is present it does nothing (no apt-get update).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential pkg-config clang lld curl ca-certificates
+  libh2o-dev libuv1-dev libcurl4-openssl-dev libssl-dev   # server, upstream client
+  libjansson-dev libcmocka-dev                            # tests: differential JSON, unit tests
+  libclang-rt-14-dev libfuzzer-14-dev                     # sanitizers and fuzzing
+  wabt                                                    # wast2json, wasm-interp, wasm2c
+  wrk nodejs npm                                          # load generator, npm test clients
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm may come from outside Debian (the machine image ships one): accept it.
+if command -v npm >/dev/null 2>&1; then
+  tmp=(); for p in "${missing[@]}"; do [ "$p" = npm ] || [ "$p" = nodejs ] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test and ends with the line "N passed, N failed, N skipped".
+#
+# A test is either an executable built into BUILD/tests/ (C unit tests) or a
+# script tests/<area>/test_*.sh. Each runs from the repository root with
+#   SLUICE_BUILD   the build directory (build or build-asan)
+#   SLUICE_SHARED  the shared test data (../shared beside the checkout)
+# Exit 0 = pass, 77 = skipped (with the reason on its last output line), else fail.
+# A test that runs longer than its limit (TEST_TIMEOUT, default 600 s) fails.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+FILTER=${2:-}
+export SLUICE_BUILD=$BUILD
+export SLUICE_SHARED=${SLUICE_SHARED:-$(cd .. && pwd)/shared}
+LOGDIR=$BUILD/test-logs
+mkdir -p "$LOGDIR"
+
+tests=()
+for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && [ -f "$t" ] && tests+=("$t"); done
+for t in tests/*/test_*.sh; do [ -f "$t" ] && tests+=("$t"); done
+
+pass=0; fail=0; skip=0; failed=()
+for t in "${tests[@]}"; do
+  [ -n "$FILTER" ] && [[ "$t" != *"$FILTER"* ]] && continue
+  name=${t#"$BUILD"/}; log=$LOGDIR/$(echo "$name" | tr '/' '_').log
+  start=$(date +%s%N)
+  if [[ "$t" == *.sh ]]; then cmd=(bash "$t"); else cmd=("$t"); fi
+  timeout -k 10 "${TEST_TIMEOUT:-600}" "${cmd[@]}" >"$log" 2>&1
+  rc=$?
+  ms=$(( ($(date +%s%N) - start) / 1000000 )); secs=$((ms/1000)).$(( (ms%1000)/100 ))
+  if [ $rc -eq 0 ]; then pass=$((pass+1)); printf 'PASS  %-50s %6ss\n' "$name" "$secs"
+  elif [ $rc -eq 77 ]; then skip=$((skip+1)); printf 'SKIP  %-50s %s\n' "$name" "$(tail -n1 "$log")"
+  else
+    fail=$((fail+1)); failed+=("$name")
+    printf 'FAIL  %-50s %6ss (exit %d, log %s)\n' "$name" "$secs" "$rc" "$log"
+    tail -n 30 "$log" | sed 's/^/      | /'
+  fi
+done
+echo
+[ $fail -gt 0 ] && echo "failed: ${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
