@@ -39,7 +39,7 @@ FUZZ_SECONDS ?= 60
 .PHONY: all deps run test check bench bench-quick fuzz clean
 all:
 
-include $(sort $(wildcard src/*/module.mk tests/*/module.mk)) $(wildcard bench/module.mk)
+include $(sort $(wildcard src/*/module.mk tests/*/module.mk bench/*/module.mk))
 
 all: $(LIBS) $(BINS) $(TEST_BINS)
 
@@ -62,6 +62,15 @@ test: deps
 # Tests only, no package installation (for quick iteration).
 check: all
 	@tests/run.sh $(BUILD)
+
+# Benchmarks: bench/run.sh runs every bench/*/run.sh (BENCH_QUICK=1 for the short form).
+BENCH_BINS :=
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@bench/run.sh $(BUILD)
+bench-quick: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@BENCH_QUICK=1 bench/run.sh $(BUILD)
 
 # Runs every fuzz target for FUZZ_SECONDS (default 60) on its seed corpus.
 fuzz: deps
