@@ -27,6 +27,7 @@ CFLAGS += $(EXTRA_CFLAGS)
 BINS      :=
 LIBS      :=
 TEST_BINS :=
+BENCH_BINS :=   # programs only `make bench` needs
 # libFuzzer targets: each module adds $(BUILD_FUZZ)/fuzz_<name> to FUZZ_BINS and
 # builds it with $(FUZZ_CC) $(FUZZ_CFLAGS); its seed corpus is tests/fuzz/corpus/<name>/.
 FUZZ_BINS :=
@@ -64,7 +65,6 @@ check: all
 	@tests/run.sh $(BUILD)
 
 # Benchmarks: bench/run.sh runs every bench/*/run.sh (BENCH_QUICK=1 for the short form).
-BENCH_BINS :=
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/run.sh $(BUILD)
