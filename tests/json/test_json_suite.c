@@ -1,0 +1,122 @@
+/*
+ * test_json_suite - JSONTestSuite conformance for the sj_ parser.
+ *
+ * Every y_ file of $SLUICE_SHARED/json-testsuite/test_parsing must parse,
+ * every n_ file must be rejected, i_ files may go either way but must not
+ * crash. For every accepted file, parse -> write -> parse -> write must give
+ * the same bytes twice (the writer is deterministic and its output parses).
+ */
+#include "sluice/json.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads a whole file; caller frees. NULL on error. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (size_t r; buf && (r = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* parse -> write -> parse -> write; 0 if both writes agree. */
+static int round_trip(const char *name, const sj_doc *doc)
+{
+    size_t l1, l2;
+    char *w1 = sj_write(sj_doc_root(doc), &l1);
+    sj_error err;
+    sj_doc *d2 = w1 ? sj_parse(w1, l1, NULL, &err) : NULL;
+    if (!d2) {
+        printf("ROUNDTRIP %s: output does not re-parse: %s\n", name, w1 ? err.msg : "oom");
+        free(w1);
+        return 1;
+    }
+    char *w2 = sj_write(sj_doc_root(d2), &l2);
+    int bad = !w2 || l1 != l2 || memcmp(w1, w2, l1) != 0;
+    if (bad)
+        printf("ROUNDTRIP %s: second write differs\n  %.*s\n  %.*s\n", name, (int)l1, w1,
+               (int)(w2 ? l2 : 0), w2 ? w2 : "");
+    free(w1);
+    free(w2);
+    sj_doc_free(d2);
+    return bad;
+}
+
+int main(void)
+{
+    const char *shared = getenv("SLUICE_SHARED");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/json-testsuite/test_parsing", shared ? shared : "../shared");
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("skip: %s not found\n", dir);
+        return 77;
+    }
+    int y_ok = 0, n_ok = 0, i_acc = 0, i_rej = 0, bad = 0, rt_bad = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+        char kind = name[0];
+        if ((kind != 'y' && kind != 'n' && kind != 'i') || name[1] != '_')
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        size_t len;
+        char *buf = slurp(path, &len);
+        if (!buf) {
+            printf("cannot read %s\n", path);
+            bad++;
+            continue;
+        }
+        sj_error err;
+        sj_doc *doc = sj_parse(buf, len, NULL, &err);
+        if (kind == 'y' && !doc) {
+            printf("FAIL %s: rejected at %zu: %s\n", name, err.offset, err.msg);
+            bad++;
+        } else if (kind == 'n' && doc) {
+            printf("FAIL %s: accepted\n", name);
+            bad++;
+        } else if (kind == 'y') {
+            y_ok++;
+        } else if (kind == 'n') {
+            n_ok++;
+            if (!err.msg || err.offset > len) {
+                printf("FAIL %s: bad error report (offset %zu of %zu)\n", name, err.offset, len);
+                bad++;
+            }
+        } else {
+            doc ? i_acc++ : i_rej++;
+        }
+        if (doc)
+            rt_bad += round_trip(name, doc);
+        sj_doc_free(doc);
+        free(buf);
+    }
+    closedir(d);
+    printf("y accepted: %d, n rejected: %d, i accepted: %d, i rejected: %d\n", y_ok, n_ok, i_acc,
+           i_rej);
+    printf("violations: %d, round-trip failures: %d\n", bad, rt_bad);
+    if (y_ok + n_ok == 0) {
+        printf("no test files found in %s\n", dir);
+        return 1;
+    }
+    return bad || rt_bad ? 1 : 0;
+}
