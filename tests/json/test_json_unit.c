@@ -299,6 +299,41 @@ static void test_writer(void)
     sj_doc_free(e);
 }
 
+/* Escaping round-trips for a special byte at every position of strings long
+ * enough to cross the writer's 16-byte fast path, through sj_buf_str and
+ * through a document string. */
+static void test_escape_positions(void)
+{
+    static const char *specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\0", "\xc3\xa9",
+                                     "\xf0\x9f\x98\x80"};
+    char s[64];
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        size_t sl = strlen(specials[k]) ? strlen(specials[k]) : 1; /* "\0" is one NUL */
+        for (size_t len = sl; len <= 40; len++) {
+            for (size_t pos = 0; pos + sl <= len; pos++) {
+                memset(s, 'a', len);
+                memcpy(s + pos, specials[k], sl);
+                sj_buf b = {0};
+                sj_doc *holder = sj_doc_new();
+                sj_val *v = sj_new_str(holder, s, len);
+                bool ok = sj_buf_raw(&b, "[", 1) && sj_buf_str(&b, s, len) && sj_buf_raw(&b, ",", 1) &&
+                          sj_buf_val(&b, v) && sj_buf_raw(&b, "]", 1);
+                sj_doc *d = ok ? sj_parse(b.data, b.len, NULL, NULL) : NULL;
+                size_t l0, l1;
+                const char *s0 = sj_str(sj_at(sj_doc_root(d), 0), &l0);
+                const char *s1 = sj_str(sj_at(sj_doc_root(d), 1), &l1);
+                if (!s0 || !s1 || l0 != len || l1 != len || memcmp(s0, s, len) || memcmp(s1, s, len)) {
+                    if (failures++ < 10)
+                        printf("escape round trip failed: special %zu len %zu pos %zu\n", k, len, pos);
+                }
+                sj_doc_free(d);
+                sj_doc_free(holder);
+                sj_buf_free(&b);
+            }
+        }
+    }
+}
+
 /* n nested arrays: "[[[...]]]". Caller frees. */
 static char *nested(size_t n)
 {
@@ -460,6 +495,7 @@ int main(void)
     test_copy();
     test_numbers();
     test_writer();
+    test_escape_positions();
     test_limits();
     test_errors();
     test_fuzz_regressions();
