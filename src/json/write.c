@@ -75,7 +75,7 @@ bool sj_buf_raw(sj_buf *b, const char *s, size_t len)
 
 bool sj_buf_cstr(sj_buf *b, const char *s)
 {
-    return sj_buf_raw(b, s, strlen(s));
+    return s ? sj_buf_raw(b, s, strlen(s)) : false;
 }
 
 static inline bool buf_ch(sj_buf *b, char c)
