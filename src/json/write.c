@@ -284,7 +284,9 @@ bool sj_buf_val(sj_buf *b, const sj_val *top)
 char *sj_write(const sj_val *v, size_t *len)
 {
     sj_buf b = {0};
-    if (!sj_buf_val(&b, v) || !buf_ch(&b, '\0')) {
+    /* Most documents we write are requests of a few KB: skip the first
+     * doublings of the buffer. */
+    if (!reserve(&b, 2048) || !sj_buf_val(&b, v) || !buf_ch(&b, '\0')) {
         sj_buf_free(&b);
         return NULL;
     }
