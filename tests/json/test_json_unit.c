@@ -293,6 +293,15 @@ static void test_writer(void)
     CHECK(sj_buf_str(&b, big, sizeof big) && b.len == 44 + 10002);
     sj_buf_free(&b);
     CHECK(b.data == NULL && b.len == 0);
+    /* After an OOM every append refuses, so the hole cannot go unnoticed. */
+    CHECK(sj_buf_cstr(&b, "ok"));
+    b.oom = true;
+    CHECK(!sj_buf_cstr(&b, "x") && !sj_buf_str(&b, "x", 1) && !sj_buf_i64(&b, 1) &&
+          !sj_buf_reserve(&b, 1) && !sj_buf_val(&b, NULL));
+    CHECK(b.len == 2);
+    CHECK(!sj_buf_cstr(&b, NULL));
+    sj_buf_free(&b);
+    CHECK(!b.oom);
     /* Escaped strings parsed from input are written canonically. */
     sj_doc *e = P("[\"\\u0041\\/\\ud83d\\ude00\\u00e9\\n\\u001F\", \"\xf0\x9f\x98\x80\"]");
     CHECK(writes_as(sj_doc_root(e), "[\"A/\xf0\x9f\x98\x80\xc3\xa9\\n\\u001f\",\"\xf0\x9f\x98\x80\"]"));
