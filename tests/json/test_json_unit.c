@@ -471,7 +471,7 @@ static void test_errors(void)
 }
 
 /* Inputs from fuzzing are pinned here (input, must parse?). fuzz_json has
- * found no failure so far (~12M runs); these pin properties it checks. */
+ * found no failure so far (~25M runs); these pin properties it checks. */
 static void test_fuzz_regressions(void)
 {
     struct {
