@@ -192,7 +192,7 @@ void mock_route(mock_worker *w, const mock_req *req, mock_reply *r) {
         return;
     }
     if (p == MOCK_PATH_HEALTH) {
-        if (mock_req_is(req, "GET", "/health") || mock_req_is(req, "HEAD", "/health"))
+        if (mock_req_is(req, "GET", "/health"))
             mock_reply_fixed(r, 200, "application/json", NULL, "{\"status\":\"ok\"}", 15);
         else
             not_found(r, req, true);

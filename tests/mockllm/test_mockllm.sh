@@ -115,6 +115,12 @@ expect "413 too large" "$(head -n1 "$TMP/resp" | tr -d '\r')" "HTTP/1.1 413 Payl
 expect "chunked request" "$(post /v1/chat/completions "$CHAT" -H 'Transfer-Encoding: chunked')" 200
 expect "chunked request echo" "$(jq_ 'd.choices[0].message.content')" "echo: hello  big world"
 
+# a 2 MB body: curl sends "Expect: 100-continue", the mock must answer it
+head -c 2000000 /dev/zero | tr '\0' a >"$TMP/big"
+printf '{"model":"m","messages":[{"role":"user","content":"%s"}]}' "$(cat "$TMP/big")" >"$TMP/bigreq"
+expect "2 MB request" "$(post /v1/chat/completions @"$TMP/bigreq" -H 'Expect: 100-continue')" 200
+expect "2 MB request echo" "$(jq_ 'd.choices[0].message.content.length')" 2000006
+
 # ---- /mock/last, /mock/stats ---------------------------------------------------------
 post /v1/chat/completions "$CHAT" -H 'X-Custom-Thing: Value 1' >/dev/null
 curl -s -o "$TMP/b" "$URL/mock/last"
@@ -191,9 +197,24 @@ expect "fail-times" "$codes" "503 503 200 503"
 # the mock is still healthy after all that
 expect "healthy after faults" "$(curl -s "$URL/health")" '{"status":"ok"}'
 
-# ---- SIGTERM: clean exit 0 -------------------------------------------------------------
+# ---- SIGTERM: clean exit 0, even with a stalled connection open --------------------------
+curl -s -o /dev/null --max-time 5 -H 'x-mock-fault: stall' --data-binary "$CHAT" "$URL/v1/chat/completions" &
+sleep 0.3
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
 expect "SIGTERM exit status" "$rc" 0
+wait
+if grep -q 'Sanitizer\|runtime error' "$TMP/mock.err"; then bad "sanitizer report"; cat "$TMP/mock.err"; fi
+
+# ---- several workers (SO_REUSEPORT): all serve, /mock/last sees across them -------------
+start --workers 3
+for i in 1 2 3 4 5 6; do post /v1/chat/completions "${CHAT/hello/req$i}" >/dev/null; done
+curl -s -o "$TMP/b" "$URL/mock/last"
+expect "workers: last" "$(jq_ 'd.body.messages[1].content')" "req6  big world"
+curl -s -o "$TMP/b" "$URL/mock/stats"
+expect "workers: stats" "$(jq_ 'd.workers + " " + d.requests_by_path["/v1/chat/completions"]')" "3 6"
+kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
+expect "workers: SIGTERM exit status" "$rc" 0
+if grep -q 'Sanitizer\|runtime error' "$TMP/mock.err"; then bad "sanitizer report"; cat "$TMP/mock.err"; fi
 
 echo
 [ $fails -eq 0 ] && echo "all mockllm tests passed" || echo "$fails mockllm test(s) failed"
