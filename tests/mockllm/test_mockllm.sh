@@ -130,6 +130,17 @@ curl -s -o "$TMP/b" "$URL/mock/stats"
 expect "stats" "$(jq_ '[d.requests_total > 20, d.requests_by_path["/v1/messages"] >= 5, d.connections_accepted > 20, d.connections_open].join(" ")')" \
   "true true true 1"
 
+# ---- concurrency: 300 requests held open together by a 600 ms latency ------------------
+before=$(curl -s "$URL/mock/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).connections_accepted))')
+args=(); for i in $(seq 300); do args+=(-o /dev/null "$URL/v1/chat/completions"); done
+s0=$(date +%s%3N)
+curl -s -Z --parallel-max 300 -H 'x-mock-latency-ms: 600' -H 'content-type: application/json' \
+     --data-binary "$STREAM" "${args[@]}" 2>/dev/null; rc=$?
+el=$(( $(date +%s%3N) - s0 ))
+after=$(curl -s "$URL/mock/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).connections_accepted))')
+[ $rc -eq 0 ] && [ $el -lt 4000 ] && [ $((after - before)) -ge 300 ] && ok "300 concurrent delayed streams in $el ms" \
+  || bad "concurrency: curl $rc, $el ms, $((after - before)) connections"
+
 # ---- connections: keep-alive, pipelining ------------------------------------------------
 curl -sv -o /dev/null -o /dev/null "$URL/health" "$URL/health" 2>"$TMP/v"
 grep -q 'Re-using existing connection' "$TMP/v" && ok "keep-alive" || bad "keep-alive: $(grep -i connect "$TMP/v")"
@@ -157,6 +168,15 @@ curl -s -o "$TMP/b" -H 'x-mock-fault: reset-before-headers' --data-binary "$CHAT
 curl -sN -o "$TMP/b" -H 'x-mock-fault: reset-mid-stream' --data-binary "$STREAM" "$URL/v1/chat/completions"; rc=$?
 { [ $rc -eq 56 ] || [ $rc -eq 18 ]; } && ok "reset-mid-stream (curl $rc)" || bad "reset-mid-stream: curl $rc"
 expect "reset-mid-stream: 2 chunks" "$(grep -c '^data: ' "$TMP/b")" 2
+
+rm -f "$TMP/b"
+curl -s -o "$TMP/b" -H 'x-mock-fault: reset-mid-stream' --data-binary "$CHAT" "$URL/v1/chat/completions"; rc=$?
+n=$(stat -c %s "$TMP/b" 2>/dev/null || echo 0)
+{ [ $rc -eq 56 ] || [ $rc -eq 18 ]; } && [ "$n" -gt 50 ] && ok "reset-mid-stream, non-stream: half a body (curl $rc, $n bytes)" \
+  || bad "reset-mid-stream non-stream: curl $rc, $n bytes"
+curl -sN -o "$TMP/b" -H 'x-mock-fault: reset-mid-stream' "${AH[@]}" \
+     --data-binary "${ANTH/\"max_tokens\"/\"stream\":true,\"max_tokens\"}" "$URL/v1/messages"; rc=$?
+expect "anthropic reset-mid-stream: 2 deltas" "$rc $(grep -c '^event: content_block_delta' "$TMP/b") $(grep -c message_stop "$TMP/b")" "56 2 0"
 
 rm -f "$TMP/b"
 curl -s -o "$TMP/b" --max-time 1 -H 'x-mock-fault: stall' --data-binary "$CHAT" "$URL/v1/chat/completions"; rc=$?
