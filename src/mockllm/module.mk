@@ -7,3 +7,9 @@ BINS += $(BUILD)/sluice-mockllm
 
 $(BUILD)/sluice-mockllm: $(MOCK_OBJS) $(BUILD)/libsluice_json.a
 	$(CC) $(LDFLAGS) -o $@ $(MOCK_OBJS) $(BUILD)/libsluice_json.a -luv -lh2o
+
+# libFuzzer target for the request parser (seeds: tests/fuzz/corpus/mock_http/).
+FUZZ_BINS += $(BUILD_FUZZ)/fuzz_mock_http
+$(BUILD_FUZZ)/fuzz_mock_http: tests/mockllm/fuzz_mock_http.c src/mockllm/mock_http.c $(wildcard src/json/*.c)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ -lh2o
