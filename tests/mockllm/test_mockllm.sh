@@ -122,10 +122,10 @@ expect "2 MB request" "$(post /v1/chat/completions @"$TMP/bigreq" -H 'Expect: 10
 expect "2 MB request echo" "$(jq_ 'd.choices[0].message.content.length')" 2000006
 
 # ---- /mock/last, /mock/stats ---------------------------------------------------------
-post /v1/chat/completions "$CHAT" -H 'X-Custom-Thing: Value 1' >/dev/null
+post /v1/chat/completions "$CHAT" -H 'X-Custom-Thing: Value 1' -H 'x-twice: a' -H 'X-Twice: b' >/dev/null
 curl -s -o "$TMP/b" "$URL/mock/last"
-expect "last request" "$(jq_ '[d.method, d.path, d.headers["x-custom-thing"], d.body.model, d.body.messages[1].content].join("|")')" \
-  "POST|/v1/chat/completions|Value 1|gpt-test|hello  big world"
+expect "last request" "$(jq_ '[d.method, d.path, d.headers["x-custom-thing"], d.headers["x-twice"], d.body.model, d.body.messages[1].content].join("|")')" \
+  "POST|/v1/chat/completions|Value 1|a, b|gpt-test|hello  big world"
 curl -s -o "$TMP/b" "$URL/mock/stats"
 expect "stats" "$(jq_ '[d.requests_total > 20, d.requests_by_path["/v1/messages"] >= 5, d.connections_accepted > 20, d.connections_open].join(" ")')" \
   "true true true 1"
