@@ -269,11 +269,14 @@ void mock_reply_reset(mock_reply *r) {
     buf_trim(&r->fixed);
     buf_trim(&r->st.prefix);
     buf_trim(&r->st.model_json);
+    buf_trim(&r->st.tool_json);
     sj_buf fixed = r->fixed, prefix = r->st.prefix, model = r->st.model_json;
+    sj_buf tool = r->st.tool_json;
     memset(r, 0, sizeof *r);
     r->fixed = fixed;
     r->st.prefix = prefix;
     r->st.model_json = model;
+    r->st.tool_json = tool;
     r->drip_from = SIZE_MAX;
     r->cut_at = SIZE_MAX;
     r->stop_after = SIZE_MAX;
@@ -284,4 +287,5 @@ void mock_reply_free(mock_reply *r) {
     sj_buf_free(&r->fixed);
     sj_buf_free(&r->st.prefix);
     sj_buf_free(&r->st.model_json);
+    sj_buf_free(&r->st.tool_json);
 }

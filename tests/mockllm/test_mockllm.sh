@@ -101,6 +101,19 @@ expect "anthropic no version" "$(post /v1/messages "$ANTH" -H 'x-api-key: k')" 4
 expect "anthropic no version type" "$(jq_ 'd.error.type')" "invalid_request_error"
 expect "anthropic system role" "$(post /v1/messages '{"model":"c","max_tokens":5,"messages":[{"role":"system","content":"x"}]}' "${AH[@]}")" 400
 
+# ---- tool calls (x-mock-tool-call): arguments {"text": <last user message>} -----------
+TH=(-H 'x-mock-tool-call: get_weather')
+post /v1/chat/completions "$CHAT" "${TH[@]}" >/dev/null
+expect "openai tool call" "$(jq_ '[d.choices[0].finish_reason, d.choices[0].message.tool_calls[0].function.name, JSON.parse(d.choices[0].message.tool_calls[0].function.arguments).text].join("|")')" \
+  "tool_calls|get_weather|hello  big world"
+post /v1/chat/completions "$STREAM" "${TH[@]}" >/dev/null
+expect "openai tool call stream" "$($SSE openai "$TMP/b")" 'get_weather|{"text": "one two three four"}'
+post /v1/messages "$ANTH" "${AH[@]}" "${TH[@]}" >/dev/null
+expect "anthropic tool_use" "$(jq_ '[d.stop_reason, d.content[0].type, d.content[0].name, d.content[0].input.text].join("|")')" \
+  "tool_use|tool_use|get_weather|hi there"
+post /v1/messages "${ANTH/\"max_tokens\"/\"stream\":true,\"max_tokens\"}" "${AH[@]}" "${TH[@]}" >/dev/null
+expect "anthropic tool_use stream" "$($SSE anthropic "$TMP/b")" 'get_weather|{"text": "hi there"}'
+
 # ---- bad requests ------------------------------------------------------------------
 expect "invalid json" "$(post /v1/chat/completions '{"model": "m", "messages": [')" 400
 expect "openai error shape" "$(jq_ '[d.error.type, String(d.error.param), String(d.error.code), typeof d.error.message].join(" ")')" \
