@@ -143,7 +143,7 @@ curl -s -o "$TMP/b" "$URL/mock/stats"
 expect "stats" "$(jq_ '[d.requests_total > 20, d.requests_by_path["/v1/messages"] >= 5, d.connections_accepted > 20, d.connections_open].join(" ")')" \
   "true true true 1"
 
-# ---- concurrency: 300 requests held open together by a 600 ms latency ------------------
+# ---- concurrency: 300 requests held open together by a 600 ms latency (serially: 180 s) --
 before=$(curl -s "$URL/mock/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).connections_accepted))')
 args=(); for i in $(seq 300); do args+=(-o /dev/null "$URL/v1/chat/completions"); done
 s0=$(date +%s%3N)
@@ -151,7 +151,7 @@ curl -s -Z --parallel-max 300 -H 'x-mock-latency-ms: 600' -H 'content-type: appl
      --data-binary "$STREAM" "${args[@]}" 2>/dev/null; rc=$?
 el=$(( $(date +%s%3N) - s0 ))
 after=$(curl -s "$URL/mock/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).connections_accepted))')
-[ $rc -eq 0 ] && [ $el -lt 4000 ] && [ $((after - before)) -ge 300 ] && ok "300 concurrent delayed streams in $el ms" \
+[ $rc -eq 0 ] && [ $el -lt 10000 ] && [ $((after - before)) -ge 300 ] && ok "300 concurrent delayed streams in $el ms" \
   || bad "concurrency: curl $rc, $el ms, $((after - before)) connections"
 
 # ---- connections: keep-alive, pipelining ------------------------------------------------
