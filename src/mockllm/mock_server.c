@@ -40,7 +40,7 @@ struct mock_conn {
     bool closing;
     bool wpending;          /* wreq in flight, carrying wbuf */
     bool reading;
-    bool in_process;        /* inside process_input: no re-entry */
+    bool in_process;        /* inside process(): no re-entry */
     bool stalled;           /* never answer again */
     bool sent_continue;     /* 100 Continue sent for the current request */
     bool end_pending;       /* the reply ended; its end action waits for the write */
