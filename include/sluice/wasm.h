@@ -223,6 +223,8 @@ wasm_func *wasm_instance_func(wasm_instance *inst, const char *name);
 wasm_memory *wasm_instance_export_memory(wasm_instance *inst, const char *name);
 wasm_table *wasm_instance_export_table(wasm_instance *inst, const char *name);
 wasm_global *wasm_instance_export_global(wasm_instance *inst, const char *name);
+/* The same for names that may contain NUL bytes. */
+wasm_func *wasm_instance_func_len(wasm_instance *inst, const char *name, size_t len);
 /* Memory 0 (imported or defined), or NULL: what host functions use. */
 wasm_memory *wasm_instance_memory(wasm_instance *inst);
 
