@@ -754,6 +754,6 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
 bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b)
 {
     return a == b || (a->nparams == b->nparams && a->nresults == b->nresults &&
-                      !memcmp(a->params, b->params, a->nparams) &&
-                      !memcmp(a->results, b->results, a->nresults));
+                      (!a->nparams || !memcmp(a->params, b->params, a->nparams)) &&
+                      (!a->nresults || !memcmp(a->results, b->results, a->nresults)));
 }

@@ -314,6 +314,9 @@ int swcli_spec(const char *json_path)
     }
     if (s.skipped) printf("%d skipped\n", s.skipped);
     printf("%d passed, %d failed\n", s.passed, s.failed);
+    /* the spectest table first: it may keep functions of failed
+     * instantiations, whose modules are still alive here */
+    wasm_table_free(s.table);
     for (size_t i = 0; i < s.ninsts; i++) {
         wasm_instance_free(s.insts[i].inst);
         wasm_module_free(s.insts[i].mod);
@@ -322,7 +325,6 @@ int swcli_spec(const char *json_path)
     free(s.insts);
     wasm_imports_free(s.imports);
     wasm_memory_free(s.mem);
-    wasm_table_free(s.table);
     wasm_global_free(s.g_i32); wasm_global_free(s.g_i64);
     wasm_global_free(s.g_f32); wasm_global_free(s.g_f64);
     swj_free(root);
