@@ -285,7 +285,7 @@ int swcli_spec(const char *json_path)
     spec_run s;
     memset(&s, 0, sizeof s);
     s.dir = dir;
-    s.limits.stack_slots = 1u << 16;
+    s.limits.stack_slots = 1u << 13;   /* small: scripts create thousands of instances */
     s.limits.max_call_depth = 2000;
     s.imports = wasm_imports_new();
     if (!s.imports || setup_spectest(&s)) { fprintf(stderr, "sluice-wasm: out of memory\n"); return 2; }
