@@ -7,3 +7,27 @@ LIBS += $(PLUGIN_LIB)
 $(PLUGIN_LIB): $(PLUGIN_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
+
+# Example plugins, built from source by `make`: the freestanding C plugin
+# (clang --target=wasm32 + wasm-ld) in the variants the tests need.
+WASM_CC := clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra -Werror -Wl,--no-entry
+PLUGIN_EX := $(BUILD)/examples/plugins
+PLUGIN_EXAMPLES := $(PLUGIN_EX)/c-test.wasm $(PLUGIN_EX)/c-family.wasm $(PLUGIN_EX)/c-free2.wasm \
+                   $(PLUGIN_EX)/c-command.wasm $(PLUGIN_EX)/c-badimport.wasm
+all: $(PLUGIN_EXAMPLES)
+
+$(PLUGIN_EX)/c-test.wasm: examples/plugins/c/testplug.c
+	@mkdir -p $(@D)
+	$(WASM_CC) -o $@ $<
+$(PLUGIN_EX)/c-family.wasm: examples/plugins/c/testplug.c
+	@mkdir -p $(@D)
+	$(WASM_CC) -DPLUGIN_FAMILY -DFREE2 -DRESET -DREACTOR '-DNAME="c-family"' -o $@ $<
+$(PLUGIN_EX)/c-free2.wasm: examples/plugins/c/testplug.c
+	@mkdir -p $(@D)
+	$(WASM_CC) -DFREE2 '-DNAME="c-free2"' -o $@ $<
+$(PLUGIN_EX)/c-command.wasm: examples/plugins/c/testplug.c
+	@mkdir -p $(@D)
+	$(WASM_CC) -DCOMMAND '-DNAME="c-command"' -o $@ $<
+$(PLUGIN_EX)/c-badimport.wasm: examples/plugins/c/badimport.c
+	@mkdir -p $(@D)
+	$(WASM_CC) -o $@ $<

@@ -74,6 +74,15 @@ void plg_set_log(plg_set *set, plg_log_fn fn, void *user)
     set->log_user = user;
 }
 
+static plg_log_fn default_log;
+static void *default_log_user;
+
+void plg_log_default(plg_log_fn fn, void *user)
+{
+    default_log = fn;
+    default_log_user = user;
+}
+
 void plg_set_cooldown(plg_set *set, unsigned failures, uint64_t cooldown_ms)
 {
     set->max_failures = failures;
@@ -210,6 +219,8 @@ plg_set *plg_set_load(const plg_spec *specs, size_t n, unsigned workers, char *e
     set->workers = workers ? workers : 1;
     set->max_failures = 5;
     set->cooldown_ms = 30000;
+    set->log = default_log;
+    set->log_user = default_log_user;
     for (size_t i = 0; i < n; i++) {
         const plg_spec *s = &specs[i];
         if (!s->enabled) continue;

@@ -52,6 +52,8 @@ const char *plg_set_name(const plg_set *set, size_t i); /* get_name or entry nam
 /* Where plugin log lines go (stderr by default); for tests. */
 typedef void (*plg_log_fn)(void *user, const char *line);
 void plg_set_log(plg_set *set, plg_log_fn fn, void *user);
+/* The log of sets loaded from now on (NULL: stderr); for load-time output. */
+void plg_log_default(plg_log_fn fn, void *user);
 
 typedef enum plg_decision {
     PLG_CONTINUE = 0,     /* go on with the (possibly changed) data */
