@@ -14,8 +14,6 @@ WASM_CC := clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra -Wer
 PLUGIN_EX := $(BUILD)/examples/plugins
 PLUGIN_EXAMPLES := $(PLUGIN_EX)/c-test.wasm $(PLUGIN_EX)/c-family.wasm $(PLUGIN_EX)/c-free2.wasm \
                    $(PLUGIN_EX)/c-command.wasm $(PLUGIN_EX)/c-badimport.wasm
-all: $(PLUGIN_EXAMPLES)
-
 $(PLUGIN_EX)/c-test.wasm: examples/plugins/c/testplug.c
 	@mkdir -p $(@D)
 	$(WASM_CC) -o $@ $<
@@ -31,3 +29,12 @@ $(PLUGIN_EX)/c-command.wasm: examples/plugins/c/testplug.c
 $(PLUGIN_EX)/c-badimport.wasm: examples/plugins/c/badimport.c
 	@mkdir -p $(@D)
 	$(WASM_CC) -o $@ $<
+
+# The example native plugin (SPEC §4); its sluice_*/sj_* calls resolve
+# against the loading binary, which must be linked with -rdynamic.
+PLUGIN_EXAMPLES += $(PLUGIN_EX)/libnative_example.so
+$(PLUGIN_EX)/libnative_example.so: examples/plugins/native-c/example.c include/sluice/plugin.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
+
+all: $(PLUGIN_EXAMPLES)

@@ -6,3 +6,10 @@ TEST_BINS += $(BUILD)/tests/test_plugin_wasm
 $(BUILD)/tests/test_plugin_wasm: $(BUILD)/tests/plugin/test_plugin_wasm.o $(PLUGIN_TEST_LIBS) | $(PLUGIN_EXAMPLES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ -ldl -lm -o $@
+
+# Native plugins call back into the binary: export its symbols.
+TEST_BINS += $(BUILD)/tests/test_plugin_native
+$(BUILD)/tests/test_plugin_native: $(BUILD)/tests/plugin/test_plugin_native.o $(PLUGIN_TEST_LIBS) | $(PLUGIN_EXAMPLES)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -rdynamic $< -Wl,--whole-archive $(BUILD)/libsluice_plugin.a $(BUILD)/libsluice_json.a \
+	    -Wl,--no-whole-archive $(BUILD)/libsluice_wasm.a -ldl -lm -o $@
