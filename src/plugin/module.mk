@@ -3,6 +3,10 @@
 PLUGIN_SRCS := $(wildcard src/plugin/*.c)
 PLUGIN_LIB  := $(BUILD)/libsluice_plugin.a
 LIBS += $(PLUGIN_LIB)
+# What a program linking libsluice_plugin.a also needs (besides
+# libsluice_wasm.a and libsluice_json.a); link it with -rdynamic so that
+# native plugins can call the sluice_* / sj_* helpers.
+PLUGIN_LDLIBS := -lcurl -lssl -lcrypto -ldl -lm
 
 $(PLUGIN_LIB): $(PLUGIN_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)

@@ -15,8 +15,6 @@
 
 #include "plugin/plugin_int.h"
 
-#define MAX_PLUGIN_FILE (64u << 20)
-
 /* One instance slot. Workers map onto slots worker % nslots; a slot is
  * locked only when several workers share it. */
 typedef struct plg_slot {
@@ -124,27 +122,6 @@ int plg_spec_parse(const sj_val *entry, plg_spec *out, char *err, size_t errlen)
 
 /* ---- loading -------------------------------------------------------------------- */
 
-static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "cannot open %s", path); return NULL; }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        if (cap >= MAX_PLUGIN_FILE) { free(buf); buf = NULL; snprintf(err, errlen, "%s is too large", path); break; }
-        uint8_t *bigger = realloc(buf, cap * 2);
-        if (!bigger) { free(buf); buf = NULL; }
-        buf = bigger;
-        cap *= 2;
-    }
-    if (buf && ferror(f)) { free(buf); buf = NULL; snprintf(err, errlen, "cannot read %s", path); }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -175,12 +152,8 @@ static int load_native(plg_plugin *p, const plg_spec *s, char *err, size_t errle
 
 static int load_wasm(plg_set *set, plg_plugin *p, const plg_spec *s, char *err, size_t errlen)
 {
-    if (!strncmp(s->path, "http://", 7) || !strncmp(s->path, "https://", 8)) {
-        snprintf(err, errlen, "plugin URLs are not supported by this build (download %s and use its path)", s->path);
-        return -1;
-    }
     size_t len;
-    uint8_t *bytes = read_file(s->path, &len, err, errlen);
+    uint8_t *bytes = plg_fetch(s->path, s->sha256, &len, err, errlen);
     if (!bytes) return -1;
     p->wmod = plg_wmod_load(p->name, bytes, len, s->config_json, s->max_memory_mb, s->timeout_ms, set->log,
                             set->log_user, err, errlen);

@@ -98,6 +98,11 @@ void plg_response_clear(sluice_http_response *r);
 bool plg_b64_encode(sj_buf *b, const uint8_t *src, size_t len);
 uint8_t *plg_b64_decode(const char *s, size_t len, size_t *out_len);
 
+/* A plugin's bytes from a file path or an http(s) URL, checked against the
+ * hex sha256 pin when given. Returns malloc'd bytes (caller frees) or NULL
+ * with err. */
+uint8_t *plg_fetch(const char *path, const char *sha256, size_t *len, char *err, size_t errlen);
+
 /* Hooks, in the order of the hook table. */
 typedef enum plg_hook {
     PLG_HOOK_HTTP_PRE = 0, PLG_HOOK_HTTP_POST, PLG_HOOK_STREAM_CHUNK, PLG_HOOK_PRE, PLG_HOOK_POST,

@@ -5,11 +5,16 @@ TEST_BINS += $(BUILD)/tests/test_plugin_wasm
 
 $(BUILD)/tests/test_plugin_wasm: $(BUILD)/tests/plugin/test_plugin_wasm.o $(PLUGIN_TEST_LIBS) | $(PLUGIN_EXAMPLES)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ -ldl -lm -o $@
+	$(CC) $(LDFLAGS) $^ $(PLUGIN_LDLIBS) -o $@
 
 # Native plugins call back into the binary: export its symbols.
 TEST_BINS += $(BUILD)/tests/test_plugin_native
 $(BUILD)/tests/test_plugin_native: $(BUILD)/tests/plugin/test_plugin_native.o $(PLUGIN_TEST_LIBS) | $(PLUGIN_EXAMPLES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -rdynamic $< -Wl,--whole-archive $(BUILD)/libsluice_plugin.a $(BUILD)/libsluice_json.a \
-	    -Wl,--no-whole-archive $(BUILD)/libsluice_wasm.a -ldl -lm -o $@
+	    -Wl,--no-whole-archive $(BUILD)/libsluice_wasm.a $(PLUGIN_LDLIBS) -o $@
+
+TEST_BINS += $(BUILD)/tests/test_plugin_fetch
+$(BUILD)/tests/test_plugin_fetch: $(BUILD)/tests/plugin/test_plugin_fetch.o $(PLUGIN_TEST_LIBS) | $(PLUGIN_EXAMPLES)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PLUGIN_LDLIBS) -o $@
