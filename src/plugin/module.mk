@@ -1,6 +1,6 @@
 # Plugin host: libsluice_plugin.a (WASM plugins on libsluice_wasm, native
 # .so plugins via dlopen, the hook JSON on libsluice_json).
-PLUGIN_SRCS := $(wildcard src/plugin/*.c)
+PLUGIN_SRCS := $(filter-out src/plugin/probe.c,$(wildcard src/plugin/*.c))
 PLUGIN_LIB  := $(BUILD)/libsluice_plugin.a
 LIBS += $(PLUGIN_LIB)
 # What a program linking libsluice_plugin.a also needs (besides
@@ -11,6 +11,13 @@ PLUGIN_LDLIBS := -lcurl -lssl -lcrypto -ldl -lm
 $(PLUGIN_LIB): $(PLUGIN_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
+
+# sluice-plugin-probe: load one plugin, run one hook, print the outcome.
+BINS += $(BUILD)/sluice-plugin-probe
+$(BUILD)/sluice-plugin-probe: $(BUILD)/src/plugin/probe.o
+	$(CC) $(LDFLAGS) -rdynamic $< -Wl,--whole-archive $(PLUGIN_LIB) $(BUILD)/libsluice_json.a \
+	    -Wl,--no-whole-archive $(BUILD)/libsluice_wasm.a $(PLUGIN_LDLIBS) -o $@
+$(BUILD)/sluice-plugin-probe: $(PLUGIN_LIB) $(BUILD)/libsluice_json.a $(BUILD)/libsluice_wasm.a
 
 # Example plugins, built from source by `make`: the freestanding C plugin
 # (clang --target=wasm32 + wasm-ld) in the variants the tests need.
