@@ -257,8 +257,14 @@ static void up_do_resume(up_req *r) {
         r->curl_paused = false;
         up_loop *ul = r->ul;
         ul->in_curl++;
-        curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may call up_write_cb */
+        CURLcode rc = curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may call up_write_cb */
         ul->in_curl--;
+        /* A failure here (e.g. on_body aborting on re-delivered bytes) is not
+         * reported through the multi handle: end the request ourselves. */
+        if (rc != CURLE_OK && !r->cancelled) {
+            up_fail(r, up_map_code(rc), "%s", curl_easy_strerror(rc));
+            up_finish(r, r->result, r->msg);
+        }
         up_run_deferred(ul); /* r may be gone after this */
     }
 }
@@ -512,8 +518,8 @@ static int up_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, voi
     int events = 0;
     if (what & CURL_POLL_IN) events |= UV_READABLE;
     if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, up_poll_cb);
-    return 0;
+    /* -1 makes curl fail the transfers on this socket rather than hang. */
+    return uv_poll_start(&s->poll, events, up_poll_cb) == 0 ? 0 : -1;
 }
 
 /* CURLMOPT_TIMERFUNCTION: never acts synchronously, even for 0 ms. */

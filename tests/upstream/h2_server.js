@@ -1,0 +1,39 @@
+// h2_server.js CERT KEY - HTTP/2-only TLS server for test_upstream.
+// Listens on 127.0.0.1 (ephemeral port), prints "PORT <n>" once ready.
+// Speaks only h2 (no HTTP/1.1 fallback), so any successful request proves
+// ALPN negotiated h2. Exits when stdin closes (the test ended or died).
+//   /json...   200 {"path":...}
+//   /big       1 MiB, byte i = (i*7 + floor(i/251)) & 255 (as test_server.h)
+//   /sessions  200 <number of TLS sessions (connections) accepted so far>
+'use strict';
+const http2 = require('http2');
+const fs = require('fs');
+
+const [cert, key] = process.argv.slice(2);
+let sessions = 0;
+const server = http2.createSecureServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
+server.on('session', () => { sessions++; });
+server.on('stream', (stream, headers) => {
+  const path = headers[':path'];
+  if (path.startsWith('/json')) {
+    stream.respond({ ':status': 200, 'content-type': 'application/json' });
+    stream.end(JSON.stringify({ path }));
+  } else if (path === '/big') {
+    const n = 1024 * 1024;
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 7 + Math.floor(i / 251)) & 255;
+    stream.respond({ ':status': 200, 'content-length': String(n) });
+    stream.end(b);
+  } else if (path === '/sessions') {
+    stream.respond({ ':status': 200 });
+    stream.end(String(sessions));
+  } else {
+    stream.respond({ ':status': 404 });
+    stream.end('no');
+  }
+});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`PORT ${server.address().port}\n`);
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
