@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define UP_HEADERS_MAX (64 * 1024)        /* bytes of response headers */
 #define UP_HEADER_COUNT_MAX 256
@@ -294,7 +295,8 @@ static bool up_head_end(up_req *r) {
         size_t len = strlen(line);
         off += len + 1;
         char *colon = memchr(line, ':', len);
-        if (!colon || colon == line) continue;
+        /* Skip lines with no name and obsolete folded continuations. */
+        if (!colon || colon == line || line[0] == ' ' || line[0] == '\t') continue;
         char *v = colon + 1, *end = line + len;
         while (v < end && (*v == ' ' || *v == '\t')) v++;
         while (end > v && (end[-1] == ' ' || end[-1] == '\t')) end--;
@@ -637,7 +639,10 @@ static bool up_configure(up_req *r, const up_options *opt) {
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SET(CURLOPT_PIPEWAIT, 1L);
+    /* Wait for a connection being set up to learn (ALPN) if it multiplexes,
+     * rather than open more. Only https can: for http curl would queue behind
+     * a busy HTTP/1.1 connection. */
+    if (strncasecmp(opt->url, "https:", 6) == 0) SET(CURLOPT_PIPEWAIT, 1L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);

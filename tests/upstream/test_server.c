@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 #define TS_MAX_CONNS 512
-#define TS_REQ_MAX (512 * 1024)
+#define TS_REQ_MAX (4 * 1024 * 1024)
 
 struct ts_server {
     int lfd, port;
@@ -207,6 +208,8 @@ static void *ts_accept_main(void *arg) {
         if (poll(&p, 1, 20) <= 0) continue;
         int fd = accept(s->lfd, NULL, NULL);
         if (fd < 0) continue;
+        int one = 1; /* no Nagle delay between a head and its body */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         int slot = atomic_fetch_add(&s->nconns, 1);
         ts_conn *c = malloc(sizeof *c);
         if (slot >= TS_MAX_CONNS || !c) { close(fd); free(c); continue; }
