@@ -18,16 +18,20 @@
  * returned. When curl is not on the stack they act at once.
  *
  * Pause / backpressure. Returning CURL_WRITEFUNC_PAUSE would make curl keep
- * the chunk and deliver it again later, which mixes badly with a user who may
- * already have consumed it. Instead the write callback always consumes: if the
- * request is paused the bytes go to r->held (our own buffer, bounded by
- * UP_HELD_MAX) and on_body is not called. curl itself is paused with
- * curl_easy_pause(CURLPAUSE_RECV) only after its callback has returned, so it
- * stops reading the socket; TCP then fills and the upstream slows down.
- * up_resume never calls on_body synchronously: it arms the request's timer
- * for 0 ms, whose callback delivers the held bytes and unpauses curl.
- * A transfer that ends while bytes are held reports on_done after they have
- * been delivered.
+ * the chunk and deliver it again later, which mixes badly with a user who has
+ * already seen it in on_body. So the write callback always consumes (returns
+ * the full length): on_body gets the chunk first, and if it called up_pause
+ * the wrapper calls curl_easy_pause(CURLPAUSE_RECV) after on_body returned,
+ * still inside curl's write callback (curl supports that). curl then stops
+ * reading the socket; TCP fills and the upstream slows down. Bytes curl had
+ * already received and hands over anyway (HTTP/2 streams do in curl 7.88: what
+ * the peer sent within the stream window) go to r->held, our own buffer
+ * (bounded by UP_HELD_MAX), and on_body is not called while paused. A pause
+ * requested for another request while curl is on the stack is applied once
+ * curl has returned. up_resume never calls on_body synchronously: it arms the
+ * request's timer for 0 ms, whose callback delivers the held bytes and then
+ * unpauses curl. A transfer that ends while bytes are held reports on_done
+ * after they have been delivered.
  *
  * Timers. Each request owns one uv_timer_t, used for the idle timeout (no
  * bytes received for idle_timeout_ms; re-armed lazily from r->last_rx so a
@@ -370,10 +374,9 @@ static size_t up_header_cb(char *data, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
-/* Pauses curl's receiving. Inside r's own header/write callback this is
- * supported by curl (7.88 handles the recursion), and any bytes curl has
- * already decoded stay in curl's buffer until CURLPAUSE_CONT re-delivers
- * them: as they were never passed to us, nothing is delivered twice. */
+/* Pauses curl's receiving. Allowed inside r's own header/write callback
+ * (curl 7.88 handles that recursion). Whatever curl still passes to
+ * up_write_cb afterwards lands in r->held, so nothing is lost or doubled. */
 static void up_curl_pause(up_req *r) {
     curl_easy_pause(r->easy, CURLPAUSE_RECV);
     r->curl_paused = true;

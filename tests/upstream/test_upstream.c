@@ -10,6 +10,7 @@
 #include "test_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -298,6 +299,17 @@ static void test_errors(void) {
            (total.t_done - t0) * 1000, total.msg);
     rq_free(&total);
 
+    /* A name that cannot resolve (.invalid is reserved, RFC 6761). A resolver
+     * that never answers would end in the connect timeout instead. */
+    rq nx = {0};
+    up_options no = {.method = "GET", .url = "http://sluice-test.invalid/",
+                     .connect_timeout_ms = 3000};
+    CHECK((nx.req = up_start(e.ul, &no, &callbacks, &nx)));
+    run_until(&e, &nx.done, 1, 5000);
+    CHECK(nx.done == 1 && (nx.res == UP_ECONNECT || nx.res == UP_ETIMEOUT));
+    printf("unresolvable name: %s (%s)\n", up_result_name(nx.res), nx.msg);
+    rq_free(&nx);
+
     /* Immediate failures: NULL and no callback. */
     rq bad = {0};
     CHECK(start(e.ul, &bad, "GET", "ftp://127.0.0.1/", NULL, 0, 0) == NULL);
@@ -542,7 +554,11 @@ static void tls_cleanup(void) {
         if (kids[i].pid > 0) {
             close(kids[i].stdin_w);
             kill(kids[i].pid, SIGTERM);
-            waitpid(kids[i].pid, NULL, 0);
+            int waited = 0; /* bounded: SIGKILL after 2 s */
+            while (waitpid(kids[i].pid, NULL, WNOHANG) == 0) {
+                if (++waited == 200) kill(kids[i].pid, SIGKILL);
+                usleep(10000);
+            }
         }
         kids[i].pid = 0;
     }
@@ -578,24 +594,27 @@ static bool tls_make_certs(void) {
 static int spawn_listener(child *k, char *const argv[], const char *fmt) {
     char out[128];
     snprintf(out, sizeof out, "%s/%s.out", tls_dir, argv[0]);
+    /* Everything that may allocate happens before fork: other threads (the
+     * test server, curl's resolver) may hold malloc's lock at that moment,
+     * and the child may only make async-signal-safe calls before exec. */
     int pfd[2];
-    if (pipe(pfd) != 0) return 0;
-    char cwd[512];
-    if (!getcwd(cwd, sizeof cwd)) return 0;
-    k->pid = fork();
+    if (pipe2(pfd, O_CLOEXEC) != 0) return 0;
+    int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    k->pid = ofd >= 0 && nfd >= 0 ? fork() : -1;
     if (k->pid == 0) {
+        signal(SIGTERM, SIG_DFL);
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-        dup2(pfd[0], 0);
-        close(pfd[1]);
-        if (!freopen(out, "w", stdout) || !freopen("/dev/null", "w", stderr) ||
-            chdir(tls_dir) != 0)
+        if (dup2(pfd[0], 0) < 0 || dup2(ofd, 1) < 0 || dup2(nfd, 2) < 0 || chdir(tls_dir) != 0)
             _exit(127);
         execvp(argv[0], argv);
         _exit(127);
     }
     close(pfd[0]);
+    if (ofd >= 0) close(ofd);
+    if (nfd >= 0) close(nfd);
     k->stdin_w = pfd[1];
-    if (k->pid < 0) return 0;
+    if (k->pid < 0) { close(pfd[1]); k->pid = 0; return 0; }
     int port = 0;
     for (int i = 0; i < 500 && !port; i++) {
         usleep(10000);
