@@ -10,7 +10,6 @@
 #include "test_server.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -18,9 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures;
@@ -538,36 +535,15 @@ static void test_free_in_flight(void) {
 
 /* ------------------------------------------------------------------ TLS */
 
-/* Servers run as child processes: `openssl s_server` (HTTP/1.x over TLS) and
- * tests/upstream/tls_server.js (HTTP/2 only). Each child's stdin is a pipe we
- * hold, its stdout a file in tls_dir where it prints its port. */
-typedef struct child {
-    pid_t pid;
-    int stdin_w; /* node exits when this closes */
-} child;
-
-static child kids[3];
+/* Servers run as child processes (ts_spawn): `openssl s_server` (HTTP/1.x
+ * over TLS) and tests/upstream/tls_server.js (HTTP/2 or HTTPS/1.1), in
+ * tls_dir with the certificates. */
+static ts_child kids[3];
 static char tls_dir[64];
 
 static void tls_cleanup(void) {
-    for (int i = 0; i < 3; i++) {
-        if (kids[i].pid > 0) {
-            close(kids[i].stdin_w);
-            kill(kids[i].pid, SIGTERM);
-            int waited = 0; /* bounded: SIGKILL after 2 s */
-            while (waitpid(kids[i].pid, NULL, WNOHANG) == 0) {
-                if (++waited == 200) kill(kids[i].pid, SIGKILL);
-                usleep(10000);
-            }
-        }
-        kids[i].pid = 0;
-    }
-    if (tls_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tls_dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tls_dir);
-        tls_dir[0] = '\0';
-    }
+    for (int i = 0; i < 3; i++) ts_child_stop(&kids[i]);
+    ts_rmdir(tls_dir);
 }
 
 /* Makes a throwaway CA and a server cert for 127.0.0.1 in tls_dir. */
@@ -587,45 +563,6 @@ static bool tls_make_certs(void) {
              "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello tls\\n' "
              "> ok.txt) >/dev/null 2>&1", tls_dir);
     return system(cmd) == 0;
-}
-
-/* Starts argv in tls_dir and waits (up to 5 s) for a stdout line matching
- * `fmt` (one %d: the port). Returns the port, 0 on failure. */
-static int spawn_listener(child *k, char *const argv[], const char *fmt) {
-    char out[128];
-    snprintf(out, sizeof out, "%s/%s.out", tls_dir, argv[0]);
-    /* Everything that may allocate happens before fork: other threads (the
-     * test server, curl's resolver) may hold malloc's lock at that moment,
-     * and the child may only make async-signal-safe calls before exec. */
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) != 0) return 0;
-    int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    k->pid = ofd >= 0 && nfd >= 0 ? fork() : -1;
-    if (k->pid == 0) {
-        signal(SIGTERM, SIG_DFL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-        if (dup2(pfd[0], 0) < 0 || dup2(ofd, 1) < 0 || dup2(nfd, 2) < 0 || chdir(tls_dir) != 0)
-            _exit(127);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(pfd[0]);
-    if (ofd >= 0) close(ofd);
-    if (nfd >= 0) close(nfd);
-    k->stdin_w = pfd[1];
-    if (k->pid < 0) { close(pfd[1]); k->pid = 0; return 0; }
-    int port = 0;
-    for (int i = 0; i < 500 && !port; i++) {
-        usleep(10000);
-        FILE *f = fopen(out, "r");
-        char line[256];
-        while (f && !port && fgets(line, sizeof line, f))
-            if (sscanf(line, fmt, &port) != 1) port = 0;
-        if (f) fclose(f);
-        if (waitpid(k->pid, NULL, WNOHANG) == k->pid) { k->pid = 0; break; }
-    }
-    return port;
 }
 
 static void test_tls(int port) {
@@ -740,7 +677,7 @@ static void test_tls_all(void) {
     }
     char *ossl[] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", "srv.crt",
                     "-key", "srv.key", "-HTTP", NULL};
-    int port = spawn_listener(&kids[0], ossl, "ACCEPT 127.0.0.1:%d");
+    int port = ts_spawn(&kids[0], tls_dir, ossl, "ACCEPT 127.0.0.1:%d");
     if (port) test_tls(port);
     else printf("tls: openssl s_server did not start, skipped\n");
     char script[600];
@@ -748,11 +685,11 @@ static void test_tls_all(void) {
     snprintf(script, sizeof script, "%s/tests/upstream/tls_server.js",
              getcwd(cwd, sizeof cwd) ? cwd : ".");
     char *node[] = {"node", script, "srv.crt", "srv.key", NULL};
-    port = spawn_listener(&kids[1], node, "PORT %d");
+    port = ts_spawn(&kids[1], tls_dir, node, "PORT %d");
     if (port) test_h2(port);
     else printf("h2: node did not start, HTTP/2 cases skipped\n");
     char *node1[] = {"node", script, "srv.crt", "srv.key", "h1", NULL};
-    port = spawn_listener(&kids[2], node1, "PORT %d");
+    port = ts_spawn(&kids[2], tls_dir, node1, "PORT %d");
     if (port) test_https_h1(port);
     else printf("https/1.1: node did not start, case skipped\n");
     tls_cleanup();
