@@ -190,6 +190,75 @@ static void test_huge_with_backpressure(void) {
            s.pauses, (ts_now() - t0) * 1000);
 }
 
+/* Non-streamed completions with `conc` in flight at a time, to measure
+ * requests per second on one loop and the connections they needed. */
+typedef struct bench {
+    int started, finished, ok, total;
+    const char *url;
+    char body[512]; /* last response body (for /mock/stats) */
+    size_t len;
+} bench;
+
+static void bench_next(bench *b);
+
+static int bench_body(void *ud, const char *data, size_t len) {
+    bench *b = ud;
+    size_t n = len < sizeof b->body - 1 - b->len ? len : sizeof b->body - 1 - b->len;
+    memcpy(b->body + b->len, data, n);
+    b->len += n;
+    b->body[b->len] = '\0';
+    return 0;
+}
+
+static void bench_done(void *ud, up_result res, const char *msg) {
+    (void)msg;
+    bench *b = ud;
+    b->finished++;
+    if (res == UP_OK) b->ok++;
+    if (b->started < b->total) bench_next(b);
+}
+
+static void bench_next(bench *b) {
+    static const char *hdrs[] = {"Content-Type: application/json"};
+    static const up_callbacks cb = {NULL, bench_body, bench_done};
+    bool get = strstr(b->url, "/mock/") != NULL;
+    up_options o = {.method = get ? "GET" : "POST", .url = b->url, .headers = hdrs,
+                    .n_headers = 1, .body = get ? NULL : OPENAI_BODY,
+                    .body_len = get ? 0 : strlen(OPENAI_BODY)};
+    b->started++;
+    b->len = 0;
+    if (!up_start(ul, &o, &cb, b)) b->finished++;
+}
+
+/* Runs `total` requests to path, `conc` at a time; returns the seconds taken. */
+static double bench_run(bench *b, const char *path, int total, int conc) {
+    char url[128];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    *b = (bench){.total = total, .url = url};
+    double t0 = ts_now();
+    for (int i = 0; i < conc && b->started < total; i++) bench_next(b);
+    while (b->finished < total && ts_now() < t0 + 20) uv_run(&loop, UV_RUN_ONCE);
+    return ts_now() - t0;
+}
+
+/* Parses "connections_accepted":N out of /mock/stats. */
+static int mock_connections(void) {
+    bench st;
+    bench_run(&st, "/mock/stats", 1, 1);
+    const char *p = strstr(st.body, "\"connections_accepted\":");
+    return p ? atoi(p + 23) : -1;
+}
+
+static void test_throughput(void) {
+    bench b;
+    int before = mock_connections();
+    double secs = bench_run(&b, "/v1/chat/completions", 4000, 32);
+    int conns = mock_connections() - before;
+    CHECK(b.ok == 4000 && before >= 0 && conns >= 1 && conns <= 33);
+    printf("throughput: %d/%d completions, 32 in flight, %.0f req/s on one loop, "
+           "%d new connections\n", b.ok, b.total, b.total / secs, conns);
+}
+
 static char tmp_dir[64];
 static ts_child mock;
 
@@ -228,6 +297,7 @@ int main(void) {
     test_anthropic_stream();
     test_faults();
     test_huge_with_backpressure();
+    test_throughput();
     up_loop_free(ul);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
