@@ -55,10 +55,15 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/sluice --listen 127.0.0.1:8080
 
-# `make test` is what CI runs: set-up, build, every test.
+# `make test` is what CI runs: set-up, build, every test; then the same suite
+# again built with ASan + UBSan (leak checks included) unless SKIP_SAN=1.
 test: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh $(BUILD)
+ifneq ($(SKIP_SAN),1)
+	@$(MAKE) --no-print-directory SAN=1 all
+	@tests/run.sh build-asan
+endif
 
 # Tests only, no package installation (for quick iteration).
 check: all
