@@ -18,3 +18,8 @@ TEST_BINS += $(BUILD)/tests/test_plugin_fetch
 $(BUILD)/tests/test_plugin_fetch: $(BUILD)/tests/plugin/test_plugin_fetch.o $(PLUGIN_TEST_LIBS) | $(PLUGIN_EXAMPLES)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PLUGIN_LDLIBS) -o $@
+
+FUZZ_BINS += $(BUILD_FUZZ)/fuzz_plugin
+$(BUILD_FUZZ)/fuzz_plugin: tests/plugin/fuzz_plugin.c src/plugin/marshal.c src/plugin/types.c $(wildcard src/json/*.c)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -lm -o $@
