@@ -95,6 +95,7 @@ bool plg_ctx_init(sluice_ctx *c, const char *request_id);
 void plg_ctx_clear(sluice_ctx *c);
 void plg_request_clear(sluice_http_request *r);
 void plg_response_clear(sluice_http_response *r);
+void plg_chat_clear(sluice_chat *c); /* frees the three documents, NULLs them */
 bool plg_b64_encode(sj_buf *b, const uint8_t *src, size_t len);
 uint8_t *plg_b64_decode(const char *s, size_t len, size_t *out_len);
 

@@ -105,9 +105,7 @@ int main(int argc, char **argv)
     plg_set_stats(set, 0, &st);
     printf("failures: %llu\n", (unsigned long long)st.failures);
     sj_doc_free(chunk);
-    sj_doc_free(chat.request);
-    sj_doc_free(chat.response);
-    sj_doc_free(chat.error);
+    plg_chat_clear(&chat);
     plg_ctx_clear(&ctx);
     plg_request_clear(&req);
     plg_response_clear(&resp);

@@ -100,6 +100,14 @@ void plg_response_clear(sluice_http_response *r)
     memset(r, 0, sizeof *r);
 }
 
+void plg_chat_clear(sluice_chat *c)
+{
+    sj_doc_free(c->request);
+    sj_doc_free(c->response);
+    sj_doc_free(c->error);
+    memset(c, 0, sizeof *c);
+}
+
 /* ---- context --------------------------------------------------------------- */
 
 bool plg_ctx_init(sluice_ctx *c, const char *request_id)

@@ -46,9 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sj_buf_free(&b);
     sj_doc_free(out);
     sj_doc_free(chunk);
-    sj_doc_free(chat.request);
-    sj_doc_free(chat.response);
-    sj_doc_free(chat.error);
+    plg_chat_clear(&chat);
     plg_ctx_clear(&ctx);
     plg_request_clear(&req);
     plg_response_clear(&resp);

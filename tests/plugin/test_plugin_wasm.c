@@ -189,13 +189,6 @@ static sluice_chat chat_of(const char *json)
     return c;
 }
 
-static void chat_clear(sluice_chat *c)
-{
-    sj_doc_free(c->request);
-    sj_doc_free(c->response);
-    sj_doc_free(c->error);
-}
-
 static void test_llm_hooks(void)
 {
     plg_set *set = load1(spec("c-test.wasm", NULL), 1);
@@ -220,12 +213,12 @@ static void test_llm_hooks(void)
     CHECK(sj_str_eq(ctx_path(&ctx, "c_posthook_input.response.chat_response.id"), "resp-1"));
     CHECK(sj_bool(ctx_path(&ctx, "c_posthook_input.has_error"), true) == false);
     CHECK(chat.response && !chat.error);
-    chat_clear(&chat);
+    plg_chat_clear(&chat);
 
     chat = chat_of("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"trigger-chat-short\"}]}");
     CHECK(plg_pre(set, 0, &ctx, &chat, &ran) == PLG_SHORT_CIRCUIT);
     CHECK(sj_str_eq(sj_get(sj_doc_root(chat.response), "id"), "c-short"));
-    chat_clear(&chat);
+    plg_chat_clear(&chat);
 
     chat = chat_of("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"trigger-chat-error\"}]}");
     CHECK(plg_pre(set, 0, &ctx, &chat, &ran) == PLG_SHORT_CIRCUIT);
@@ -233,20 +226,20 @@ static void test_llm_hooks(void)
     int64_t sc = 0;
     CHECK(sj_i64(sj_get(sj_doc_root(chat.error), "status_code"), &sc) && sc == 403);
     CHECK(sj_bool(sj_get(sj_doc_root(chat.error), "allow_fallbacks"), true) == false);
-    chat_clear(&chat);
+    plg_chat_clear(&chat);
 
     chat = chat_of("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"trigger-chat-model\"}],\"top_p\":1}");
     CHECK(plg_pre(set, 0, &ctx, &chat, &ran) == PLG_CONTINUE);
     CHECK(sj_str_eq(sj_get(sj_doc_root(chat.request), "model"), "mock/rewritten"));
     CHECK(sj_len(sj_get(sj_doc_root(chat.request), "messages")) == 1);
     CHECK(sj_get(sj_doc_root(chat.request), "top_p") != NULL);
-    chat_clear(&chat);
+    plg_chat_clear(&chat);
 
     chat = chat_of("{\"model\":\"m\",\"messages\":[]}");
     chat.response = parse("{\"id\":\"trigger-post-error\"}");
     CHECK(plg_post(set, 0, &ctx, &chat, SIZE_MAX) == PLG_CONTINUE);
     CHECK(!chat.response && chat.error);
-    chat_clear(&chat);
+    plg_chat_clear(&chat);
     plg_ctx_clear(&ctx);
     plg_set_free(set);
 }
