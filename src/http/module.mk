@@ -12,6 +12,7 @@ BINS += $(BUILD)/sluice
 # Temporary: until the upstream branch lands, build without the OpenAI provider.
 ifeq ($(wildcard src/http/upstream.c),)
 GW_UPLIB :=
+GW_OBJS := $(filter-out %/openai.o,$(GW_OBJS))
 $(GW_OBJS): CPPFLAGS += -DSLUICE_NO_UPSTREAM
 else
 GW_UPLIB := $(BUILD)/libsluice_upstream.a
