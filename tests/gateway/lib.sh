@@ -29,9 +29,15 @@ trap lib_cleanup EXIT
 fail() { echo "FAIL: $*"; [ -n "${GW_LOG:-}" ] && [ -f "$GW_LOG" ] && tail -n 20 "$GW_LOG" | sed 's/^/  gw| /'; exit 1; }
 pass() { echo "ok: $*"; }
 
+# A port nothing listens on (a random one that refuses connections); the
+# window before the server binds it is small, and start_* fail loudly.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-    || echo $((20000 + RANDOM % 30000))
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo "$p"
 }
 
 wait_health() { # PORT PID
