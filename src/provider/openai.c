@@ -52,6 +52,7 @@ struct prov_call {
     bool sent_any;         /* a chunk was relayed to the client: no retry now */
     bool dead;             /* cancelled from inside one of our callbacks */
     bool in_feed;
+    bool malformed;        /* the upstream sent an event that is not JSON */
     uint64_t rng;
 };
 
@@ -205,6 +206,14 @@ static int oai_on_event(void *ud, const char *event, size_t event_len, const cha
     prov_call *c = ud;
     if (len == 6 && memcmp(data, "[DONE]", 6) == 0)
         return 0;
+    /* Relay only what looks like a JSON object: garbage would break clients. */
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
+    if (i == len || data[i] != '{') {
+        c->malformed = true;
+        return 1;
+    }
     c->sent_any = true;
     c->sink->chunk(c->ud, data, len);
     return c->dead ? 1 : 0;
@@ -238,7 +247,7 @@ static int oai_on_body(void *ud, const char *data, size_t len)
             oai_free(c);
             return 0; /* the transfer was already cancelled */
         }
-        return rc < 0 ? 1 : 0;
+        return rc != 0 ? 1 : 0;
     }
     size_t cap = ok ? OAI_MAX_RESPONSE : OAI_MAX_ERROR_BODY;
     if (c->resp.len + len > cap) {
@@ -295,8 +304,9 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
                  detail);
         break;
     case UP_EABORTED:
-        snprintf(msg, sizeof(msg), "provider %s sent a response the gateway cannot relay (too large or malformed "
-                 "event stream)", c->prov->name);
+        snprintf(msg, sizeof(msg), "provider %s sent %s", c->prov->name,
+                 c->malformed ? "a malformed event stream (an event that is not a JSON object)"
+                              : "a response the gateway cannot relay (too large)");
         break;
     default:
         snprintf(msg, sizeof(msg), "provider %s failed (%s)%s%s", c->prov->name, up_result_name(res),
