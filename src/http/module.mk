@@ -9,14 +9,5 @@ GW_LDLIBS := $(shell pkg-config --libs libh2o 2>/dev/null || echo -lh2o) -luv -l
 
 BINS += $(BUILD)/sluice
 
-# Temporary: until the upstream branch lands, build without the OpenAI provider.
-ifeq ($(wildcard src/http/upstream.c),)
-GW_UPLIB :=
-GW_OBJS := $(filter-out %/openai.o,$(GW_OBJS))
-$(GW_OBJS): CPPFLAGS += -DSLUICE_NO_UPSTREAM
-else
-GW_UPLIB := $(BUILD)/libsluice_upstream.a
-endif
-
-$(BUILD)/sluice: $(GW_OBJS) $(GW_UPLIB) $(BUILD)/libsluice_json.a
-	$(CC) $(LDFLAGS) -o $@ $(GW_OBJS) $(GW_UPLIB) $(BUILD)/libsluice_json.a $(GW_LDLIBS)
+$(BUILD)/sluice: $(GW_OBJS) $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
+	$(CC) $(LDFLAGS) -o $@ $(GW_OBJS) $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a $(GW_LDLIBS)

@@ -240,10 +240,8 @@ static int srv_worker_init(srv_worker *w, int id, const srv_options *opt)
     h2o_context_init(&w->ctx, &w->loop, &srv_globalconf);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = srv_globalconf.hosts;
-#ifndef SLUICE_NO_UPSTREAM /* temporary, until the upstream branch lands */
     w->up = up_loop_new(&w->loop);
-#endif
-    if (w->up == NULL && 0) {
+    if (w->up == NULL) {
         fprintf(stderr, "sluice: cannot create the upstream client\n");
         return -1;
     }

@@ -13,11 +13,7 @@ const prov_ops *prov_ops_for(const cfg_provider *p)
     case CFG_FAMILY_MOCK:
         return &prov_mock_ops;
     case CFG_FAMILY_OPENAI:
-#ifdef SLUICE_NO_UPSTREAM
-        return NULL;
-#else
         return &prov_openai_ops;
-#endif
     case CFG_FAMILY_ANTHROPIC:
         return NULL;
     }

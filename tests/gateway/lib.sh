@@ -34,7 +34,7 @@ pass() { echo "ok: $*"; }
 free_port() {
   local p
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768-)
     (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   echo "$p"
@@ -50,18 +50,26 @@ wait_health() { # PORT PID
 }
 
 start_mock() {
-  MOCK_PORT=$(free_port)
-  "$MOCK_BIN" --listen "127.0.0.1:$MOCK_PORT" "$@" >"$TMP/mock.log" 2>&1 &
-  MOCK_PID=$!; PIDS+=("$MOCK_PID")
-  wait_health "$MOCK_PORT" "$MOCK_PID" || { cat "$TMP/mock.log"; fail "mockllm did not start"; }
+  for _ in 1 2 3; do
+    MOCK_PORT=$(free_port)
+    "$MOCK_BIN" --listen "127.0.0.1:$MOCK_PORT" "$@" >"$TMP/mock.log" 2>&1 &
+    MOCK_PID=$!; PIDS+=("$MOCK_PID")
+    wait_health "$MOCK_PORT" "$MOCK_PID" && return 0
+    grep -qi "in use" "$TMP/mock.log" || break
+  done
+  cat "$TMP/mock.log"; fail "mockllm did not start"
 }
 
 start_gw() {
-  GW_PORT=$(free_port)
-  GW_LOG=$TMP/gw.$GW_PORT.log
-  "$GW_BIN" --listen "127.0.0.1:$GW_PORT" --workers 2 "$@" >"$GW_LOG" 2>&1 &
-  GW_PID=$!; PIDS+=("$GW_PID")
-  wait_health "$GW_PORT" "$GW_PID" || fail "gateway did not start"
+  for _ in 1 2 3; do   # another process may grab the port first: try again
+    GW_PORT=$(free_port)
+    GW_LOG=$TMP/gw.$GW_PORT.log
+    "$GW_BIN" --listen "127.0.0.1:$GW_PORT" --workers 2 "$@" >"$GW_LOG" 2>&1 &
+    GW_PID=$!; PIDS+=("$GW_PID")
+    wait_health "$GW_PORT" "$GW_PID" && return 0
+    grep -q "Address already in use" "$GW_LOG" || break
+  done
+  fail "gateway did not start"
 }
 
 stop_gw() {

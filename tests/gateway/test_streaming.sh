@@ -25,6 +25,9 @@ echo "first chunk after ${first} ms, stream done after ${total} ms"
 pass "chunks relayed as they arrive"
 
 # Disconnect after 1 s of a 25 s stream; the upstream connection must close.
+# A fresh gateway, so that no idle pooled connection to the mock remains.
+stop_gw || fail "gateway exit status $?"
+start_gw --config "$CFG"
 curl -sN --max-time 1 "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'x-request-id: disconnect-test' \
      -d '{"model":"slow/m","stream":true,"messages":[{"role":"user","content":"'"$(printf 'w%.0s ' $(seq 100))"'"}]}' >"$TMP/cut" 
 grep -q '^data: {' "$TMP/cut" || fail "no chunk before the disconnect"
