@@ -21,6 +21,7 @@
 
 #define CHAT_PAUSE_BYTES (256u * 1024)
 #define CHAT_RESUME_BYTES (64u * 1024)
+#define CHAT_MAX_FALLBACKS 8
 
 typedef struct chat_state {
     srv_request *sr;
@@ -36,7 +37,14 @@ typedef struct chat_state {
     bool final_sent;
     bool stopped;      /* the client went away */
     bool paused;
+    bool running;      /* inside chat_run: a nested request to run sets `again` */
+    bool again;
     sj_buf pending, inflight;
+    /* Fallbacks: model names (in the document's arena) tried in order when
+     * the current provider fails before anything reached the client. */
+    const char *fallbacks[CHAT_MAX_FALLBACKS];
+    size_t n_fallbacks;
+    size_t attempt;    /* 0 = the primary model, k = fallbacks[k-1] */
 } chat_state;
 
 static void chat_dispose(void *p)
@@ -151,6 +159,15 @@ static void chat_sink_done(void *ud)
 
 /* ---- terminal results --------------------------------------------------------- */
 
+static void chat_run(chat_state *st);
+
+/* Errors worth another provider: theirs (auth, rate, availability, model),
+ * not the client's (a bad request fails the same everywhere). */
+static bool chat_may_fall_back(int status)
+{
+    return status >= 500 || status == 401 || status == 403 || status == 404 || status == 408 || status == 429;
+}
+
 static void chat_sink_error(void *ud, int status, const char *type, const char *code, const char *message)
 {
     chat_state *st = ud;
@@ -158,6 +175,13 @@ static void chat_sink_error(void *ud, int status, const char *type, const char *
     st->finished = true;
     if (st->stopped)
         return;
+    if (!st->started && st->attempt < st->n_fallbacks && chat_may_fall_back(status)) {
+        fprintf(stderr, "sluice: request %s: %s (HTTP %d); falling back to %s\n", st->sr->id, message, status,
+                st->fallbacks[st->attempt]);
+        st->attempt++;
+        chat_run(st);
+        return;
+    }
     if (!st->started) {
         gw_send_error(st->sr, status, type, code, NULL, "%s", message);
         return;
@@ -295,6 +319,23 @@ static bool chat_validate(srv_request *sr, const sj_val *root)
                       "fallbacks must be an array of model names, got %s", chat_type_name(fallbacks));
         return false;
     }
+    i = 0;
+    for (sj_val *f = sj_first(fallbacks); f; f = sj_next(f), i++) {
+        size_t flen;
+        const char *fs = sj_str(f, &flen);
+        char param[32];
+        snprintf(param, sizeof(param), "fallbacks[%zu]", i);
+        if (i >= CHAT_MAX_FALLBACKS) {
+            gw_send_error(sr, 400, "invalid_request_error", "too_many_fallbacks", "fallbacks",
+                          "at most %d fallbacks are allowed", CHAT_MAX_FALLBACKS);
+            return false;
+        }
+        if (fs == NULL || flen == 0 || strlen(fs) != flen) {
+            gw_send_error(sr, 400, "invalid_request_error", "invalid_type", param, "%s must be a non-empty model name",
+                          param);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -321,34 +362,65 @@ void gw_chat(srv_request *sr)
     sj_val *root = sj_doc_root(doc);
     if (!chat_validate(sr, root))
         return;
-    const char *name = sj_str(sj_get(root, "model"), NULL);
-    const char *model = NULL;
-    st->prov = prov_resolve(gw_cfg, name, &model);
-    if (st->prov == NULL) {
-        gw_send_error(sr, 404, "invalid_request_error", "model_not_found", "model",
-                      "The model '%.200s' does not exist: use \"provider/model\" with a configured provider, "
-                      "or a model listed in a provider's keys", name);
-        return;
-    }
-    sr->provider = st->prov->name;
-    st->ops = prov_ops_for(st->prov);
-    if (st->ops == NULL) {
-        gw_send_error(sr, 501, "server_error", "provider_not_supported", "model",
-                      "Provider '%s' is not supported yet", st->prov->name);
-        return;
-    }
+    for (sj_val *f = sj_first(sj_get(root, "fallbacks")); f; f = sj_next(f))
+        st->fallbacks[st->n_fallbacks++] = sj_str(f, NULL);
     st->stream = sj_bool(sj_get(root, "stream"), false);
-    prov_request rq = {
-        .provider = st->prov,
-        .model = model,
-        .doc = doc,
-        .body = root,
-        .stream = st->stream,
-        .request_id = sr->id,
-        .loop = &sr->worker->loop,
-        .up = sr->worker->up,
-    };
-    prov_call *call = st->ops->start(&rq, &chat_sink, st);
-    if (!st->finished)
-        st->call = call;
+    chat_run(st);
+}
+
+/* Starts the provider call for the current attempt (the primary model, then
+ * each fallback). A provider may fail inside start() and so re-enter through
+ * chat_sink_error: the loop below runs that next attempt instead of nesting. */
+static void chat_run(chat_state *st)
+{
+    if (st->running) {
+        st->again = true;
+        return;
+    }
+    st->running = true;
+    do {
+        st->again = false;
+        srv_request *sr = st->sr;
+        sj_val *root = sj_doc_root(st->doc);
+        const char *name = st->attempt == 0 ? sj_str(sj_get(root, "model"), NULL) : st->fallbacks[st->attempt - 1];
+        const char *model = NULL;
+        const cfg_provider *prov = prov_resolve(gw_cfg, name, &model);
+        const prov_ops *ops = prov ? prov_ops_for(prov) : NULL;
+        if (ops == NULL && st->attempt < st->n_fallbacks) {
+            fprintf(stderr, "sluice: request %s: model '%.200s' %s; falling back to %s\n", sr->id, name,
+                    prov ? "has no provider implementation yet" : "does not exist", st->fallbacks[st->attempt]);
+            st->attempt++;
+            st->again = true;
+            continue;
+        }
+        if (prov == NULL) {
+            gw_send_error(sr, 404, "invalid_request_error", "model_not_found", "model",
+                          "The model '%.200s' does not exist: use \"provider/model\" with a configured provider, "
+                          "or a model listed in a provider's keys", name);
+            break;
+        }
+        if (ops == NULL) {
+            gw_send_error(sr, 501, "server_error", "provider_not_supported", "model",
+                          "Provider '%s' is not supported yet", prov->name);
+            break;
+        }
+        st->prov = prov;
+        st->ops = ops;
+        sr->provider = prov->name;
+        st->finished = false;
+        prov_request rq = {
+            .provider = prov,
+            .model = model,
+            .doc = st->doc,
+            .body = root,
+            .stream = st->stream,
+            .request_id = sr->id,
+            .loop = &sr->worker->loop,
+            .up = sr->worker->up,
+        };
+        prov_call *call = ops->start(&rq, &chat_sink, st);
+        if (!st->finished)
+            st->call = call;
+    } while (st->again);
+    st->running = false;
 }

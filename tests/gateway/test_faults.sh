@@ -19,7 +19,8 @@ CFG=$(write_config <<JSON
   "flaky": {"keys": [], "network_config": {"base_url": "$U", "max_retries": 2, "retry_backoff_initial": 50,
             "retry_backoff_max": 100, "extra_headers": {"x-mock-fault": "500", "x-mock-fail-times": "2",
             "x-mock-fault-key": "flaky-$$"}}},
-  "refused": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:1"}}}}
+  "refused": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:1"}},
+  $(prov f400 400), "mock": {"keys": []}}}
 JSON
 )
 start_gw --config "$CFG"
@@ -56,7 +57,21 @@ chat flaky
 REQS=$(curl -s "$U/mock/stats" | sed -n 's/.*"\/v1\/chat\/completions":\([0-9]*\).*/\1/p')
 pass "5xx retried with backoff ($REQS upstream chat requests in all)"
 
-req POST /v1/chat/completions '{"model":"mock/x","messages":[{"role":"user","content":"x"}]}' 
+# Fallbacks: tried in order when the primary fails (not for the client's own 400).
+M='"messages":[{"role":"user","content":"fb"}]'
+req POST /v1/chat/completions "{\"model\":\"f500/m\",\"fallbacks\":[\"nope/x\",\"refused/m\",\"mock/y\"],$M}"
+[ "$STATUS" = 200 ] && contains '"provider":"mock"' "$BODY" && [ "$(content_of "$BODY")" = "echo: fb" ] || fail "fallback: $STATUS $BODY"
+grep -q 'falling back to refused/m' "$GW_LOG" || fail "fallback not logged"
+req POST /v1/chat/completions "{\"model\":\"f500/m\",\"fallbacks\":[\"f503/m\"],$M}"
+expect_error 503 "" "provider f503 returned HTTP 503"
+req POST /v1/chat/completions "{\"model\":\"f400/m\",\"fallbacks\":[\"mock/y\"],$M}"
+expect_error 400 "" "provider f400 returned HTTP 400"
+OUT=$(curl -sN "http://127.0.0.1:$GW_PORT/v1/chat/completions" -d "{\"model\":\"reset/m\",\"stream\":true,\"fallbacks\":[\"mock/z\"],$M}")
+[ "$(stream_text "$OUT")" = "echo: fb" ] && contains 'data: [DONE]' "$OUT" || fail "stream fallback: $OUT"
+req POST /v1/chat/completions "{\"model\":\"mock/a\",\"fallbacks\":[1],$M}"
+expect_error 400 invalid_request_error "fallbacks[0] must be a non-empty model name"
+pass "fallbacks"
+
 req GET /health
 [ "$STATUS" = 200 ] || fail "gateway not serving after faults"
 stop_gw || fail "gateway exit status $?"
