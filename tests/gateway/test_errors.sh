@@ -41,6 +41,12 @@ STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' --data-binary @"$TMP/big" "htt
 [ "$STATUS" = 413 ] || fail "big body: $STATUS $(cat "$TMP/body")"
 pass "413 for a body over the limit"
 
+# A request head over h2o's limit (about 400 KB) is refused, not buffered.
+head -c 600000 /dev/zero | tr '\0' 'a' | sed 's/^/x-big: /' >"$TMP/hdr"; echo >>"$TMP/hdr"
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H @"$TMP/hdr" "http://127.0.0.1:$GW_PORT/health")
+[ "$STATUS" = 400 ] || [ "$STATUS" = 431 ] || fail "huge header: $STATUS"
+pass "huge request head refused ($STATUS)"
+
 # A request head that never ends is cut off (the worker is not held).
 start=$(date +%s)
 exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT"
