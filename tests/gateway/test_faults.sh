@@ -20,7 +20,9 @@ CFG=$(write_config <<JSON
             "retry_backoff_max": 100, "extra_headers": {"x-mock-fault": "500", "x-mock-fail-times": "2",
             "x-mock-fault-key": "flaky-$$"}}},
   "refused": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:1"}},
-  $(prov f400 400), "mock": {"keys": []}}}
+  $(prov f400 400), "mock": {"keys": []},
+  "rot": {"keys": [{"value": "sk-rot-A"}, {"value": "sk-rot-B"}], "network_config": {"base_url": "$U",
+          "extra_headers": {"x-mock-fault": "429", "x-mock-fail-times": "1", "x-mock-fault-key": "rot-$$"}}}}}
 JSON
 )
 start_gw --config "$CFG"
@@ -56,6 +58,15 @@ chat flaky
 [ "$STATUS" = 200 ] && [ "$(content_of "$BODY")" = "echo: hi" ] || fail "retries did not recover: $STATUS $BODY"
 REQS=$(curl -s "$U/mock/stats" | sed -n 's/.*"\/v1\/chat\/completions":\([0-9]*\).*/\1/p')
 pass "5xx retried with backoff ($REQS upstream chat requests in all)"
+
+# A 429 moves to the other key (no retries configured for "rot").
+chat rot
+[ "$STATUS" = 200 ] || fail "429 did not move to the next key: $STATUS $BODY"
+A=$(curl -s "$U/mock/last" | sed -n 's/.*"authorization":"Bearer \(sk-rot-.\)".*/\1/p')
+[ -n "$A" ] || fail "no key on the successful attempt"
+chat rot   # the fault is spent: first pick wins now; both keys were usable
+[ "$STATUS" = 200 ] || fail "rot second request: $STATUS"
+pass "429 rotates to another key (served by $A)"
 
 # Fallbacks: tried in order when the primary fails (not for the client's own 400).
 M='"messages":[{"role":"user","content":"fb"}]'
