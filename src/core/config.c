@@ -20,6 +20,7 @@
 
 typedef struct cfg_ctx {
     const char *file;
+    FILE *warn;       /* where warnings go; NULL = nowhere */
     char *err;
     size_t errlen;
     char path[512]; /* field path of the value being read */
@@ -64,8 +65,10 @@ static void cfg_pop(cfg_ctx *c, size_t old)
 
 static void cfg_warn_unknown(cfg_ctx *c, const char *key)
 {
+    if (c->warn == NULL)
+        return;
     size_t old = cfg_push_key(c, key);
-    fprintf(stderr, "sluice: warning: %s: %s: unknown field, ignored\n", c->file, c->path);
+    fprintf(c->warn, "sluice: warning: %s: %s: unknown field, ignored\n", c->file, c->path);
     cfg_pop(c, old);
 }
 
@@ -78,13 +81,24 @@ static bool cfg_known(const char *key, const char *const *names)
     return false;
 }
 
-static void cfg_warn_unknown_members(cfg_ctx *c, const sj_val *obj, const char *const *known)
+/* Checks an object's members: a key given twice is an error (which value
+ * would win is a guess, and a guess in a config is a bug); a key not in
+ * `known` (when given) is a warning. 0 or -1. */
+static int cfg_members(cfg_ctx *c, const sj_val *obj, const char *const *known)
 {
     for (sj_val *m = sj_first(obj); m; m = sj_next(m)) {
-        const char *k = sj_key(m, NULL);
-        if (!cfg_known(k, known))
+        size_t klen;
+        const char *k = sj_key(m, &klen);
+        for (sj_val *p = sj_first(obj); p != m; p = sj_next(p)) {
+            size_t plen;
+            const char *pk = sj_key(p, &plen);
+            if (plen == klen && memcmp(pk, k, klen) == 0)
+                return cfg_fail(c, "\"%s\" is given twice", k);
+        }
+        if (known && !cfg_known(k, known))
             cfg_warn_unknown(c, k);
     }
+    return 0;
 }
 
 /* Reads a string member (c->path already names it). "env.NAME" is replaced by
@@ -159,7 +173,8 @@ static int cfg_key_entry(cfg_ctx *c, const sj_val *v, cfg_key *k)
     static const char *const known[] = {"name", "value", "models", "weight", "id", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object {\"value\": ..., \"models\": [...], \"weight\": ...}");
-    cfg_warn_unknown_members(c, v, known);
+    if (cfg_members(c, v, known) != 0)
+        return -1;
     k->weight = 1.0;
     for (sj_val *m = sj_first(v); m; m = sj_next(m)) {
         const char *key = sj_key(m, NULL);
@@ -191,6 +206,8 @@ static int cfg_extra_headers(cfg_ctx *c, const sj_val *v, cfg_network *net)
 {
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object of header names to string values");
+    if (cfg_members(c, v, NULL) != 0)
+        return -1;
     net->extra_headers = calloc(sj_len(v) + 1, sizeof(char *));
     if (net->extra_headers == NULL)
         return cfg_fail(c, "out of memory");
@@ -230,7 +247,8 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
                                         "stream_idle_timeout_in_seconds", "extra_headers", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
-    cfg_warn_unknown_members(c, v, known);
+    if (cfg_members(c, v, known) != 0)
+        return -1;
     for (sj_val *m = sj_first(v); m; m = sj_next(m)) {
         const char *key = sj_key(m, NULL);
         size_t old = cfg_push_key(c, key);
@@ -287,7 +305,8 @@ static int cfg_provider_entry(cfg_ctx *c, const char *name, const sj_val *v, cfg
         return cfg_fail(c, "expected an object {\"keys\": [...], \"network_config\": {...}}");
     if (name[0] == '\0' || strchr(name, '/') != NULL)
         return cfg_fail(c, "a provider name must be non-empty and contain no '/'");
-    cfg_warn_unknown_members(c, v, known);
+    if (cfg_members(c, v, known) != 0)
+        return -1;
     for (sj_val *m = sj_first(v); m; m = sj_next(m)) {
         const char *key = sj_key(m, NULL);
         size_t old = cfg_push_key(c, key);
@@ -337,7 +356,8 @@ static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
                                         "max_memory_mb", "timeout_ms", "instances", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object {\"name\": ..., \"path\": ..., \"enabled\": ...}");
-    cfg_warn_unknown_members(c, v, known);
+    if (cfg_members(c, v, known) != 0)
+        return -1;
     pl->enabled = true;
     for (sj_val *m = sj_first(v); m; m = sj_next(m)) {
         const char *key = sj_key(m, NULL);
@@ -366,8 +386,8 @@ static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
         return cfg_fail(c, "missing \"path\"");
     if (pl->config_json == NULL && (pl->config_json = strdup("{}")) == NULL)
         return cfg_fail(c, "out of memory");
-    if (pl->enabled)
-        fprintf(stderr, "sluice: warning: %s: plugin '%s': plugins are not yet supported, it will not run\n",
+    if (pl->enabled && c->warn)
+        fprintf(c->warn, "sluice: warning: %s: plugin '%s': plugins are not yet supported, it will not run\n",
                 c->file, pl->name);
     return 0;
 }
@@ -377,7 +397,8 @@ static int cfg_client(cfg_ctx *c, const sj_val *v, cfg_config *out)
     static const char *const known[] = {"max_request_body_size_mb", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
-    cfg_warn_unknown_members(c, v, known);
+    if (cfg_members(c, v, known) != 0)
+        return -1;
     sj_val *m = sj_get(v, "max_request_body_size_mb");
     if (m) {
         size_t old = cfg_push_key(c, "max_request_body_size_mb");
@@ -395,7 +416,8 @@ static int cfg_root(cfg_ctx *c, const sj_val *root, cfg_config *out)
     static const char *const known[] = {"providers", "plugins", "client", "$schema", NULL};
     if (!sj_is_object(root))
         return cfg_fail(c, "expected a JSON object at the top level");
-    cfg_warn_unknown_members(c, root, known);
+    if (cfg_members(c, root, known) != 0)
+        return -1;
     sj_val *providers = sj_get(root, "providers");
     if (providers) {
         size_t old = cfg_push_key(c, "providers");
@@ -440,8 +462,8 @@ static int cfg_root(cfg_ctx *c, const sj_val *root, cfg_config *out)
             return -1;
         cfg_pop(c, old);
     }
-    if (out->n_providers == 0)
-        fprintf(stderr, "sluice: warning: %s: no providers configured; every chat request will get 404\n",
+    if (out->n_providers == 0 && c->warn)
+        fprintf(c->warn, "sluice: warning: %s: no providers configured; every chat request will get 404\n",
                 c->file);
     return 0;
 }
@@ -467,20 +489,16 @@ static char *cfg_read_file(cfg_ctx *c, size_t *len)
     return buf;
 }
 
-int cfg_load(const char *path, cfg_config *out, char *err, size_t errlen)
+int cfg_load_text(const char *name, const char *text, size_t len, FILE *warn, cfg_config *out, char *err,
+                  size_t errlen)
 {
-    cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
+    cfg_ctx c = {.file = name, .warn = warn, .err = err, .errlen = errlen};
     memset(out, 0, sizeof(*out));
     out->max_body_bytes = (size_t)10 << 20;
-    size_t len = 0;
-    char *text = cfg_read_file(&c, &len);
-    if (text == NULL)
-        return -1;
     sj_error perr = {0};
     sj_doc *doc = sj_parse(text, len, NULL, &perr);
-    free(text);
     if (doc == NULL) {
-        snprintf(err, errlen, "%s: not valid JSON: %s at byte %zu", path, perr.msg ? perr.msg : "error",
+        snprintf(err, errlen, "%s: not valid JSON: %s at byte %zu", name, perr.msg ? perr.msg : "error",
                  perr.offset);
         return -1;
     }
@@ -488,6 +506,19 @@ int cfg_load(const char *path, cfg_config *out, char *err, size_t errlen)
     sj_doc_free(doc);
     if (rc != 0)
         cfg_free(out);
+    return rc;
+}
+
+int cfg_load(const char *path, cfg_config *out, char *err, size_t errlen)
+{
+    cfg_ctx c = {.file = path, .err = err, .errlen = errlen};
+    memset(out, 0, sizeof(*out));
+    size_t len = 0;
+    char *text = cfg_read_file(&c, &len);
+    if (text == NULL)
+        return -1;
+    int rc = cfg_load_text(path, text, len, stderr, out, err, errlen);
+    free(text);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct cfg_key {
     char *name;      /* may be "" */
@@ -64,6 +65,11 @@ typedef struct cfg_config {
  * message in err naming the file, the field path and what was expected.
  * Warnings (unknown fields, unsupported plugins) go to stderr. */
 int cfg_load(const char *path, cfg_config *out, char *err, size_t errlen);
+
+/* The same from text in memory; `name` stands for the file in messages and
+ * warnings go to `warn` (NULL: none). */
+int cfg_load_text(const char *name, const char *text, size_t len, FILE *warn, cfg_config *out, char *err,
+                  size_t errlen);
 
 /* The built-in default: just the mock provider. 0 or -1 (out of memory). */
 int cfg_default(cfg_config *out);

@@ -53,6 +53,11 @@ CFG=$(write_config <<'JSON'
 JSON
 )
 expect_refusal "$CFG" "not valid JSON"
+CFG=$(write_config <<'JSON'
+{"providers": {"mock": {"keys": [{"name": "a", "name": "b"}]}}}
+JSON
+)
+expect_refusal "$CFG" "providers.mock.keys[0]" '"name" is given twice'
 expect_refusal "$TMP/does-not-exist.json" "does-not-exist.json" "cannot open"
 pass "other config errors"
 
