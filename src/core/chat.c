@@ -215,12 +215,11 @@ static void chat_sink_response(void *ud, int status, const char *body, size_t le
     sj_set(doc, extra, "provider", sj_new_cstr(doc, st->prov->name));
     size_t olen = 0;
     char *out = sj_write(root, &olen);
+    sj_doc_free(doc);
     if (out == NULL)
         gw_send_error(st->sr, 500, NULL, NULL, NULL, "out of memory");
     else
-        gw_send_json(st->sr, status, out, olen);
-    free(out);
-    sj_doc_free(doc);
+        gw_send_json_owned(st->sr, status, out, olen);
 }
 
 static const prov_sink chat_sink = {

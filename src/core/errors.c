@@ -2,6 +2,7 @@
  * errors.c - JSON and OpenAI-shaped error responses.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/gateway.h"
@@ -60,14 +61,37 @@ void gw_error_json(sj_buf *b, const char *message, const char *type, const char 
     sj_buf_cstr(b, "}}");
 }
 
-void gw_send_json(srv_request *sr, int status, const char *body, size_t len)
+/* Status line and headers of a JSON response of len bytes. */
+static void gw_json_head(h2o_req_t *req, int status, size_t len)
 {
-    h2o_req_t *req = sr->req;
     req->res.status = status;
     req->res.reason = gw_reason(status);
     req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
-    h2o_send_inline(req, body, len);
+}
+
+void gw_send_json(srv_request *sr, int status, const char *body, size_t len)
+{
+    gw_json_head(sr->req, status, len);
+    h2o_send_inline(sr->req, body, len);
+}
+
+/* Frees the body handed to gw_send_json_owned when the request is done. */
+static void gw_free_owned(void *p)
+{
+    free(*(char **)p);
+}
+
+void gw_send_json_owned(srv_request *sr, int status, char *body, size_t len)
+{
+    static h2o_generator_t no_generator = {NULL, NULL};
+    h2o_req_t *req = sr->req;
+    char **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), gw_free_owned);
+    *slot = body;
+    gw_json_head(req, status, len);
+    h2o_start_response(req, &no_generator);
+    h2o_iovec_t buf = h2o_iovec_init(body, len);
+    h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 }
 
 void gw_send_error(srv_request *sr, int status, const char *type, const char *code, const char *param,

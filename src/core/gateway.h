@@ -26,6 +26,9 @@ void gw_error_json(sj_buf *b, const char *message, const char *type, const char 
 /* Sends a complete JSON response (the body is copied). */
 void gw_send_json(srv_request *sr, int status, const char *body, size_t len);
 
+/* The same without a copy: takes ownership of a malloc'd body, freed with the request. */
+void gw_send_json_owned(srv_request *sr, int status, char *body, size_t len);
+
 /* Sends an OpenAI-shaped error; the message is printf-formatted. */
 void gw_send_error(srv_request *sr, int status, const char *type, const char *code, const char *param,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
