@@ -264,6 +264,16 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
     prov_call *c = ud;
     c->req = NULL;
     bool ok = c->status >= 200 && c->status < 300;
+    if (res == UP_OK && ok && c->stream && !c->sent_any) {
+        /* A 2xx stream without a single event: nothing the client can use. */
+        if (oai_retry(c))
+            return;
+        char msg[256];
+        snprintf(msg, sizeof(msg), "provider %s ended the stream without sending any event", c->prov->name);
+        c->sink->error(c->ud, 502, "server_error", "upstream_error", msg);
+        oai_free(c);
+        return;
+    }
     if (res == UP_OK && ok) {
         if (c->stream)
             c->sink->done(c->ud);

@@ -20,7 +20,7 @@ CFG=$(write_config <<JSON
             "retry_backoff_max": 100, "extra_headers": {"x-mock-fault": "500", "x-mock-fail-times": "2",
             "x-mock-fault-key": "flaky-$$"}}},
   "refused": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:1"}},
-  $(prov f400 400), "mock": {"keys": []},
+  $(prov f400 400), $(prov empty empty), "mock": {"keys": []},
   "rot": {"keys": [{"value": "sk-rot-A"}, {"value": "sk-rot-B"}], "network_config": {"base_url": "$U",
           "extra_headers": {"x-mock-fault": "429", "x-mock-fail-times": "1", "x-mock-fault-key": "rot-$$"}}}}}
 JSON
@@ -50,6 +50,9 @@ for p in midreset badsse midstall; do
   contains '[DONE]' "$OUT" && fail "$p: [DONE] after an error: $OUT"
   grep -q '^data: {"id"' <<<"$OUT" || [ $p = badsse ] || fail "$p: no chunk before the fault: $OUT"
 done
+OUT=$(stream empty)
+contains '"error":{"message":"provider empty ended the stream without sending any event' "$OUT" || fail "empty stream: $OUT"
+chat empty;   expect_error 502 server_error "not a JSON object"
 OUT=$(stream f500)
 contains '"error":{"message":"provider f500 returned HTTP 500' "$OUT" || fail "stream error before first chunk: $OUT"
 pass "mid-stream faults end with an SSE error event"
