@@ -33,14 +33,7 @@ bool sj_bool(const sj_val *v, bool dflt)
 
 const char *sj_str(const sj_val *v, size_t *len)
 {
-    if (!v || v->type != SJ_STRING) {
-        if (len)
-            *len = 0;
-        return NULL;
-    }
-    if (len)
-        *len = v->u.s.len;
-    return v->u.s.ptr;
+    return sj_text_of(v, SJ_STRING, len);
 }
 
 bool sj_str_eq(const sj_val *v, const char *s)
@@ -130,16 +123,25 @@ sj_val *sj_new_obj(sj_doc *doc)
     return doc ? sj_val_alloc(doc, SJ_OBJECT) : NULL;
 }
 
+sj_val *sj_text_val(sj_doc *doc, sj_type t, const char *s, size_t len)
+{
+    if (!doc)
+        return NULL;
+    char *copy = sj_arena_strdup(&doc->arena, s, len);
+    sj_val *v = copy ? sj_val_alloc(doc, t) : NULL;
+    if (v) {
+        v->u.s.ptr = copy;
+        v->u.s.len = len;
+    }
+    return v;
+}
+
 /* A string value over a copy of s[0..len), UTF-8 already checked. */
 static sj_val *str_from(sj_doc *doc, const char *s, size_t len, uint8_t flags)
 {
-    char *copy = sj_arena_strdup(&doc->arena, s, len);
-    sj_val *v = copy ? sj_val_alloc(doc, SJ_STRING) : NULL;
-    if (!v)
-        return NULL;
-    v->u.s.ptr = copy;
-    v->u.s.len = len;
-    v->flags = flags & SJF_STR_CLEAN;
+    sj_val *v = sj_text_val(doc, SJ_STRING, s, len);
+    if (v)
+        v->flags = flags & SJF_STR_CLEAN;
     return v;
 }
 
@@ -299,15 +301,8 @@ static sj_val *clone_node(sj_doc *dst, const sj_val *v)
     switch (v->type) {
     case SJ_STRING:
         return str_from(dst, v->u.s.ptr, v->u.s.len, v->flags);
-    case SJ_NUMBER: {
-        char *t = sj_arena_strdup(&dst->arena, v->u.s.ptr, v->u.s.len);
-        sj_val *n = t ? sj_val_alloc(dst, SJ_NUMBER) : NULL;
-        if (n) {
-            n->u.s.ptr = t;
-            n->u.s.len = v->u.s.len;
-        }
-        return n;
-    }
+    case SJ_NUMBER:
+        return sj_text_val(dst, SJ_NUMBER, v->u.s.ptr, v->u.s.len);
     default:
         return sj_val_alloc(dst, (sj_type)v->type);
     }

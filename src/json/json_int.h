@@ -99,6 +99,19 @@ static inline sj_val *sj_val_alloc(sj_doc *doc, sj_type t)
     return v;
 }
 
+/* The bytes of a string or number v if it has type t, else NULL (and 0). */
+static inline const char *sj_text_of(const sj_val *v, sj_type t, size_t *len)
+{
+    bool ok = v && v->type == t;
+    if (len)
+        *len = ok ? v->u.s.len : 0;
+    return ok ? v->u.s.ptr : NULL;
+}
+
+/* A new unattached string or number (type t) over a copy of s[0..len),
+ * NUL-terminated; contents are not checked. NULL on OOM or NULL doc. */
+sj_val *sj_text_val(sj_doc *doc, sj_type t, const char *s, size_t len);
+
 /* Links v (unattached) at the end of container c. */
 static inline void sj_link_tail(sj_val *c, sj_val *v)
 {

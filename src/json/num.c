@@ -54,14 +54,7 @@ size_t sj_num_scan(const char *s, size_t len)
 
 const char *sj_num_text(const sj_val *v, size_t *len)
 {
-    if (!v || v->type != SJ_NUMBER) {
-        if (len)
-            *len = 0;
-        return NULL;
-    }
-    if (len)
-        *len = v->u.s.len;
-    return v->u.s.ptr;
+    return sj_text_of(v, SJ_NUMBER, len);
 }
 
 /*
@@ -222,39 +215,25 @@ bool sj_f64(const sj_val *v, double *out)
     return true;
 }
 
-/* A number value holding a copy of text[0..len). */
-static sj_val *num_from(sj_doc *doc, const char *text, size_t len)
-{
-    if (!doc)
-        return NULL;
-    char *t = sj_arena_strdup(&doc->arena, text, len);
-    sj_val *v = t ? sj_val_alloc(doc, SJ_NUMBER) : NULL;
-    if (!v)
-        return NULL;
-    v->u.s.ptr = t;
-    v->u.s.len = len;
-    return v;
-}
-
 sj_val *sj_new_num_text(sj_doc *doc, const char *text, size_t len)
 {
     if (!text || len == 0 || sj_num_scan(text, len) != len)
         return NULL;
-    return num_from(doc, text, len);
+    return sj_text_val(doc, SJ_NUMBER, text, len);
 }
 
 sj_val *sj_new_i64(sj_doc *doc, int64_t n)
 {
     char tmp[24];
     int len = snprintf(tmp, sizeof tmp, "%lld", (long long)n);
-    return num_from(doc, tmp, (size_t)len);
+    return sj_text_val(doc, SJ_NUMBER, tmp, (size_t)len);
 }
 
 sj_val *sj_new_u64(sj_doc *doc, uint64_t n)
 {
     char tmp[24];
     int len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)n);
-    return num_from(doc, tmp, (size_t)len);
+    return sj_text_val(doc, SJ_NUMBER, tmp, (size_t)len);
 }
 
 /* Formats d with the fewest of 15, 16 or 17 significant digits that read
@@ -282,5 +261,5 @@ sj_val *sj_new_f64(sj_doc *doc, double d)
         return NULL;
     char tmp[40];
     int len = format_double(tmp, sizeof tmp, d);
-    return num_from(doc, tmp, (size_t)len);
+    return sj_text_val(doc, SJ_NUMBER, tmp, (size_t)len);
 }

@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void sj_buf_free(sj_buf *b)
 {
     if (!b)
@@ -43,8 +47,9 @@ static bool buf_grow(sj_buf *b, size_t extra)
 }
 
 /* Once an append failed the content has a hole: every later append refuses
- * too, so a caller that checks only b->oom at the end is still safe. */
-bool sj_buf_reserve(sj_buf *b, size_t extra)
+ * too, so a caller that checks only b->oom at the end is still safe. Inline
+ * here because the writer calls it for every token. */
+static inline bool reserve(sj_buf *b, size_t extra)
 {
     if (b->oom)
         return false;
@@ -53,9 +58,14 @@ bool sj_buf_reserve(sj_buf *b, size_t extra)
     return buf_grow(b, extra);
 }
 
+bool sj_buf_reserve(sj_buf *b, size_t extra)
+{
+    return reserve(b, extra);
+}
+
 bool sj_buf_raw(sj_buf *b, const char *s, size_t len)
 {
-    if (!sj_buf_reserve(b, len))
+    if (!reserve(b, len))
         return false;
     if (len)
         memcpy(b->data + b->len, s, len);
@@ -65,12 +75,12 @@ bool sj_buf_raw(sj_buf *b, const char *s, size_t len)
 
 bool sj_buf_cstr(sj_buf *b, const char *s)
 {
-    return sj_buf_raw(b, s, strlen(s));
+    return s ? sj_buf_raw(b, s, strlen(s)) : false;
 }
 
 static inline bool buf_ch(sj_buf *b, char c)
 {
-    if (!sj_buf_reserve(b, 1))
+    if (!reserve(b, 1))
         return false;
     b->data[b->len++] = c;
     return true;
@@ -102,6 +112,35 @@ static const char esc_table[256] = {
     [0x1D] = 'u', [0x1E] = 'u', [0x1F] = 'u', ['"'] = '"', ['\\'] = '\\',
 };
 
+/* First index >= i of u[0..len) that needs a look: '"', '\\', a control
+ * character, or (with `high`) a byte >= 0x80. Sixteen bytes at a time while
+ * they are in bounds. */
+static inline size_t skip_verbatim(const unsigned char *u, size_t i, size_t len, bool high)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1F);
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        /* v <= 0x1F (unsigned) exactly when max(v, 0x1F) == 0x1F. */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (high)
+            mask |= (unsigned)_mm_movemask_epi8(v);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    for (; i < len; i++) {
+        unsigned char c = u[i];
+        if (c < 0x20 || c == '"' || c == '\\' || (high && c >= 0x80))
+            return i;
+    }
+    return len;
+}
+
 /*
  * Appends s[0..len) escaped, without quotes. With `check_utf8`, ill-formed
  * UTF-8 becomes U+FFFD (one per bad byte) so the output is always valid JSON;
@@ -113,6 +152,9 @@ static bool put_escaped(sj_buf *b, const char *s, size_t len, bool check_utf8)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0; /* u[run..i) is pending verbatim output */
     while (i < len) {
+        i = skip_verbatim(u, i, len, check_utf8);
+        if (i == len)
+            break;
         unsigned char c = u[i];
         if (c >= 0x80) {
             if (!check_utf8) {
@@ -160,7 +202,7 @@ bool sj_buf_str(sj_buf *b, const char *s, size_t len)
 /* A document string or key: clean ones are one memcpy. */
 static bool put_string(sj_buf *b, const char *s, size_t len, bool clean)
 {
-    if (!sj_buf_reserve(b, len + 2))
+    if (!reserve(b, len + 2))
         return false;
     if (clean) {
         char *o = b->data + b->len;
@@ -242,7 +284,9 @@ bool sj_buf_val(sj_buf *b, const sj_val *top)
 char *sj_write(const sj_val *v, size_t *len)
 {
     sj_buf b = {0};
-    if (!sj_buf_val(&b, v) || !buf_ch(&b, '\0')) {
+    /* Most documents we write are requests of a few KB: skip the first
+     * doublings of the buffer. */
+    if (!reserve(&b, 2048) || !sj_buf_val(&b, v) || !buf_ch(&b, '\0')) {
         sj_buf_free(&b);
         return NULL;
     }

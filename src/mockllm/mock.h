@@ -178,6 +178,9 @@ typedef struct mock_stream {
     mock_content content;
     bool include_usage;  /* OpenAI stream_options.include_usage */
     bool garbage;        /* the malformed-sse fault */
+    bool tool;           /* x-mock-tool-call: the content is the tool's
+                            arguments (JSON), streamed in pieces */
+    sj_buf tool_json;    /* the tool's name as a JSON string (quoted) */
     size_t prompt_tokens;
     sj_buf prefix;       /* OpenAI: the constant start of every chunk's JSON;
                             Anthropic: the message id, model as JSON */
@@ -276,6 +279,8 @@ typedef struct mock_opts {
     unsigned latency_ms;
     unsigned chunk_delay_ms;
     size_t words;       /* x-mock-words; 0 = echo */
+    const char *tool;   /* x-mock-tool-call: reply with a call to this tool */
+    size_t tool_len;
 } mock_opts;
 
 /* Reads the x-mock-* headers. false with *why (static) on a bad value. */

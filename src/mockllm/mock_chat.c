@@ -198,12 +198,27 @@ void mock_chat(mock_worker *w, const mock_req *req, mock_proto proto, const mock
 
     if (o->fault == MOCK_FAULT_HUGE) {
         mock_content_init_huge(&st->content);
-    } else if (o->words) {
+    } else if (o->words && !o->tool) {
         mock_content_init_words(&st->content, o->words);
     } else {
         sj_buf echo = {0};
-        sj_buf_cstr(&echo, "echo: ");
-        content_text(sj_get(last_user, "content"), &echo);
+        if (o->tool) {
+            /* A tool call whose arguments carry the user's text:
+             * {"text":"<last user message>"} */
+            sj_buf user = {0};
+            content_text(sj_get(last_user, "content"), &user);
+            sj_buf_cstr(&echo, "{\"text\": ");
+            sj_buf_str(&echo, user.data ? user.data : "", user.len);
+            sj_buf_raw(&echo, "}", 1);
+            echo.oom |= user.oom;
+            sj_buf_free(&user);
+            st->tool = true;
+            st->tool_json.len = 0;
+            sj_buf_str(&st->tool_json, o->tool, o->tool_len);
+        } else {
+            sj_buf_cstr(&echo, "echo: ");
+            content_text(sj_get(last_user, "content"), &echo);
+        }
         if (echo.oom) {
             sj_buf_free(&echo);
             sj_doc_free(doc);

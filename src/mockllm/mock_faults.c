@@ -141,6 +141,11 @@ bool mock_opts_read(const mock_req *req, mock_opts *o, const char **why) {
         return false;
     }
     if (present) o->words = (size_t)n;
+    o->tool = mock_req_header(req, "x-mock-tool-call", &o->tool_len);
+    if (o->tool && (o->tool_len == 0 || o->tool_len > 64)) {
+        *why = "x-mock-tool-call must be a tool name of 1 to 64 bytes";
+        return false;
+    }
 
     size_t flen;
     const char *fv = mock_req_header(req, "x-mock-fault", &flen);

@@ -160,8 +160,8 @@ mock_parse_result mock_parse_request(const char *buf, size_t len, mock_req *req,
             have_cl = true;
             cl = v;
         } else if (name_is(h, "transfer-encoding")) {
-            if (!has_token(h->value, h->value_len, "chunked") ||
-                h->value_len != strlen("chunked"))
+            /* Only plain "chunked": codings like gzip are not worth a mock. */
+            if (h->value_len != 7 || strncasecmp(h->value, "chunked", 7) != 0)
                 return fail(out, 501, "unsupported Transfer-Encoding");
             chunked = true;
         } else if (name_is(h, "connection")) {
@@ -269,11 +269,14 @@ void mock_reply_reset(mock_reply *r) {
     buf_trim(&r->fixed);
     buf_trim(&r->st.prefix);
     buf_trim(&r->st.model_json);
+    buf_trim(&r->st.tool_json);
     sj_buf fixed = r->fixed, prefix = r->st.prefix, model = r->st.model_json;
+    sj_buf tool = r->st.tool_json;
     memset(r, 0, sizeof *r);
     r->fixed = fixed;
     r->st.prefix = prefix;
     r->st.model_json = model;
+    r->st.tool_json = tool;
     r->drip_from = SIZE_MAX;
     r->cut_at = SIZE_MAX;
     r->stop_after = SIZE_MAX;
@@ -284,4 +287,5 @@ void mock_reply_free(mock_reply *r) {
     sj_buf_free(&r->fixed);
     sj_buf_free(&r->st.prefix);
     sj_buf_free(&r->st.model_json);
+    sj_buf_free(&r->st.tool_json);
 }

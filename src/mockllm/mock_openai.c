@@ -34,11 +34,37 @@ static void head(const mock_stream *st, const char *object, sj_buf *out) {
     sj_buf_cstr(out, ",\"system_fingerprint\":\"fp_mock\",\"choices\":[");
 }
 
+/* "tool_calls":[{...,"function":{"name":...,"arguments":  (string follows) */
+static void tool_call_start(const mock_stream *st, bool full, sj_buf *out) {
+    sj_buf_cstr(out, "\"tool_calls\":[{");
+    if (full) {
+        sj_buf_cstr(out, "\"index\":0,");
+    }
+    sj_buf_cstr(out, "\"id\":\"call_");
+    sj_buf_cstr(out, st->id);
+    sj_buf_cstr(out, "\",\"type\":\"function\",\"function\":{\"name\":");
+    sj_buf_raw(out, st->tool_json.data, st->tool_json.len);
+    sj_buf_cstr(out, ",\"arguments\":");
+}
+
+static const char *finish_reason(const mock_stream *st) {
+    return st->tool ? "\"tool_calls\"" : "\"stop\"";
+}
+
 void mock_openai_body(const mock_stream *st, sj_buf *out) {
     head(st, "chat.completion", out);
     sj_buf_cstr(out, "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
-    mock_content_json(&st->content, out);
-    sj_buf_cstr(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}],");
+    if (st->tool) {
+        sj_buf_cstr(out, "null,");
+        tool_call_start(st, false, out);
+        mock_content_json(&st->content, out);
+        sj_buf_cstr(out, "}}]");
+    } else {
+        mock_content_json(&st->content, out);
+    }
+    sj_buf_cstr(out, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":");
+    sj_buf_cstr(out, finish_reason(st));
+    sj_buf_cstr(out, "}],");
     usage(st, out);
     sj_buf_raw(out, "}", 1);
 }
@@ -62,16 +88,31 @@ static void chunk_end(const mock_stream *st, sj_buf *out) {
 void mock_openai_piece(const mock_stream *st, const char *p, size_t len, bool first,
                        sj_buf *out) {
     chunk_start(st, out);
-    sj_buf_cstr(out, first ? "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
-                           : "{\"index\":0,\"delta\":{\"content\":");
-    sj_buf_str(out, p, len);
+    if (st->tool) {
+        /* The first chunk names the call; later ones add to its arguments. */
+        if (first) {
+            sj_buf_cstr(out, "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,");
+            tool_call_start(st, true, out);
+        } else {
+            sj_buf_cstr(out, "{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+                             "\"function\":{\"arguments\":");
+        }
+        sj_buf_str(out, p, len);
+        sj_buf_cstr(out, "}}]");
+    } else {
+        sj_buf_cstr(out, first ? "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
+                               : "{\"index\":0,\"delta\":{\"content\":");
+        sj_buf_str(out, p, len);
+    }
     sj_buf_cstr(out, "},\"logprobs\":null,\"finish_reason\":null}");
     chunk_end(st, out);
 }
 
 void mock_openai_tail(const mock_stream *st, sj_buf *out) {
     chunk_start(st, out);
-    sj_buf_cstr(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}");
+    sj_buf_cstr(out, "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":");
+    sj_buf_cstr(out, finish_reason(st));
+    sj_buf_raw(out, "}", 1);
     chunk_end(st, out);
     if (st->include_usage) {
         chunk_start(st, out);

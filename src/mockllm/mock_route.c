@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static mock_path path_index(const mock_req *req) {
@@ -35,6 +36,17 @@ static const char *const path_names[MOCK_PATH_COUNT] = {
 
 /* ---- /mock/last ---------------------------------------------------------- */
 
+static bool same_name(const struct phr_header *a, const struct phr_header *b) {
+    return a->name_len == b->name_len && strncasecmp(a->name, b->name, a->name_len) == 0;
+}
+
+/* Did header i already occur earlier in the request? */
+static bool header_seen(const mock_req *req, size_t i) {
+    for (size_t j = 0; j < i; j++)
+        if (same_name(&req->headers[j], &req->headers[i])) return true;
+    return false;
+}
+
 void mock_last_record(mock_worker *w, const mock_req *req, bool body_is_json) {
     uint64_t seq = atomic_fetch_add_explicit(&mock_last_seq, 1, memory_order_relaxed) + 1;
     pthread_mutex_lock(&w->last_lock);
@@ -47,17 +59,28 @@ void mock_last_record(mock_worker *w, const mock_req *req, bool body_is_json) {
     sj_buf_str(b, req->target, req->target_len);
     sj_buf_cstr(b, ",\"headers\":{");
     char name[256];
+    bool first = true;
     for (size_t i = 0; i < req->num_headers; i++) {
         const struct phr_header *h = &req->headers[i];
+        if (header_seen(req, i)) continue; /* joined into its first occurrence */
         size_t n = h->name_len < sizeof name ? h->name_len : sizeof name;
         for (size_t k = 0; k < n; k++) {
             char ch = h->name[k];
             name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
         }
-        if (i) sj_buf_raw(b, ",", 1);
+        if (!first) sj_buf_raw(b, ",", 1);
+        first = false;
         sj_buf_str(b, name, n);
         sj_buf_raw(b, ":", 1);
-        sj_buf_str(b, h->value, h->value_len);
+        /* A repeated header becomes one value, joined with ", " (RFC 9110 5.3). */
+        sj_buf *v = &w->body;
+        v->len = 0;
+        for (size_t j = i; j < req->num_headers; j++) {
+            if (j != i && !same_name(&req->headers[i], &req->headers[j])) continue;
+            if (v->len) sj_buf_raw(v, ", ", 2);
+            sj_buf_raw(v, req->headers[j].value, req->headers[j].value_len);
+        }
+        sj_buf_str(b, v->data ? v->data : "", v->len);
     }
     sj_buf_cstr(b, "},\"body\":");
     /* A body that parsed is valid JSON text already: embed it verbatim. */
@@ -192,7 +215,7 @@ void mock_route(mock_worker *w, const mock_req *req, mock_reply *r) {
         return;
     }
     if (p == MOCK_PATH_HEALTH) {
-        if (mock_req_is(req, "GET", "/health") || mock_req_is(req, "HEAD", "/health"))
+        if (mock_req_is(req, "GET", "/health"))
             mock_reply_fixed(r, 200, "application/json", NULL, "{\"status\":\"ok\"}", 15);
         else
             not_found(r, req, true);

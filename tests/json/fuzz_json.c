@@ -124,6 +124,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sj_parse_opts opts = {.max_depth = size & 1 ? 512 : 8};
     sj_error err;
     sj_doc *doc = sj_parse((const char *)data, size, &opts, &err);
+
+    /* The number grammar of sj_new_num_text and of the parser agree. */
+    sj_doc *nd = sj_doc_new();
+    REQUIRE(nd);
+    bool num_ok = sj_new_num_text(nd, (const char *)data, size) != NULL;
+    bool bare = size && data[0] != ' ' && data[size - 1] != ' ' && data[0] != '\n' &&
+                data[size - 1] != '\n' && data[0] != '\t' && data[size - 1] != '\t' &&
+                data[0] != '\r' && data[size - 1] != '\r';
+    if (bare)
+        REQUIRE(num_ok == (doc && sj_is_number(sj_doc_root(doc))));
+    sj_doc_free(nd);
     if (!doc) {
         REQUIRE(err.msg && err.offset <= size);
         return 0;

@@ -5,8 +5,8 @@
  * random documents from a fixed seed (nested objects and arrays, strings with
  * escapes, surrogate pairs and raw multibyte UTF-8, integers and reals) and
  * mutants of them (one byte replaced, deleted or inserted), which are mostly
- * invalid. Both parsers must agree on accept/reject, and accepted inputs must
- * give equal trees.
+ * invalid. Both parsers must agree on accept/reject, accepted inputs must
+ * give equal trees, and jansson must read sj's output as the same tree.
  *
  * Documented differences (jansson 2.14 with JSON_DECODE_ANY|JSON_ALLOW_NUL),
  * counted and printed but not failures:
@@ -124,6 +124,17 @@ static void compare(const char *name, const char *buf, size_t len)
             printf("VALUE MISMATCH %s: %.*s\n", name, (int)(len > 200 ? 200 : len), buf);
             violations++;
         }
+        /* sj's output must read back in jansson as the same tree. */
+        size_t wl;
+        char *w = sj_write(sj_doc_root(sd), &wl);
+        json_t *jw = w ? json_loadb(w, wl, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je) : NULL;
+        if (!jw || !equal(sj_doc_root(sd), jw)) {
+            printf("WRITER MISMATCH %s: jansson %s sj output %.*s\n", name,
+                   jw ? "reads a different tree from" : "rejects", (int)(wl > 200 ? 200 : wl), w);
+            violations++;
+        }
+        json_decref(jw);
+        free(w);
     } else if (!sd && !jd) {
         rejected_both++;
     } else if (allowed(buf, len, sd, &se, jd, &je)) {

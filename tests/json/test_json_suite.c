@@ -3,7 +3,7 @@
  *
  * Every y_ file of $SLUICE_SHARED/json-testsuite/test_parsing must parse,
  * every n_ file must be rejected, i_ files may go either way but must not
- * crash. For every accepted file, parse -> write -> parse -> write must give
+ * crash (and follow the policy of i_policy below). For every accepted file, parse -> write -> parse -> write must give
  * the same bytes twice (the writer is deterministic and its output parses).
  */
 #include "sluice/json.h"
@@ -60,6 +60,89 @@ static int round_trip(const char *name, const sj_doc *doc)
     return bad;
 }
 
+/*
+ * Our policy for the implementation-defined i_ files, checked too: every
+ * number is accepted (kept as text, whatever its magnitude); ill-formed
+ * UTF-8, lone surrogates and non-UTF-8 encodings (BOMs, UTF-16) are rejected.
+ * Returns 'y', 'n' or 0 (no policy).
+ */
+static char i_policy(const char *name)
+{
+    static const char *reject[] = {"surrogate", "utf-8", "UTF-8", "UTF8", "utf16", "UTF-16",
+                                   "overlong", "latin_1", "not_in_unicode_range", "BOM"};
+    if (strncmp(name, "i_number_", 9) == 0)
+        return 'y';
+    for (size_t k = 0; k < sizeof reject / sizeof reject[0]; k++)
+        if (strstr(name, reject[k]))
+            return 'n';
+    return 0;
+}
+
+/* s[0..len) without the whitespace outside strings, into out (len bytes). */
+static size_t strip_ws(const char *s, size_t len, char *out)
+{
+    size_t n = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            out[n++] = c;
+            if (c == '\\' && i + 1 < len)
+                out[n++] = s[++i];
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+            out[n++] = c;
+        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            out[n++] = c;
+        }
+    }
+    return n;
+}
+
+/*
+ * test_transform: inputs on which parsers differ in what they output. Ours
+ * keeps number text and every duplicate member, so an accepted number_ or
+ * object_ file must be written back exactly as it came, minus whitespace.
+ * Returns the number of failures.
+ */
+static int transform_files(const char *base)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/json-testsuite/test_transform", base);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int bad = 0, checked = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *name = de->d_name;
+        if (strncmp(name, "number_", 7) != 0 && strncmp(name, "object_", 7) != 0)
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        size_t len, wl;
+        char *buf = slurp(path, &len);
+        sj_doc *doc = buf ? sj_parse(buf, len, NULL, NULL) : NULL;
+        char *w = doc ? sj_write(sj_doc_root(doc), &wl) : NULL;
+        char *want = buf ? malloc(len + 1) : NULL;
+        size_t want_len = want ? strip_ws(buf, len, want) : 0;
+        if (!w || wl != want_len || memcmp(w, want, wl) != 0) {
+            printf("FAIL transform %s: wrote %s\n", name, w ? w : "(rejected)");
+            bad++;
+        }
+        checked++;
+        free(want);
+        free(w);
+        sj_doc_free(doc);
+        free(buf);
+    }
+    closedir(d);
+    printf("transform files preserved: %d of %d\n", checked - bad, checked);
+    return bad;
+}
+
 int main(void)
 {
     const char *shared = getenv("SLUICE_SHARED");
@@ -104,6 +187,13 @@ int main(void)
             }
         } else {
             doc ? i_acc++ : i_rej++;
+            char want = i_policy(name);
+            if ((want == 'y' && !doc) || (want == 'n' && doc)) {
+                printf("FAIL %s: policy says %s, got %s (%s)\n", name,
+                       want == 'y' ? "accept" : "reject", doc ? "accepted" : "rejected",
+                       doc ? "" : err.msg);
+                bad++;
+            }
         }
         if (doc)
             rt_bad += round_trip(name, doc);
@@ -111,6 +201,7 @@ int main(void)
         free(buf);
     }
     closedir(d);
+    bad += transform_files(shared ? shared : "../shared");
     printf("y accepted: %d, n rejected: %d, i accepted: %d, i rejected: %d\n", y_ok, n_ok, i_acc,
            i_rej);
     printf("violations: %d, round-trip failures: %d\n", bad, rt_bad);
