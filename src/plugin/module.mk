@@ -1,6 +1,6 @@
 # Plugin host: libsluice_plugin.a (WASM plugins on libsluice_wasm, native
 # .so plugins via dlopen, the hook JSON on libsluice_json).
-PLUGIN_SRCS := $(filter-out src/plugin/probe.c,$(wildcard src/plugin/*.c))
+PLUGIN_SRCS := $(filter-out src/plugin/probe.c src/plugin/gateway.c,$(wildcard src/plugin/*.c))
 PLUGIN_LIB  := $(BUILD)/libsluice_plugin.a
 LIBS += $(PLUGIN_LIB)
 # What a program linking libsluice_plugin.a also needs (besides
