@@ -84,3 +84,20 @@ JSON
 if "$GW_BIN" --listen 127.0.0.1:$(free_port) --config "$CFG" >"$TMP/bad.log" 2>&1; then fail "started with a failing plugin"; fi
 grep -q "init returned 7" "$TMP/bad.log" || fail "no clear init error: $(cat "$TMP/bad.log")"
 pass "a plugin whose init fails refuses start-up: $(tail -n1 "$TMP/bad.log")"
+
+# A native .so plugin ahead of the WASM one: both headers reach the upstream.
+NATIVE=$(pwd)/$BUILD/examples/plugins/libnative_example.so
+CFG=$(write_config <<JSON
+{"providers": {"up": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}}},
+ "plugins": [{"name": "native", "path": "$NATIVE", "config": {"greeting": "bonjour"}},
+             {"name": "ctest", "path": "$PLUGIN"}]}
+JSON
+)
+start_gw --config "$CFG"
+req POST /v1/chat/completions "$MSG"
+[ "$STATUS" = 200 ] || fail "native + wasm: $STATUS $BODY"
+last=$(curl -s "http://127.0.0.1:$MOCK_PORT/mock/last")
+contains '"x-native-plugin":"bonjour"' "$last" && contains '"x-c-plugin":"c-test"' "$last" ||
+  fail "upstream lacks the plugins' headers: $last"
+pass "native plugin (dlopen'd by the gateway) and WASM plugin in one chain"
+stop_gw || fail "gateway exit status $?"
