@@ -15,3 +15,8 @@ $(BUILD)/tests/test_obs_promcheck: $(BUILD)/tests/obs/test_obs_promcheck.o $(BUI
 $(BUILD)/tests/test_obs_store: $(BUILD)/tests/obs/test_obs_store.o $(OBS_TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OBS_TEST_LIBS) $(OBS_LDLIBS)
+
+TEST_BINS += $(BUILD)/tests/test_obs_gateway
+$(BUILD)/tests/test_obs_gateway: $(BUILD)/tests/obs/test_obs_gateway.o $(BUILD)/tests/obs/promcheck.o $(OBS_TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OBS_TEST_LIBS) $(OBS_LDLIBS)
