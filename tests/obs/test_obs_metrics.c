@@ -12,16 +12,7 @@
 #include "obs/metrics.h"
 #include "promcheck.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                                               \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                                \
-            printf(__VA_ARGS__);                                                                                       \
-            printf("\n");                                                                                              \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
+#include "obs_test.h"
 
 /* Renders r, checks the format; returns the malloc'd text (caller frees). */
 static char *render_checked(obs_registry *r)
