@@ -159,6 +159,15 @@ void obs_upstream_error(const char *provider, const char *kind)
         obs_counter_add(obs_series_get(obs.up_errors, (const char *[]){provider, kind}), 1);
 }
 
+const char *obs_status_kind(int status)
+{
+    if (status == 429)
+        return "http_429";
+    if (status == 401 || status == 403)
+        return "http_auth";
+    return status >= 500 ? "http_5xx" : "http_4xx";
+}
+
 void obs_retry(const char *provider)
 {
     if (obs.reg != NULL)

@@ -47,6 +47,9 @@ void obs_stream_closed(void);
  * "bad_response", "stream_idle". */
 void obs_upstream_error(const char *provider, const char *kind);
 void obs_retry(const char *provider);
+/* The error kind for an upstream HTTP status: "http_429", "http_auth"
+ * (401/403), "http_4xx", "http_5xx" (static string). */
+const char *obs_status_kind(int status);
 void obs_fallback(const char *from, const char *to);
 
 /* The plugin host's hooks. hook: "pre_hook", "post_hook"... */

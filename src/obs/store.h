@@ -42,6 +42,9 @@ typedef struct obs_record {
     int plugin_errors;
 } obs_record;
 
+/* Wall clock, ms since the epoch (for obs_record.ts_ms). */
+int64_t obs_now_ms(void);
+
 typedef struct obs_store_options {
     const char *path;           /* SQLite file, created if missing */
     size_t queue_cap;           /* ring size (records); 0: 4096 */

@@ -29,7 +29,5 @@ struct obs_store {
     _Atomic uint64_t written;
 };
 
-/* Wall clock, ms since the epoch. */
-int64_t obs_now_ms(void);
 
 #endif

@@ -20,3 +20,9 @@ TEST_BINS += $(BUILD)/tests/test_obs_gateway
 $(BUILD)/tests/test_obs_gateway: $(BUILD)/tests/obs/test_obs_gateway.o $(BUILD)/tests/obs/promcheck.o $(OBS_TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OBS_TEST_LIBS) $(OBS_LDLIBS)
+
+# The checker as a command for tests/obs/test_*.sh (not a test itself).
+BINS += $(BUILD)/tests/obs/promcheck
+$(BUILD)/tests/obs/promcheck: $(BUILD)/tests/obs/promcheck_main.o $(BUILD)/tests/obs/promcheck.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
