@@ -18,6 +18,7 @@
 
 #include "core/gateway.h"
 #include "plugin/gateway.h"
+#include "obs/obs.h"
 #include "provider/provider.h"
 
 #define CHAT_PAUSE_BYTES (256u * 1024)
@@ -47,11 +48,14 @@ typedef struct chat_state {
     size_t n_fallbacks;
     size_t attempt;    /* 0 = the primary model, k = fallbacks[k-1] */
     plg_gw_req *plg;   /* plugin pipeline state, NULL without plugins */
+    uint64_t up_start_ns; /* when the current provider call started (metrics) */
 } chat_state;
 
 static void chat_dispose(void *p)
 {
     chat_state *st = p;
+    if (st->started)
+        obs_stream_closed();
     if (st->call) {
         st->ops->cancel(st->call);
         st->call = NULL;
@@ -59,6 +63,27 @@ static void chat_dispose(void *p)
     sj_doc_free(st->doc);
     sj_buf_free(&st->pending);
     sj_buf_free(&st->inflight);
+}
+
+/* ---- observability ------------------------------------------------------------ */
+
+/* The provider call ended: its time adds to the request's upstream time. */
+static void chat_upstream_end(chat_state *st)
+{
+    obs_record *r = &st->sr->obs;
+    double ms = (double)(srv_now_ns() - st->up_start_ns) / 1e6;
+    r->upstream_ms = r->upstream_ms < 0 ? ms : r->upstream_ms + ms;
+}
+
+/* Token counts from an OpenAI "usage" object, if root has one. */
+static void chat_note_usage(chat_state *st, const sj_val *root)
+{
+    sj_val *usage = sj_get(root, "usage");
+    int64_t n;
+    if (sj_i64(sj_get(usage, "prompt_tokens"), &n) && n >= 0)
+        st->sr->obs.prompt_tokens = n;
+    if (sj_i64(sj_get(usage, "completion_tokens"), &n) && n >= 0)
+        st->sr->obs.completion_tokens = n;
 }
 
 /* ---- streaming output ------------------------------------------------------- */
@@ -93,6 +118,7 @@ static void chat_start_stream(chat_state *st)
 {
     h2o_req_t *req = st->sr->req;
     st->started = true;
+    obs_stream_opened();
     req->res.status = 200;
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/event-stream"));
@@ -141,6 +167,13 @@ static void chat_sink_chunk(void *ud, const char *data, size_t len)
     chat_state *st = ud;
     if (st->stopped || !plg_gw_chunk(st->plg, &data, &len))
         return;
+    if (st->sr->obs.ttft_ms < 0)
+        st->sr->obs.ttft_ms = (double)(srv_now_ns() - st->sr->start_ns) / 1e6;
+    if (memmem(data, len, "\"usage\"", 7) != NULL) {   /* usually only the last chunk: parse it */
+        sj_doc *u = sj_parse(data, len, NULL, NULL);
+        chat_note_usage(st, sj_doc_root(u));
+        sj_doc_free(u);
+    }
     sj_buf *b = &st->pending;
     sj_buf_raw(b, "data: ", 6);
     /* Add extra_fields.provider inside the chunk object, as Bifrost does:
@@ -175,6 +208,7 @@ static void chat_sink_done(void *ud)
     chat_state *st = ud;
     st->call = NULL;
     st->finished = true;
+    chat_upstream_end(st);
     sj_buf_cstr(&st->pending, "data: [DONE]\n\n");
     chat_flush(st);
 }
@@ -195,6 +229,7 @@ static void chat_sink_error(void *ud, int status, const char *type, const char *
     chat_state *st = ud;
     st->call = NULL;
     st->finished = true;
+    chat_upstream_end(st);
     if (st->stopped)
         return;
     if (!st->started && st->attempt < st->n_fallbacks && chat_may_fall_back(status)) {
@@ -220,9 +255,11 @@ static void chat_sink_response(void *ud, int status, const char *body, size_t le
     chat_state *st = ud;
     st->call = NULL;
     st->finished = true;
+    chat_upstream_end(st);
     sj_error perr = {0};
     sj_doc *doc = sj_parse(body, len, NULL, &perr);
     sj_val *root = sj_doc_root(doc);
+    chat_note_usage(st, root);
     if (!sj_is_object(root)) {
         sj_doc_free(doc);
         gw_send_error(st->sr, 502, "server_error", "bad_upstream_response", NULL,
@@ -391,6 +428,8 @@ void gw_chat(srv_request *sr)
     for (sj_val *f = sj_first(sj_get(root, "fallbacks")); f; f = sj_next(f))
         st->fallbacks[st->n_fallbacks++] = sj_str(f, NULL);
     st->stream = sj_bool(sj_get(root, "stream"), false);
+    sr->obs.stream = st->stream;
+    snprintf(sr->obs.model, sizeof(sr->obs.model), "%s", sj_str(sj_get(root, "model"), NULL));
     chat_run(st);
 }
 
@@ -438,9 +477,14 @@ static void chat_run(chat_state *st)
                           "Provider '%s' is not supported yet", prov->name);
             break;
         }
+        if (st->attempt > 0) {
+            obs_fallback(st->prov ? st->prov->name : "", prov->name);
+            snprintf(sr->obs.fallback, sizeof(sr->obs.fallback), "%s", prov->name);
+        }
         st->prov = prov;
         st->ops = ops;
         sr->provider = prov->name;
+        st->up_start_ns = srv_now_ns();
         st->finished = false;
         size_t n_xh;
         const char *const *xh = plg_gw_upstream_headers(st->plg, &n_xh);

@@ -391,9 +391,81 @@ static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
     return 0;
 }
 
+/* client.log_level, log_file, enable_logging, log_retention_days. */
+static int cfg_client_logging(cfg_ctx *c, const sj_val *v, cfg_config *out)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "warning", "error", NULL};
+    for (sj_val *m = sj_first(v); m; m = sj_next(m)) {
+        const char *key = sj_key(m, NULL);
+        size_t old = cfg_push_key(c, key);
+        int rc = 0;
+        if (strcmp(key, "log_level") == 0) {
+            rc = cfg_string(c, m, false, &out->log_level);
+            if (rc == 0 && !cfg_known(out->log_level, levels))
+                rc = cfg_fail(c, "expected \"debug\", \"info\", \"warn\" or \"error\"");
+        } else if (strcmp(key, "log_file") == 0) {
+            rc = cfg_string(c, m, false, &out->log_file);
+        } else if (strcmp(key, "enable_logging") == 0) {
+            if (!sj_is_bool(m))
+                rc = cfg_fail(c, "expected true or false");
+            out->enable_logging = sj_bool(m, true);
+        } else if (strcmp(key, "log_retention_days") == 0) {
+            rc = cfg_integer(c, m, 0, 36500, &out->log_retention_days);
+        }
+        if (rc != 0)
+            return -1;
+        cfg_pop(c, old);
+    }
+    return 0;
+}
+
+/* "logs_store": {"enabled": true, "type": "sqlite", "config": {"path": "logs.db"}} */
+static int cfg_logs_store(cfg_ctx *c, const sj_val *v, cfg_config *out)
+{
+    static const char *const known[] = {"enabled", "type", "config", NULL};
+    static const char *const known_config[] = {"path", NULL};
+    if (!sj_is_object(v))
+        return cfg_fail(c, "expected an object {\"enabled\": ..., \"type\": \"sqlite\", \"config\": {\"path\": ...}}");
+    if (cfg_members(c, v, known) != 0)
+        return -1;
+    sj_val *m = sj_get(v, "enabled");
+    if (m) {
+        size_t old = cfg_push_key(c, "enabled");
+        if (!sj_is_bool(m))
+            return cfg_fail(c, "expected true or false");
+        out->logs_store_enabled = sj_bool(m, false);
+        cfg_pop(c, old);
+    }
+    if ((m = sj_get(v, "type")) != NULL) {
+        size_t old = cfg_push_key(c, "type");
+        if (!sj_str_eq(m, "sqlite"))
+            return cfg_fail(c, "expected \"sqlite\" (the only log store type)");
+        cfg_pop(c, old);
+    }
+    if ((m = sj_get(v, "config")) != NULL) {
+        size_t old = cfg_push_key(c, "config");
+        if (!sj_is_object(m))
+            return cfg_fail(c, "expected an object {\"path\": \"logs.db\"}");
+        if (cfg_members(c, m, known_config) != 0)
+            return -1;
+        sj_val *p = sj_get(m, "path");
+        if (p) {
+            size_t o2 = cfg_push_key(c, "path");
+            if (cfg_string(c, p, false, &out->logs_store_path) != 0)
+                return -1;
+            if (out->logs_store_path[0] == '\0')
+                return cfg_fail(c, "expected a file path");
+            cfg_pop(c, o2);
+        }
+        cfg_pop(c, old);
+    }
+    return 0;
+}
+
 static int cfg_client(cfg_ctx *c, const sj_val *v, cfg_config *out)
 {
-    static const char *const known[] = {"max_request_body_size_mb", NULL};
+    static const char *const known[] = {"max_request_body_size_mb", "log_level", "log_file", "enable_logging",
+                                        "log_retention_days", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
     if (cfg_members(c, v, known) != 0)
@@ -407,12 +479,12 @@ static int cfg_client(cfg_ctx *c, const sj_val *v, cfg_config *out)
         out->max_body_bytes = (size_t)mb << 20;
         cfg_pop(c, old);
     }
-    return 0;
+    return cfg_client_logging(c, v, out);
 }
 
 static int cfg_root(cfg_ctx *c, const sj_val *root, cfg_config *out)
 {
-    static const char *const known[] = {"providers", "plugins", "client", "$schema", NULL};
+    static const char *const known[] = {"providers", "plugins", "client", "logs_store", "$schema", NULL};
     if (!sj_is_object(root))
         return cfg_fail(c, "expected a JSON object at the top level");
     if (cfg_members(c, root, known) != 0)
@@ -461,6 +533,13 @@ static int cfg_root(cfg_ctx *c, const sj_val *root, cfg_config *out)
             return -1;
         cfg_pop(c, old);
     }
+    sj_val *store = sj_get(root, "logs_store");
+    if (store) {
+        size_t old = cfg_push_key(c, "logs_store");
+        if (cfg_logs_store(c, store, out) != 0)
+            return -1;
+        cfg_pop(c, old);
+    }
     if (out->n_providers == 0 && c->warn)
         fprintf(c->warn, "sluice: warning: %s: no providers configured; every chat request will get 404\n",
                 c->file);
@@ -494,6 +573,7 @@ int cfg_load_text(const char *name, const char *text, size_t len, FILE *warn, cf
     cfg_ctx c = {.file = name, .warn = warn, .err = err, .errlen = errlen};
     memset(out, 0, sizeof(*out));
     out->max_body_bytes = (size_t)10 << 20;
+    out->enable_logging = true;
     sj_error perr = {0};
     sj_doc *doc = sj_parse(text, len, NULL, &perr);
     if (doc == NULL) {
@@ -525,6 +605,7 @@ int cfg_default(cfg_config *out)
 {
     memset(out, 0, sizeof(*out));
     out->max_body_bytes = (size_t)10 << 20;
+    out->enable_logging = true;
     out->providers = calloc(1, sizeof(*out->providers));
     if (out->providers == NULL || (out->providers[0].name = strdup("mock")) == NULL) {
         cfg_free(out);
@@ -565,6 +646,9 @@ void cfg_free(cfg_config *c)
         free(c->plugins[i].entry_json);
     }
     free(c->plugins);
+    free(c->log_level);
+    free(c->log_file);
+    free(c->logs_store_path);
     memset(c, 0, sizeof(*c));
 }
 

@@ -60,6 +60,13 @@ typedef struct cfg_config {
     cfg_plugin *plugins;
     size_t n_plugins;
     size_t max_body_bytes;   /* client.max_request_body_size_mb, default 10 MiB */
+    /* Observability (docs/observability.md). */
+    char *log_level;          /* client.log_level: debug|info|warn|error; NULL = info */
+    char *log_file;           /* client.log_file; NULL = stderr */
+    bool enable_logging;      /* client.enable_logging: a log line + store row per request; default true */
+    long log_retention_days;  /* client.log_retention_days; 0 = keep forever */
+    bool logs_store_enabled;  /* logs_store.enabled */
+    char *logs_store_path;    /* logs_store.config.path; NULL = "logs.db" */
 } cfg_config;
 
 /* Loads path into *out (zeroed first). Returns 0, or -1 with a one-line

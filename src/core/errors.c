@@ -102,6 +102,8 @@ void gw_send_error(srv_request *sr, int status, const char *type, const char *co
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (sr->obs.error[0] == '\0')   /* for the request log: the first error's code */
+        snprintf(sr->obs.error, sizeof(sr->obs.error), "%s", code ? code : type ? type : gw_error_type(status));
     sj_buf b = {0};
     gw_error_json(&b, msg, type ? type : gw_error_type(status), code, param);
     if (b.oom)

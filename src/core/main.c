@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/gateway.h"
+#include "obs/obs.h"
 #include "plugin/gateway.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -112,13 +113,27 @@ int main(int argc, char **argv)
     }
     gw_cfg = &cfg;
     opt.max_body_bytes = cfg.max_body_bytes;
+    obs_config oc = {.version = SLUICE_VERSION, .log_level = OBS_INFO, .log_file = cfg.log_file,
+                     .log_requests = cfg.enable_logging, .store_enabled = cfg.logs_store_enabled,
+                     .store_path = cfg.logs_store_path ? cfg.logs_store_path : "logs.db",
+                     .retention_days = (int)cfg.log_retention_days};
+    if (cfg.log_level)
+        obs_level_parse(cfg.log_level, &oc.log_level);   /* validated by the config loader */
+    if (obs_init(&oc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sluice: %s\n", err);
+        obs_shutdown();
+        cfg_free(&cfg);
+        return 1;
+    }
     if (plg_gw_load(&cfg, (unsigned)workers, err, sizeof(err)) != 0) {
         fprintf(stderr, "sluice: %s\n", err);
+        obs_shutdown();
         cfg_free(&cfg);
         return 2;
     }
     int rc = srv_run(&opt);
     plg_gw_unload();
+    obs_shutdown();   /* drains the log store queue */
     cfg_free(&cfg);
     return rc;
 }

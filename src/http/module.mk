@@ -1,16 +1,16 @@
 # The gateway binary build/sluice: HTTP server (src/http/server*.c), request
 # handling and configuration (src/core), providers (src/provider). The upstream
 # client and SSE parser come from libsluice_upstream.a (tests/upstream/module.mk),
-# the JSON module from libsluice_json.a.
+# the JSON module from libsluice_json.a, observability from libsluice_obs.a.
 GW_SRCS := $(wildcard src/http/server*.c) $(wildcard src/core/*.c) \
            $(filter-out src/provider/sse.c,$(wildcard src/provider/*.c))
 GW_OBJS := $(GW_SRCS:%.c=$(BUILD)/%.o)
-GW_LDLIBS := $(shell pkg-config --libs libh2o 2>/dev/null || echo -lh2o) -luv -lcurl -lssl -lcrypto -lz -lm
+GW_LDLIBS := -lsqlite3 $(shell pkg-config --libs libh2o 2>/dev/null || echo -lh2o) -luv -lcurl -lssl -lcrypto -lz -lm
 
 BINS += $(BUILD)/sluice
 
 # Plugins (src/plugin/module.mk): -rdynamic lets native .so plugins call back.
-$(BUILD)/sluice: $(GW_OBJS) $(BUILD)/src/plugin/gateway.o $(BUILD)/libsluice_plugin.a $(BUILD)/libsluice_wasm.a \
-                 $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(GW_OBJS) $(BUILD)/src/plugin/gateway.o $(BUILD)/libsluice_plugin.a \
-	    $(BUILD)/libsluice_wasm.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a $(GW_LDLIBS) -ldl
+GW_LIBS := $(BUILD)/src/plugin/gateway.o $(BUILD)/libsluice_plugin.a $(BUILD)/libsluice_wasm.a \
+           $(BUILD)/libsluice_obs.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
+$(BUILD)/sluice: $(GW_OBJS) $(GW_LIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(GW_OBJS) $(GW_LIBS) $(GW_LDLIBS) -ldl

@@ -14,6 +14,7 @@
  * grace period ends, whichever comes first.
  */
 #include "http/server.h"
+#include "obs/obs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,21 +89,17 @@ static void srv_assign_id(srv_request *sr)
 
 /* ---- per-request bookkeeping ---------------------------------------------- */
 
-typedef struct srv_logged {
-    srv_request sr;
-    char method[16];
-    char path[256];
-} srv_logged;
-
 /* Runs when the request's pool is cleared, i.e. when the response is done
- * (or the connection died): one access-log line, and the in-flight count. */
+ * (or the connection died): completes the request's record for metrics, the
+ * JSON log line and the log store, and drops the in-flight count. */
 static void srv_on_request_dispose(void *p)
 {
-    srv_logged *lg = p;
-    srv_request *sr = &lg->sr;
-    double ms = (double)(srv_now_ns() - sr->start_ns) / 1e6;
-    fprintf(stderr, "%s %s %d %s %.1fms id=%s\n", lg->method, lg->path, sr->req->res.status,
-            sr->provider ? sr->provider : "-", ms, sr->id);
+    srv_request *sr = p;
+    obs_record *r = &sr->obs;
+    r->status = sr->req->res.status;
+    r->total_ms = (double)(srv_now_ns() - sr->start_ns) / 1e6;
+    snprintf(r->provider, sizeof(r->provider), "%s", sr->provider ? sr->provider : "");
+    obs_request_done(r, sr->endpoint ? sr->endpoint : "other");
     sr->worker->inflight--;
 }
 
@@ -120,16 +117,20 @@ static int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     srv_worker *w = H2O_STRUCT_FROM_MEMBER(srv_worker, ctx, req->conn->ctx);
-    srv_logged *lg = h2o_mem_alloc_shared(&req->pool, sizeof(*lg), srv_on_request_dispose);
-    memset(lg, 0, sizeof(*lg));
-    srv_request *sr = &lg->sr;
+    srv_request *sr = h2o_mem_alloc_shared(&req->pool, sizeof(*sr), srv_on_request_dispose);
+    memset(sr, 0, sizeof(*sr));
     sr->req = req;
     sr->worker = w;
     sr->start_ns = srv_now_ns();
     w->inflight++;
-    srv_copy_trunc(lg->method, sizeof(lg->method), req->method);
-    srv_copy_trunc(lg->path, sizeof(lg->path), req->path);
+    obs_record *r = &sr->obs;
+    r->ts_ms = obs_now_ms();
+    r->upstream_ms = r->ttft_ms = -1;
+    r->prompt_tokens = r->completion_tokens = -1;
+    srv_copy_trunc(r->method, sizeof(r->method), req->method);
+    srv_copy_trunc(r->path, sizeof(r->path), req->path_normalized);   /* no query string */
     srv_assign_id(sr);
+    snprintf(r->request_id, sizeof(r->request_id), "%s", sr->id);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, sr->id,
                           strlen(sr->id));
     gw_route(sr);
@@ -137,6 +138,13 @@ static int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
 }
 
 /* ---- accepting ------------------------------------------------------------ */
+
+/* The socket's close callback: counts the connection out of the gauge. */
+static void srv_on_conn_close(uv_handle_t *h)
+{
+    obs_conn_closed();
+    free(h);
+}
 
 static void srv_on_accept(uv_stream_t *listener, int status)
 {
@@ -150,7 +158,8 @@ static void srv_on_accept(uv_stream_t *listener, int status)
         return;
     }
     uv_tcp_nodelay(conn, 1); /* SSE chunks are small and latency-sensitive */
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, srv_on_conn_close);
+    obs_conn_opened();
     h2o_accept(&w->accept_ctx, sock);
 }
 

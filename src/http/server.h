@@ -18,6 +18,7 @@
 #include <h2o.h>
 
 #include "http/upstream.h"
+#include "obs/store.h"
 
 typedef struct srv_options {
     const char *host;         /* numeric IPv4/IPv6 address to bind */
@@ -55,6 +56,11 @@ typedef struct srv_request {
     char id[80];              /* x-request-id value, NUL-terminated */
     const char *provider;     /* who served it (static or config lifetime), or NULL */
     uint64_t start_ns;
+    /* Observability (src/obs): the server fills in the request line, handlers
+     * what they learn (model, upstream time, tokens...); when the request ends
+     * the record goes to obs_request_done() for metrics, log line and store. */
+    const char *endpoint;     /* route name for metrics ("chat", ...), static; NULL = "other" */
+    obs_record obs;
 } srv_request;
 
 /* The request router (src/core/route.c): called for every request after the

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "obs/obs.h"
 #include "provider/provider.h"
 #include "provider/sse.h"
 
@@ -197,6 +198,7 @@ static bool oai_retry(prov_call *c)
         delay = (double)n->backoff_max_ms;
     delay *= 0.8 + 0.4 * oai_rand01(c); /* +-20% jitter */
     c->attempt++;
+    obs_retry(c->prov->name);
     uv_timer_start(&c->timer, oai_on_retry_timer, (uint64_t)delay, 0);
     return true;
 }
@@ -266,6 +268,10 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
     prov_call *c = ud;
     c->req = NULL;
     bool ok = c->status >= 200 && c->status < 300;
+    if (res != UP_OK && res != UP_EABORTED)
+        obs_upstream_error(c->prov->name, up_result_name(res));
+    else if (res == UP_OK && !ok)
+        obs_upstream_error(c->prov->name, obs_status_kind(c->status));
     if (res == UP_OK && ok && c->stream && !c->sent_any) {
         /* A 2xx stream without a single event: nothing the client can use. */
         if (oai_retry(c))

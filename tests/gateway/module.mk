@@ -10,6 +10,6 @@ $(BUILD_FUZZ)/fuzz_config: tests/gateway/fuzz_config.c src/core/config.c src/cor
 TEST_BINS += $(BUILD)/tests/test_gateway_unit
 GW_UNIT_OBJS := $(BUILD)/tests/gateway/test_gateway_unit.o $(BUILD)/src/core/config.o \
                 $(BUILD)/src/provider/provider.o $(BUILD)/src/provider/mock.o $(BUILD)/src/provider/openai.o
-$(BUILD)/tests/test_gateway_unit: $(GW_UNIT_OBJS) $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
+$(BUILD)/tests/test_gateway_unit: $(GW_UNIT_OBJS) $(BUILD)/libsluice_obs.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(GW_UNIT_OBJS) $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a -lcurl -luv -lm
+	$(CC) $(LDFLAGS) -o $@ $(GW_UNIT_OBJS) $(BUILD)/libsluice_obs.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a -lsqlite3 -lcurl -luv -lm

@@ -59,6 +59,6 @@ PIPE=$(timeout 5 cat <&3); exec 3<&-
 grep -q '"status":"ok"' <<<"$PIPE" && grep -q 'mock/mock-1' <<<"$PIPE" || fail "pipelined bodies: $PIPE"
 pass "keep-alive and pipelining"
 
-grep -q 'POST /v1/chat/completions 200 mock' "$GW_LOG" || fail "no access log line"
+grep -q '"type":"request".*"method":"POST","path":"/v1/chat/completions","provider":"mock".*"status":200' "$GW_LOG" || fail "no access log line"
 stop_gw || fail "gateway exit status $?"
 pass "clean shutdown"

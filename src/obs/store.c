@@ -1,0 +1,290 @@
+/*
+ * store.c - the SQLite request log store: bounded queue and writer thread.
+ * Queries live in store_query.c.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "obs/store_int.h"
+
+static const char obs_store_schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS requests ("
+    " id INTEGER PRIMARY KEY,"
+    " ts_ms INTEGER NOT NULL,"
+    " request_id TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,"
+    " provider TEXT NOT NULL, model TEXT NOT NULL, status INTEGER NOT NULL, stream INTEGER NOT NULL,"
+    " total_ms REAL, upstream_ms REAL, ttft_ms REAL,"
+    " prompt_tokens INTEGER, completion_tokens INTEGER, retries INTEGER NOT NULL,"
+    " fallback TEXT NOT NULL, error TEXT NOT NULL, plugin_errors INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts_ms);";
+
+static const char obs_store_insert_sql[] =
+    "INSERT INTO requests (ts_ms, request_id, method, path, provider, model, status, stream, total_ms,"
+    " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error, plugin_errors)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+int64_t obs_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool obs_store_submit(obs_store *s, const obs_record *r)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->count == s->cap) {
+        s->dropped++;
+        pthread_mutex_unlock(&s->lock);
+        obs_counter_add(s->opt.dropped, 1);
+        return false;
+    }
+    s->ring[(s->head + s->count) % s->cap] = *r;
+    s->count++;
+    pthread_mutex_unlock(&s->lock);
+    pthread_cond_signal(&s->wake);
+    return true;
+}
+
+static void obs_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);   /* the batch outlives the step */
+}
+
+static void obs_bind_opt_double(sqlite3_stmt *st, int i, double v)
+{
+    if (v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static void obs_bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+/* Writes n records in one transaction. A failed batch is reported once and
+ * dropped (counted): the writer must keep going, the disk may come back. */
+static void obs_store_write_batch(obs_store *s, const obs_record *b, size_t n)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK)
+        goto failed;
+    for (size_t i = 0; i < n; i++) {
+        const obs_record *r = &b[i];
+        sqlite3_stmt *st = s->insert;
+        sqlite3_bind_int64(st, 1, r->ts_ms);
+        obs_bind_text(st, 2, r->request_id);
+        obs_bind_text(st, 3, r->method);
+        obs_bind_text(st, 4, r->path);
+        obs_bind_text(st, 5, r->provider);
+        obs_bind_text(st, 6, r->model);
+        sqlite3_bind_int(st, 7, r->status);
+        sqlite3_bind_int(st, 8, r->stream);
+        obs_bind_opt_double(st, 9, r->total_ms);
+        obs_bind_opt_double(st, 10, r->upstream_ms);
+        obs_bind_opt_double(st, 11, r->ttft_ms);
+        obs_bind_opt_int(st, 12, r->prompt_tokens);
+        obs_bind_opt_int(st, 13, r->completion_tokens);
+        sqlite3_bind_int(st, 14, r->retries);
+        obs_bind_text(st, 15, r->fallback);
+        obs_bind_text(st, 16, r->error);
+        sqlite3_bind_int(st, 17, r->plugin_errors);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            goto failed;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+        goto failed;
+    atomic_fetch_add(&s->written, n);
+    return;
+failed:
+    fprintf(stderr, "sluice: logs_store: cannot write %zu rows: %s\n", n, msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&s->lock);
+    s->dropped += n;
+    pthread_mutex_unlock(&s->lock);
+    obs_counter_add(s->opt.dropped, n);
+}
+
+static void obs_store_retain(obs_store *s)
+{
+    if (s->opt.retention_days <= 0)
+        return;
+    int64_t cutoff = obs_now_ms() - (int64_t)s->opt.retention_days * 86400 * 1000;
+    sqlite3_bind_int64(s->purge, 1, cutoff);
+    if (sqlite3_step(s->purge) != SQLITE_DONE)
+        fprintf(stderr, "sluice: logs_store: retention delete failed: %s\n", sqlite3_errmsg(s->db));
+    sqlite3_reset(s->purge);
+}
+
+static void obs_deadline(struct timespec *ts, uint64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+static void *obs_store_writer(void *arg)
+{
+    obs_store *s = arg;
+    struct timespec next_retain;
+    obs_deadline(&next_retain, 0);   /* one pass at start-up */
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (s->count == 0 && !s->stopping && !s->retain_requested) {
+            if (pthread_cond_timedwait(&s->wake, &s->lock, &next_retain) == ETIMEDOUT)
+                s->retain_requested = true;
+        }
+        if (s->retain_requested) {
+            s->retain_requested = false;
+            s->busy = true;
+            pthread_mutex_unlock(&s->lock);
+            obs_store_retain(s);
+            obs_deadline(&next_retain, s->opt.retention_every_ms);
+            pthread_mutex_lock(&s->lock);
+            s->busy = false;
+            s->retains_done++;
+            pthread_cond_broadcast(&s->idle);
+        }
+        if (s->count == 0 && s->stopping)
+            break;
+        size_t n = s->count < s->opt.batch_max ? s->count : s->opt.batch_max;
+        for (size_t i = 0; i < n; i++)
+            s->batch[i] = s->ring[(s->head + i) % s->cap];
+        s->head = (s->head + n) % s->cap;
+        s->count -= n;
+        if (n == 0)
+            continue;
+        s->busy = true;
+        pthread_mutex_unlock(&s->lock);
+        obs_store_write_batch(s, s->batch, n);
+        pthread_mutex_lock(&s->lock);
+        s->busy = false;
+        pthread_cond_broadcast(&s->idle);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
+{
+    obs_store *s = calloc(1, sizeof(*s));
+    if (s == NULL || o->path == NULL || !*o->path) {
+        snprintf(err, errlen, "logs_store: %s", s ? "no path" : "out of memory");
+        free(s);
+        return NULL;
+    }
+    s->opt = *o;
+    s->opt.path = NULL;
+    s->path = strdup(o->path);
+    s->cap = o->queue_cap ? o->queue_cap : 4096;
+    if (s->opt.batch_max == 0)
+        s->opt.batch_max = 256;
+    if (s->opt.retention_every_ms == 0)
+        s->opt.retention_every_ms = 3600 * 1000;
+    s->ring = calloc(s->cap, sizeof(obs_record));
+    s->batch = calloc(s->opt.batch_max, sizeof(obs_record));
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    char *msg = NULL;
+    if (s->path == NULL || s->ring == NULL || s->batch == NULL) {
+        snprintf(err, errlen, "logs_store: out of memory");
+    } else if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                               NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "logs_store: cannot open %s: %s", o->path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    } else if (sqlite3_busy_timeout(s->db, 5000), sqlite3_exec(s->db, obs_store_schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "logs_store: %s: %s", o->path, msg ? msg : "cannot create the schema");
+    } else if (sqlite3_prepare_v2(s->db, obs_store_insert_sql, -1, &s->insert, NULL) != SQLITE_OK ||
+               sqlite3_prepare_v2(s->db, "DELETE FROM requests WHERE ts_ms < ?", -1, &s->purge, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "logs_store: %s: %s", o->path, sqlite3_errmsg(s->db));
+    } else if (pthread_create(&s->thread, NULL, obs_store_writer, s) != 0) {
+        snprintf(err, errlen, "logs_store: cannot start the writer thread");
+    } else {
+        return s;
+    }
+    sqlite3_free(msg);
+    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->purge);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->idle);
+    free(s->ring);
+    free(s->batch);
+    free(s->path);
+    free(s);
+    return NULL;
+}
+
+void obs_store_flush(obs_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->count > 0 || s->busy)
+        pthread_cond_wait(&s->idle, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void obs_store_retain_now(obs_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t want = s->retains_done + 1;
+    s->retain_requested = true;
+    pthread_cond_signal(&s->wake);
+    while (s->retains_done < want)
+        pthread_cond_wait(&s->idle, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t obs_store_dropped(obs_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t n = s->dropped;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+uint64_t obs_store_written(obs_store *s)
+{
+    return atomic_load(&s->written);
+}
+
+void obs_store_close(obs_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->purge);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->idle);
+    free(s->ring);
+    free(s->batch);
+    free(s->path);
+    free(s);
+}

@@ -1,0 +1,33 @@
+/*
+ * store_int.h - the log store's internals, shared by store.c (writer) and
+ * store_query.c (GET /api/logs).
+ */
+#ifndef SLUICE_OBS_STORE_INT_H
+#define SLUICE_OBS_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#include "obs/store.h"
+
+struct obs_store {
+    obs_store_options opt;     /* opt.path unused: see path */
+    char *path;
+    sqlite3 *db;               /* the writer thread's connection */
+    sqlite3_stmt *insert, *purge;
+    pthread_t thread;
+    pthread_mutex_t lock;      /* guards the ring and the flags below */
+    pthread_cond_t wake;       /* -> writer: records, stop or retention */
+    pthread_cond_t idle;       /* -> flushers: a batch or retention pass ended */
+    obs_record *ring;
+    size_t cap, head, count;
+    obs_record *batch;         /* the writer's copy of the batch being written */
+    bool busy, stopping, retain_requested;
+    uint64_t retains_done;
+    uint64_t dropped;
+    _Atomic uint64_t written;
+};
+
+
+#endif
