@@ -120,6 +120,20 @@ static void chat_flush(chat_state *st)
     h2o_send(st->sr->req, &buf, buf.len ? 1 : 0, st->finished ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
 }
 
+/* Appends a JSON text on one SSE line: an upstream may spread an event over
+ * several data: lines (joined with '\n' by the parser); in JSON a line break
+ * can only be whitespace, so it becomes a space. */
+static void chat_append_one_line(sj_buf *b, const char *data, size_t len)
+{
+    size_t start = b->len;
+    sj_buf_raw(b, data, len);
+    if (b->oom || (memchr(data, '\n', len) == NULL && memchr(data, '\r', len) == NULL))
+        return;
+    for (size_t i = start; i < b->len; i++)
+        if (b->data[i] == '\n' || b->data[i] == '\r')
+            b->data[i] = ' ';
+}
+
 static void chat_sink_chunk(void *ud, const char *data, size_t len)
 {
     chat_state *st = ud;
@@ -127,18 +141,24 @@ static void chat_sink_chunk(void *ud, const char *data, size_t len)
         return;
     sj_buf *b = &st->pending;
     sj_buf_raw(b, "data: ", 6);
-    /* Add extra_fields.provider inside the chunk object, as Bifrost does. */
+    /* Add extra_fields.provider inside the chunk object, as Bifrost does:
+     * before its closing brace, with a comma unless the object is empty. */
     size_t end = len;
-    while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\n' || data[end - 1] == '\r'))
+    while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\n' || data[end - 1] == '\r' || data[end - 1] == '\t'))
         end--;
     if (end >= 2 && data[0] == '{' && data[end - 1] == '}' &&
         memmem(data, len, "\"extra_fields\"", 14) == NULL) {
-        sj_buf_raw(b, data, end - 1);
-        sj_buf_cstr(b, end > 2 ? ",\"extra_fields\":{\"provider\":" : "\"extra_fields\":{\"provider\":");
+        size_t prev = end - 1;
+        while (prev > 0 && (data[prev - 1] == ' ' || data[prev - 1] == '\n' || data[prev - 1] == '\r' ||
+                            data[prev - 1] == '\t'))
+            prev--;
+        bool empty = prev > 0 && data[prev - 1] == '{';
+        chat_append_one_line(b, data, end - 1);
+        sj_buf_cstr(b, empty ? "\"extra_fields\":{\"provider\":" : ",\"extra_fields\":{\"provider\":");
         sj_buf_str(b, st->prov->name, strlen(st->prov->name));
         sj_buf_cstr(b, "}}");
     } else {
-        sj_buf_raw(b, data, len);
+        chat_append_one_line(b, data, len);
     }
     sj_buf_raw(b, "\n\n", 2);
     if (!st->paused && st->call && b->len > CHAT_PAUSE_BYTES) {

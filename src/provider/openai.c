@@ -8,8 +8,8 @@
  * is removed.
  *
  * Failures before anything reached the client are retried (5xx and network
- * errors, with exponential backoff and jitter, up to max_retries); a 429 moves
- * to another key when there is one. Once a chunk was relayed, a failure can
+ * errors, with exponential backoff and jitter, up to max_retries); a 429, 401
+ * or 403 moves to another key serving the model when there is one. Once a chunk was relayed, a failure can
  * only be reported in-band, which the caller does with the error callback.
  *
  * Lifetime: a prov_call owns a uv_timer (for retry backoff); it is freed in
@@ -283,14 +283,17 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
         return;
     }
     if (res == UP_OK) {
+        /* 429: this key is rate-limited; 401/403: this key is dead. Either
+         * way another key that serves the model may do (each key once). */
+        bool key_problem = c->status == 429 || c->status == 401 || c->status == 403;
         const cfg_key *used = c->key;
-        if (c->status == 429 && !c->sent_any && oai_pick_key(c) && c->key) {
+        if (key_problem && !c->sent_any && oai_pick_key(c) && c->key) {
             if (oai_begin(c) == 0)
                 return;
         }
         c->key = used; /* for redaction */
-        if (c->status == 429) {
-            /* no other key left: report the 429 below */
+        if (key_problem) {
+            /* no other key left: report it below */
         } else if (c->status >= 500 && oai_retry(c)) {
             return;
         }

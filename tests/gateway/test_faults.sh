@@ -21,6 +21,8 @@ CFG=$(write_config <<JSON
             "x-mock-fault-key": "flaky-$$"}}},
   "refused": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:1"}},
   $(prov f400 400), $(prov empty empty), "mock": {"keys": []},
+  "dead": {"keys": [{"value": "sk-dead-A"}, {"value": "sk-dead-B"}], "network_config": {"base_url": "$U",
+          "extra_headers": {"x-mock-fault": "401", "x-mock-fail-times": "1", "x-mock-fault-key": "dead-$$"}}},
   "rot": {"keys": [{"value": "sk-rot-A"}, {"value": "sk-rot-B"}], "network_config": {"base_url": "$U",
           "extra_headers": {"x-mock-fault": "429", "x-mock-fail-times": "1", "x-mock-fault-key": "rot-$$"}}}}}
 JSON
@@ -70,6 +72,10 @@ A=$(curl -s "$U/mock/last" | sed -n 's/.*"authorization":"Bearer \(sk-rot-.\)".*
 chat rot   # the fault is spent: first pick wins now; both keys were usable
 [ "$STATUS" = 200 ] || fail "rot second request: $STATUS"
 pass "429 rotates to another key (served by $A)"
+
+chat dead
+[ "$STATUS" = 200 ] || fail "401 did not move to the next key: $STATUS $BODY"
+pass "401 moves to another key"
 
 # Fallbacks: tried in order when the primary fails (not for the client's own 400).
 M='"messages":[{"role":"user","content":"fb"}]'
