@@ -15,3 +15,10 @@ $(BUILD_FUZZ)/fuzz_anthropic: tests/anthropic/fuzz_anthropic.c $(ANT_XLATE_SRCS)
                               $(wildcard src/json/*.c src/json/*.h) include/sluice/json.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/anthropic/fuzz_anthropic.c $(ANT_XLATE_SRCS) $(wildcard src/json/*.c) -lm
+
+# build/sluice picks up src/provider/anthropic*.c by wildcard; the gateway's
+# unit test links provider.o, which now references prov_anthropic_ops, so it
+# needs the provider too (a target-specific append: no edit to that fragment).
+ANT_PROVIDER_OBJS := $(BUILD)/src/provider/anthropic.o $(ANT_XLATE_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/tests/test_gateway_unit: $(ANT_PROVIDER_OBJS)
+$(BUILD)/tests/test_gateway_unit: GW_UNIT_OBJS += $(ANT_PROVIDER_OBJS)
