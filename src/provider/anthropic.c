@@ -243,10 +243,12 @@ static void antp_finish_ok(prov_call *c)
 {
     ant_err e = {0};
     if (c->stream) {
-        if (c->st.stopped || c->sent_any) {
+        if (c->st.stopped) {
             c->sink->done(c->ud);
         } else {
-            snprintf(e.message, sizeof(e.message), "the stream ended without any event");
+            /* a clean end before message_stop is a cut answer, not a complete one */
+            snprintf(e.message, sizeof(e.message), "%s",
+                     c->sent_any ? "the stream ended before message_stop" : "the stream ended without any event");
             e.status = 502;
             snprintf(e.type, sizeof(e.type), "server_error");
             snprintf(e.code, sizeof(e.code), "upstream_error");

@@ -108,5 +108,23 @@ fault 500 502 server_error "api_error"
 fault 503 503 server_error "overloaded"
 pass "upstream 401/429/500/503 -> OpenAI errors 401/429/502/503 (streaming too)"
 
+gw_with '"x-mock-fault": "reset-mid-stream"'
+OUT=$(curl -sN "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'content-type: application/json' \
+      -d '{"model":"anthropic/claude-test","stream":true,"messages":[{"role":"user","content":"a b c d e f"}]}')
+contains '"content":"echo:"' "$OUT" || fail "reset-mid-stream: no chunk before the reset: $OUT"
+grep '^data: ' <<<"$OUT" | tail -n1 | grep -q '^data: {"error":{"message":"provider anthropic: upstream' || fail "reset-mid-stream: no in-band error: $OUT"
+contains '[DONE]' "$OUT" && fail "reset-mid-stream: [DONE] after a failure: $OUT"
+gw_with '"x-mock-fault": "malformed-json"'
+req POST /v1/chat/completions '{"model":"anthropic/claude-test","messages":[{"role":"user","content":"x"}]}'
+expect_error 502 server_error "not a message object"
+gw_with '"x-mock-fault": "malformed-sse"'
+OUT=$(curl -sN "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'content-type: application/json' \
+      -d '{"model":"anthropic/claude-test","stream":true,"messages":[{"role":"user","content":"x"}]}')
+grep '^data: ' <<<"$OUT" | tail -n1 | grep -q 'malformed event stream' || fail "malformed-sse: $OUT"
+gw_with '"x-mock-fault": "empty"'
+req POST /v1/chat/completions '{"model":"anthropic/claude-test","stream":true,"messages":[{"role":"user","content":"x"}]}'
+expect_error 502 server_error "without any event"
+pass "reset mid-stream -> in-band error; malformed JSON/SSE and empty answers -> 502"
+
 stop_gw || fail "gateway exit status $?"
 pass "clean shutdown"
