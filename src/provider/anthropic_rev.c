@@ -561,6 +561,19 @@ int ant_rstream_chunk(ant_rstream *s, const char *json, size_t len, sj_buf *o, a
         rev_bad_upstream(err, "the provider sent a chunk that is not a JSON object");
         return -1;
     }
+    const sj_val *perr = sj_get(r, "error");
+    if (sj_is_object(perr) && !s->ended) {
+        /* an OpenAI-compatible upstream reporting a failure inside its stream */
+        const char *m = sj_str(sj_get(perr, "message"), NULL);
+        rev_start(s, o);
+        ant_rstream_error(s, 502, m ? m : "the provider reported an error in its stream", o);
+        sj_doc_free(d);
+        return 0;
+    }
+    if (s->ended) { /* nothing may follow message_stop or an error event */
+        sj_doc_free(d);
+        return 0;
+    }
     const sj_val *u = sj_get(r, "usage");
     if (sj_is_object(u)) {
         s->input_tokens = ant_token_count(sj_get(u, "prompt_tokens"));

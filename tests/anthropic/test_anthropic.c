@@ -581,6 +581,18 @@ static void test_rev_stream(void)
     sj_buf_free(&out);
     CHECK(ant_rstream_chunk(&s, "nope", 4, &out, &e) == -1);
     sj_buf_free(&out);
+
+    /* an OpenAI in-stream error object becomes an Anthropic error event, and ends the stream */
+    ant_rstream_init(&s, "m", "x");
+    const char *ec = "{\"error\":{\"message\":\"upstream broke\",\"type\":\"server_error\"}}";
+    CHECK(ant_rstream_chunk(&s, ec, strlen(ec), &out, &e) == 0);
+    ant_rstream_chunk(&s, chunks[1], strlen(chunks[1]), &out, &e);
+    ant_rstream_finish(&s, &out);
+    sj_buf_raw(&out, "", 1);
+    event_names(out.data, names, sizeof(names));
+    CHECK(strcmp(names, "message_start,error,") == 0);
+    CHECK(strstr(out.data, "\"type\":\"api_error\",\"message\":\"upstream broke\"") != NULL);
+    sj_buf_free(&out);
 }
 
 int main(void)

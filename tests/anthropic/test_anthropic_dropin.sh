@@ -12,7 +12,8 @@ CFG=$(write_config <<JSON
   "anthropic": {"keys": [{"value": "sk-ant-upstream", "models": ["*"]}], "network_config": {"base_url": "$MOCK"}},
   "oai": {"keys": [{"value": "sk-oai-upstream", "models": ["*"]}], "network_config": {"base_url": "$MOCK"}},
   "tooly": {"keys": [{"value": "sk-t"}], "network_config": {"base_url": "$MOCK", "extra_headers": {"x-mock-tool-call": "get_weather"}}},
-  "broken": {"keys": [{"value": "sk-b"}], "network_config": {"base_url": "$MOCK", "extra_headers": {"x-mock-fault": "429"}}}}}
+  "broken": {"keys": [{"value": "sk-b"}], "network_config": {"base_url": "$MOCK", "extra_headers": {"x-mock-fault": "429"}}},
+  "cut": {"keys": [{"value": "sk-c"}], "network_config": {"base_url": "$MOCK", "extra_headers": {"x-mock-fault": "reset-mid-stream"}}}}}
 JSON
 )
 start_gw --config "$CFG"
@@ -106,9 +107,14 @@ req POST /anthropic/v1/messages ''
 ant_error 400 invalid_request_error "empty"
 req POST /anthropic/v1/messages '{"model":"broken/m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}'
 ant_error 429 rate_limit_error "HTTP 429"
+OUT=$(curl -sN "http://127.0.0.1:$GW_PORT/anthropic/v1/messages" -H 'content-type: application/json' \
+      -d '{"model":"cut/m","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"a b c d e f"}]}')
+EV=$(sed -n 's/^event: //p' <<<"$OUT" | uniq | tr '\n' ' ')
+[ "$EV" = "message_start content_block_start content_block_delta error " ] || fail "cut stream events '$EV': $OUT"
+tail -n1 <<<"$OUT" | grep -q '^data: {"type":"error","error":{"type":"api_error","message":' || fail "cut stream error event: $OUT"
 req GET /anthropic/v1/messages
 [ "$STATUS" = 405 ] || fail "GET: $STATUS"
-pass "errors: 400/404/429 in Anthropic's error shape, 405 on GET"
+pass "errors: 400/404/429 in Anthropic's error shape, an error event when a stream breaks, 405 on GET"
 
 stop_gw || fail "gateway exit status $?"
 pass "clean shutdown"
