@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/gateway.h"
+#include "plugin/gateway.h"
 #include "provider/provider.h"
 
 #define CHAT_PAUSE_BYTES (256u * 1024)
@@ -45,6 +46,7 @@ typedef struct chat_state {
     const char *fallbacks[CHAT_MAX_FALLBACKS];
     size_t n_fallbacks;
     size_t attempt;    /* 0 = the primary model, k = fallbacks[k-1] */
+    plg_gw_req *plg;   /* plugin pipeline state, NULL without plugins */
 } chat_state;
 
 static void chat_dispose(void *p)
@@ -137,7 +139,7 @@ static void chat_append_one_line(sj_buf *b, const char *data, size_t len)
 static void chat_sink_chunk(void *ud, const char *data, size_t len)
 {
     chat_state *st = ud;
-    if (st->stopped)
+    if (st->stopped || !plg_gw_chunk(st->plg, &data, &len))
         return;
     sj_buf *b = &st->pending;
     sj_buf_raw(b, "data: ", 6);
@@ -203,7 +205,7 @@ static void chat_sink_error(void *ud, int status, const char *type, const char *
         return;
     }
     if (!st->started) {
-        gw_send_error(st->sr, status, type, code, NULL, "%s", message);
+        plg_gw_send_error(st->plg, st->sr, status, type, code, message);
         return;
     }
     /* Headers already went out with 200: report in-band and end the stream. */
@@ -239,7 +241,7 @@ static void chat_sink_response(void *ud, int status, const char *body, size_t le
     if (out == NULL)
         gw_send_error(st->sr, 500, NULL, NULL, NULL, "out of memory");
     else
-        gw_send_json_owned(st->sr, status, out, olen);
+        plg_gw_send_json(st->plg, st->sr, status, out, olen);
 }
 
 static const prov_sink chat_sink = {
@@ -361,13 +363,17 @@ static bool chat_validate(srv_request *sr, const sj_val *root)
 void gw_chat(srv_request *sr)
 {
     h2o_req_t *req = sr->req;
-    if (req->entity.base == NULL || req->entity.len == 0) {
+    h2o_iovec_t body = req->entity;
+    plg_gw_req *plg;
+    if (!plg_gw_begin(sr, &body, &plg))
+        return; /* a plugin answered */
+    if (body.base == NULL || body.len == 0) {
         gw_send_error(sr, 400, "invalid_request_error", "empty_body", NULL,
                       "The request body is empty; expected a JSON chat completion request");
         return;
     }
     sj_error perr = {0};
-    sj_doc *doc = sj_parse(req->entity.base, req->entity.len, NULL, &perr);
+    sj_doc *doc = sj_parse(body.base, body.len, NULL, &perr);
     if (doc == NULL) {
         gw_send_error(sr, 400, "invalid_request_error", "invalid_json", NULL,
                       "The request body is not valid JSON: %s at byte %zu", perr.msg ? perr.msg : "parse error",
@@ -377,6 +383,7 @@ void gw_chat(srv_request *sr)
     chat_state *st = h2o_mem_alloc_shared(&req->pool, sizeof(*st), chat_dispose);
     memset(st, 0, sizeof(*st));
     st->sr = sr;
+    st->plg = plg;
     st->doc = doc; /* freed by chat_dispose from here on */
     sj_val *root = sj_doc_root(doc);
     if (!chat_validate(sr, root))
@@ -400,6 +407,14 @@ static void chat_run(chat_state *st)
     do {
         st->again = false;
         srv_request *sr = st->sr;
+        int pr = plg_gw_pre(st->plg, st->doc, st->attempt < st->n_fallbacks);
+        if (pr == 1)
+            break; /* a plugin answered */
+        if (pr == 2) {
+            st->attempt++;
+            st->again = true;
+            continue;
+        }
         sj_val *root = sj_doc_root(st->doc);
         const char *name = st->attempt == 0 ? sj_str(sj_get(root, "model"), NULL) : st->fallbacks[st->attempt - 1];
         const char *model = NULL;
@@ -427,6 +442,8 @@ static void chat_run(chat_state *st)
         st->ops = ops;
         sr->provider = prov->name;
         st->finished = false;
+        size_t n_xh;
+        const char *const *xh = plg_gw_upstream_headers(st->plg, &n_xh);
         prov_request rq = {
             .provider = prov,
             .model = model,
@@ -434,6 +451,8 @@ static void chat_run(chat_state *st)
             .body = root,
             .stream = st->stream,
             .request_id = sr->id,
+            .extra_headers = xh,
+            .n_extra_headers = n_xh,
             .loop = &sr->worker->loop,
             .up = sr->worker->up,
         };

@@ -386,9 +386,8 @@ static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
         return cfg_fail(c, "missing \"path\"");
     if (pl->config_json == NULL && (pl->config_json = strdup("{}")) == NULL)
         return cfg_fail(c, "out of memory");
-    if (pl->enabled && c->warn)
-        fprintf(c->warn, "sluice: warning: %s: plugin '%s': plugins are not yet supported, it will not run\n",
-                c->file, pl->name);
+    if ((pl->entry_json = sj_write(v, NULL)) == NULL)
+        return cfg_fail(c, "out of memory");
     return 0;
 }
 
@@ -563,6 +562,7 @@ void cfg_free(cfg_config *c)
         free(c->plugins[i].name);
         free(c->plugins[i].path);
         free(c->plugins[i].config_json);
+        free(c->plugins[i].entry_json);
     }
     free(c->plugins);
     memset(c, 0, sizeof(*c));

@@ -51,6 +51,7 @@ typedef struct cfg_plugin {
     char *path;
     bool enabled;
     char *config_json;  /* the entry's "config" re-serialized, "{}" if absent */
+    char *entry_json;   /* the whole entry re-serialized (sandbox fields: src/plugin) */
 } cfg_plugin;
 
 typedef struct cfg_config {

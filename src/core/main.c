@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/gateway.h"
+#include "plugin/gateway.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -111,7 +112,13 @@ int main(int argc, char **argv)
     }
     gw_cfg = &cfg;
     opt.max_body_bytes = cfg.max_body_bytes;
+    if (plg_gw_load(&cfg, (unsigned)workers, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sluice: %s\n", err);
+        cfg_free(&cfg);
+        return 2;
+    }
     int rc = srv_run(&opt);
+    plg_gw_unload();
     cfg_free(&cfg);
     return rc;
 }

@@ -9,5 +9,8 @@ GW_LDLIBS := $(shell pkg-config --libs libh2o 2>/dev/null || echo -lh2o) -luv -l
 
 BINS += $(BUILD)/sluice
 
-$(BUILD)/sluice: $(GW_OBJS) $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
-	$(CC) $(LDFLAGS) -o $@ $(GW_OBJS) $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a $(GW_LDLIBS)
+# Plugins (src/plugin/module.mk): -rdynamic lets native .so plugins call back.
+$(BUILD)/sluice: $(GW_OBJS) $(BUILD)/src/plugin/gateway.o $(BUILD)/libsluice_plugin.a $(BUILD)/libsluice_wasm.a \
+                 $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(GW_OBJS) $(BUILD)/src/plugin/gateway.o $(BUILD)/libsluice_plugin.a \
+	    $(BUILD)/libsluice_wasm.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a $(GW_LDLIBS) -ldl

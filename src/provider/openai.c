@@ -41,6 +41,8 @@ struct prov_call {
     char model[256];       /* for key matching */
     const char *headers[40];
     size_t n_headers;
+    const char *const *plugin_headers; /* prov_request.extra_headers */
+    size_t n_plugin_headers;
     char auth[1024];       /* "Authorization: Bearer ..." */
     const cfg_key *key;    /* key of the current attempt, or NULL */
     bool tried[OAI_MAX_KEYS];
@@ -350,6 +352,8 @@ static int oai_begin(prov_call *c)
         c->headers[nh++] = "Accept: text/event-stream";
     for (size_t i = 0; i < c->prov->net.n_extra_headers && nh < sizeof(c->headers) / sizeof(c->headers[0]); i++)
         c->headers[nh++] = c->prov->net.extra_headers[i];
+    for (size_t i = 0; i < c->n_plugin_headers && nh < sizeof(c->headers) / sizeof(c->headers[0]); i++)
+        c->headers[nh++] = c->plugin_headers[i];
     c->n_headers = nh;
     const cfg_network *n = &c->prov->net;
     up_options o = {
@@ -380,6 +384,8 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     c->ud = ud;
     c->stream = rq->stream;
     c->up = rq->up;
+    c->plugin_headers = rq->extra_headers;
+    c->n_plugin_headers = rq->n_extra_headers;
     c->rng = (uint64_t)(uintptr_t)c ^ uv_hrtime() ^ 0x9e3779b97f4a7c15ull;
     if (c->rng == 0)
         c->rng = 1;

@@ -48,6 +48,8 @@ typedef struct prov_request {
     sj_val *body;            /* its root object */
     bool stream;
     const char *request_id;
+    const char *const *extra_headers; /* "Name: value" lines set by plugins */
+    size_t n_extra_headers;
     uv_loop_t *loop;
     up_loop *up;
 } prov_request;

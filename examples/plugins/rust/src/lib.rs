@@ -1,0 +1,106 @@
+//! A Sluice / Bifrost WASM plugin in Rust. The host passes each hook's JSON
+//! input in memory from our `malloc` and reads the JSON we return as a
+//! packed `ptr << 32 | len`, then frees both buffers with `free(ptr, len)`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::alloc::{alloc, dealloc, Layout};
+
+#[no_mangle]
+pub extern "C" fn malloc(size: u32) -> u32 {
+    let layout = Layout::from_size_align(size.max(1) as usize, 1).unwrap();
+    unsafe { alloc(layout) as u32 }
+}
+
+#[no_mangle]
+pub extern "C" fn free(ptr: u32, size: u32) {
+    if ptr == 0 {
+        return;
+    }
+    let layout = Layout::from_size_align(size.max(1) as usize, 1).unwrap();
+    unsafe { dealloc(ptr as *mut u8, layout) }
+}
+
+fn input(ptr: u32, len: u32) -> String {
+    let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len as usize) };
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn output(s: &str) -> u64 {
+    let ptr = malloc(s.len() as u32);
+    unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), ptr as *mut u8, s.len()) };
+    ((ptr as u64) << 32) | s.len() as u64
+}
+
+fn reply<T: Serialize>(v: &T) -> u64 {
+    output(&serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{}\"}}", e)))
+}
+
+static mut GREETING: Option<String> = None;
+
+#[no_mangle]
+pub extern "C" fn get_name() -> u64 {
+    output("rust-hello")
+}
+
+#[no_mangle]
+pub extern "C" fn init(ptr: u32, len: u32) -> i32 {
+    let config: Value = match serde_json::from_str(&input(ptr, len)) {
+        Ok(v) => v,
+        Err(_) => return 1,
+    };
+    let g = config.get("greeting").and_then(Value::as_str).unwrap_or("hello").to_string();
+    unsafe { GREETING = Some(g) };
+    0
+}
+
+#[derive(Deserialize)]
+struct HttpPreIn {
+    #[serde(default)]
+    context: Map<String, Value>,
+    request: Value,
+}
+
+#[derive(Serialize)]
+struct HttpPreOut {
+    context: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<Value>,
+    has_response: bool,
+    error: String,
+}
+
+#[no_mangle]
+pub extern "C" fn http_pre_hook(ptr: u32, len: u32) -> u64 {
+    let inp: HttpPreIn = match serde_json::from_str(&input(ptr, len)) {
+        Ok(v) => v,
+        Err(e) => {
+            return reply(&HttpPreOut { context: Map::new(), request: None, response: None,
+                                       has_response: false, error: format!("bad input: {}", e) })
+        }
+    };
+    let mut context = inp.context;
+    let greeting = unsafe { GREETING.clone().unwrap_or_default() };
+    context.insert("from-http-pre".into(), json!("rust-wasm"));
+    context.insert("rust_greeting".into(), json!(greeting));
+    // Add a header, keeping the client's.
+    let mut headers = inp.request.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
+    headers.insert("X-Rust-Plugin".into(), json!(greeting));
+    reply(&HttpPreOut { context, request: Some(json!({ "headers": headers })), response: None,
+                        has_response: false, error: String::new() })
+}
+
+#[no_mangle]
+pub extern "C" fn pre_hook(ptr: u32, len: u32) -> u64 {
+    let inp: Value = serde_json::from_str(&input(ptr, len)).unwrap_or(Value::Null);
+    let model = inp.pointer("/request/chat_request/model").cloned().unwrap_or(Value::Null);
+    reply(&json!({ "context": { "from-pre-hook": "rust-wasm", "rust_saw_model": model },
+                   "has_short_circuit": false, "error": "" }))
+}
+
+#[no_mangle]
+pub extern "C" fn cleanup() -> i32 {
+    0
+}

@@ -1,0 +1,410 @@
+/*
+ * src/plugin/wasm_host.c - runs Bifrost-ABI WebAssembly plugins on Sluice's
+ * own engine: import checking and the host imports (WASI subset,
+ * AssemblyScript's env.abort/seed/trace), export resolution, instance
+ * start-up (_initialize, init) and the hook calling protocol of SPEC §3.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plugin/plugin_int.h"
+#include "sluice/wasm.h"
+
+static const char *const hook_exports[PLG_NHOOKS] = {
+    "http_pre_hook", "http_post_hook", "http_stream_chunk_hook", "pre_hook", "post_hook",
+};
+
+struct plg_wmod {
+    char *name;            /* the config entry's name, for log lines */
+    char *config_json;
+    wasm_module *module;
+    wasm_imports *imports;
+    wasm_limits limits;
+    uint64_t timeout_ns;
+    uint64_t mem_cap;      /* bytes */
+    const char *malloc_name, *free_name; /* the allocator family in use */
+    bool free_two_args;
+    bool has_hook[PLG_NHOOKS];
+    const char *hook_name[PLG_NHOOKS];   /* http_pre_hook or http_intercept */
+    plg_log_fn log;
+    void *log_user;
+};
+
+struct plg_winst {
+    plg_wmod *mod;
+    wasm_instance *inst;
+    wasm_func *fmalloc, *ffree, *freset, *fcleanup;
+    wasm_func *hooks[PLG_NHOOKS];
+};
+
+static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void mod_log(plg_wmod *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mod_log(plg_wmod *m, const char *fmt, ...)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof line, "plugin %s: ", m->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (m->log) m->log(m->log_user, line);
+    else fprintf(stderr, "%s\n", line);
+}
+
+/* ---- host imports ---------------------------------------------------------- */
+
+/* WASI fd_write output: one log line per line of output, tagged. */
+static void wasi_sink(void *user, int fd, const char *data, size_t len)
+{
+    plg_wmod *m = user;
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
+    if (len > 900) len = 900;
+    if (len) mod_log(m, "%s: %.*s", fd == 2 ? "stderr" : "stdout", (int)len, data);
+}
+
+/* Decodes an AssemblyScript string (UTF-16LE, byte length at ptr-4) into
+ * ASCII-ish UTF-8 for a message; non-ASCII code units become '?'. */
+static void as_string(wasm_instance *caller, uint32_t ptr, char *dst, size_t cap)
+{
+    dst[0] = '\0';
+    wasm_memory *mem = wasm_instance_memory(caller);
+    uint32_t nbytes;
+    if (!mem || ptr < 4 || !wasm_memory_read(mem, ptr - 4, &nbytes, 4)) return;
+    const uint8_t *p = wasm_memory_ptr(mem, ptr, nbytes);
+    if (!p) return;
+    size_t n = 0;
+    for (uint32_t i = 0; i + 1 < nbytes && n + 1 < cap; i += 2) {
+        unsigned cu = p[i] | (unsigned)p[i + 1] << 8;
+        dst[n++] = cu >= 0x20 && cu < 0x7f ? (char)cu : '?';
+    }
+    dst[n] = '\0';
+}
+
+static wasm_status env_abort(wasm_instance *caller, const wasm_val *args, wasm_val *results, void *user)
+{
+    (void)results; (void)user;
+    char msg[200], file[200];
+    as_string(caller, (uint32_t)args[0].of.i32, msg, sizeof msg);
+    as_string(caller, (uint32_t)args[1].of.i32, file, sizeof file);
+    return wasm_host_trap(caller, WASM_TRAP_HOST, 0, "abort: %s at %s:%d:%d", msg[0] ? msg : "(no message)",
+                          file[0] ? file : "?", args[2].of.i32, args[3].of.i32);
+}
+
+static wasm_status env_seed(wasm_instance *caller, const wasm_val *args, wasm_val *results, void *user)
+{
+    (void)caller; (void)args; (void)user;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    results[0].of.f64 = (double)ts.tv_sec * 1e3 + (double)(ts.tv_nsec / 1000000);
+    return WASM_OK;
+}
+
+static wasm_status env_trace(wasm_instance *caller, const wasm_val *args, wasm_val *results, void *user)
+{
+    (void)results;
+    char msg[200];
+    as_string(caller, (uint32_t)args[0].of.i32, msg, sizeof msg);
+    mod_log(user, "trace: %s (%d values)", msg, args[1].of.i32);
+    return WASM_OK;
+}
+
+/* Checks that every import is one the host provides; names the first that
+ * is not. */
+static bool check_imports(const wasm_module *mod, char *err, size_t errlen)
+{
+    uint32_t n = wasm_module_num_imports(mod);
+    for (uint32_t i = 0; i < n; i++) {
+        wasm_port p;
+        if (!wasm_module_import(mod, i, &p)) continue;
+        bool ok = false;
+        if (p.kind == WASM_EXTERN_FUNC && strcmp(p.module, "wasi_snapshot_preview1") == 0) ok = true;
+        if (p.kind == WASM_EXTERN_FUNC && strcmp(p.module, "env") == 0 &&
+            (strcmp(p.name, "abort") == 0 || strcmp(p.name, "seed") == 0 || strcmp(p.name, "trace") == 0))
+            ok = true;
+        if (!ok) {
+            say(err, errlen, "unsupported import %s.%s", p.module, p.name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Finds export `name` as a function; its type (or NULL). */
+static const wasm_functype *export_type(const wasm_module *mod, const char *name)
+{
+    uint32_t n = wasm_module_num_exports(mod);
+    for (uint32_t i = 0; i < n; i++) {
+        wasm_port p;
+        if (wasm_module_export(mod, i, &p) && p.kind == WASM_EXTERN_FUNC && strcmp(p.name, name) == 0)
+            return p.type;
+    }
+    return NULL;
+}
+
+static bool type_is(const wasm_functype *t, const char *params, const char *results)
+{
+    if (!t || t->nparams != strlen(params) || t->nresults != strlen(results)) return false;
+    for (uint32_t i = 0; i < t->nparams; i++)
+        if (t->params[i] != (params[i] == 'i' ? WASM_I32 : WASM_I64)) return false;
+    for (uint32_t i = 0; i < t->nresults; i++)
+        if (t->results[i] != (results[i] == 'i' ? WASM_I32 : WASM_I64)) return false;
+    return true;
+}
+
+/* Resolves the allocator family and the hooks from the module's exports. */
+static bool resolve_exports(plg_wmod *m, char *err, size_t errlen)
+{
+    if (type_is(export_type(m->module, "plugin_malloc"), "i", "i")) {
+        m->malloc_name = "plugin_malloc";
+        m->free_name = "plugin_free";
+    } else if (type_is(export_type(m->module, "malloc"), "i", "i")) {
+        m->malloc_name = "malloc";
+        m->free_name = "free";
+    } else {
+        say(err, errlen, "no allocator: export malloc or plugin_malloc as (i32) -> i32");
+        return false;
+    }
+    const wasm_functype *ft = export_type(m->module, m->free_name);
+    if (type_is(ft, "ii", "")) m->free_two_args = true;
+    else if (type_is(ft, "i", "")) m->free_two_args = false;
+    else if (ft) {
+        say(err, errlen, "%s must be (i32) or (i32, i32) with no result", m->free_name);
+        return false;
+    } else {
+        m->free_name = NULL; /* a leaking plugin is allowed: plugin_reset may reclaim */
+    }
+    for (int h = 0; h < PLG_NHOOKS; h++) {
+        const char *name = hook_exports[h];
+        const wasm_functype *t = export_type(m->module, name);
+        if (!t && h == PLG_HOOK_HTTP_PRE) {
+            name = "http_intercept";
+            t = export_type(m->module, name);
+        }
+        if (!t) continue;
+        if (!type_is(t, "ii", "I")) {
+            say(err, errlen, "export %s must be (i32, i32) -> i64", name);
+            return false;
+        }
+        m->has_hook[h] = true;
+        m->hook_name[h] = name;
+    }
+    return true;
+}
+
+plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len, const char *config_json,
+                        uint32_t max_memory_mb, uint32_t timeout_ms, plg_log_fn log, void *log_user,
+                        char *err, size_t errlen)
+{
+    plg_wmod *m = calloc(1, sizeof *m);
+    if (!m) { say(err, errlen, "out of memory"); return NULL; }
+    m->log = log;
+    m->log_user = log_user;
+    m->name = strdup(entry_name ? entry_name : "?");
+    m->config_json = strdup(config_json ? config_json : "{}");
+    if (!m->name || !m->config_json) { say(err, errlen, "out of memory"); goto fail; }
+    if (max_memory_mb == 0) max_memory_mb = 64;
+    if (max_memory_mb > 4096) max_memory_mb = 4096;
+    m->limits.max_memory_pages = max_memory_mb * 16;
+    m->limits.max_call_depth = 2000;
+    m->limits.stack_slots = 1u << 18;
+    m->mem_cap = (uint64_t)max_memory_mb << 20;
+    m->timeout_ns = (uint64_t)(timeout_ms ? timeout_ms : 100) * 1000000u;
+
+    wasm_error werr;
+    m->module = wasm_module_load(bytes, len, &werr);
+    if (!m->module) { say(err, errlen, "invalid module: %s", werr.message); goto fail; }
+    if (!check_imports(m->module, err, errlen) || !resolve_exports(m, err, errlen)) goto fail;
+
+    m->imports = wasm_imports_new();
+    wasm_wasi_config wc = {.sink = wasi_sink, .sink_user = m};
+    if (!m->imports || !wasm_wasi_add(m->imports, &wc) ||
+        !wasm_imports_add_func(m->imports, "env", "abort", "iiii>", env_abort, m) ||
+        !wasm_imports_add_func(m->imports, "env", "seed", ">F", env_seed, m) ||
+        !wasm_imports_add_func(m->imports, "env", "trace", "iiFFFFF>", env_trace, m)) {
+        say(err, errlen, "out of memory");
+        goto fail;
+    }
+    return m;
+fail:
+    plg_wmod_free(m);
+    return NULL;
+}
+
+void plg_wmod_free(plg_wmod *m)
+{
+    if (!m) return;
+    wasm_module_free(m->module);
+    wasm_imports_free(m->imports);
+    free(m->name);
+    free(m->config_json);
+    free(m);
+}
+
+bool plg_wmod_has(const plg_wmod *m, plg_hook h) { return m->has_hook[h]; }
+
+/* ---- calls ------------------------------------------------------------------ */
+
+static int call_failed(plg_winst *wi, const char *what, wasm_status st, const wasm_error *we, char *err,
+                       size_t errlen)
+{
+    (void)wi;
+    if (st == WASM_TRAP_EXIT)
+        say(err, errlen, "%s: proc_exit(%d)", what, we->exit_code);
+    else if (st == WASM_TRAP_DEADLINE)
+        say(err, errlen, "%s: deadline of %llu ms exceeded", what,
+            (unsigned long long)(wi->mod->timeout_ns / 1000000u));
+    else
+        say(err, errlen, "%s: %s", what, we->message[0] ? we->message : wasm_status_name(st));
+    return -1;
+}
+
+/* Copies data into a fresh guest buffer from the plugin's allocator; *ptr. */
+static int guest_put(plg_winst *wi, const void *data, size_t len, uint32_t *ptr, char *err, size_t errlen)
+{
+    if (len > wi->mod->mem_cap) { say(err, errlen, "input larger than the memory cap"); return -1; }
+    wasm_val arg = wasm_val_i32((int32_t)len), res;
+    wasm_error we;
+    wasm_status st = wasm_call(wi->inst, wi->fmalloc, &arg, 1, &res, 1, &we);
+    if (st != WASM_OK) return call_failed(wi, wi->mod->malloc_name, st, &we, err, errlen);
+    *ptr = (uint32_t)res.of.i32;
+    if (!wasm_memory_write(wasm_instance_memory(wi->inst), *ptr, data, len)) {
+        say(err, errlen, "%s returned an out-of-bounds pointer", wi->mod->malloc_name);
+        return -1;
+    }
+    return 0;
+}
+
+static int guest_free(plg_winst *wi, uint32_t ptr, uint32_t len, char *err, size_t errlen)
+{
+    if (!wi->ffree) return 0;
+    wasm_val args[2] = {wasm_val_i32((int32_t)ptr), wasm_val_i32((int32_t)len)};
+    wasm_error we;
+    wasm_status st = wasm_call(wi->inst, wi->ffree, args, wi->mod->free_two_args ? 2 : 1, NULL, 0, &we);
+    return st == WASM_OK ? 0 : call_failed(wi, wi->mod->free_name, st, &we, err, errlen);
+}
+
+/* Reads a packed ptr<<32|len result into a malloc'd NUL-terminated copy. */
+static int guest_get(plg_winst *wi, uint64_t packed, char **out, size_t *out_len, char *err, size_t errlen)
+{
+    uint32_t ptr = (uint32_t)(packed >> 32), len = (uint32_t)packed;
+    if (len > wi->mod->mem_cap) {
+        say(err, errlen, "output of %u bytes is larger than the memory cap", len);
+        return -1;
+    }
+    const uint8_t *p = wasm_memory_ptr(wasm_instance_memory(wi->inst), ptr, len);
+    if (!p) {
+        say(err, errlen, "output pointer %u+%u is outside linear memory", ptr, len);
+        return -1;
+    }
+    char *copy = malloc((size_t)len + 1);
+    if (!copy) { say(err, errlen, "out of memory"); return -1; }
+    memcpy(copy, p, len);
+    copy[len] = '\0';
+    *out = copy;
+    *out_len = len;
+    return 0;
+}
+
+plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
+{
+    if (name_out) *name_out = NULL;
+    plg_winst *wi = calloc(1, sizeof *wi);
+    if (!wi) { say(err, errlen, "out of memory"); return NULL; }
+    wi->mod = m;
+    wasm_error we;
+    wi->inst = wasm_instance_new(m->module, m->imports, &m->limits, &we);
+    if (!wi->inst) { say(err, errlen, "instantiation failed: %s", we.message); free(wi); return NULL; }
+    wasm_instance_set_timeout_ns(wi->inst, m->timeout_ns);
+    if (!wasm_instance_memory(wi->inst)) { say(err, errlen, "the module has no linear memory"); goto fail; }
+    wi->fmalloc = wasm_instance_func(wi->inst, m->malloc_name);
+    wi->ffree = m->free_name ? wasm_instance_func(wi->inst, m->free_name) : NULL;
+    if (type_is(export_type(m->module, "plugin_reset"), "", "")) wi->freset = wasm_instance_func(wi->inst, "plugin_reset");
+    if (type_is(export_type(m->module, "cleanup"), "", "i")) wi->fcleanup = wasm_instance_func(wi->inst, "cleanup");
+    for (int h = 0; h < PLG_NHOOKS; h++)
+        if (m->has_hook[h]) wi->hooks[h] = wasm_instance_func(wi->inst, m->hook_name[h]);
+
+    /* A WASI reactor wants _initialize before anything else; a command's
+     * _start is never run (it would exit). */
+    wasm_func *f = type_is(export_type(m->module, "_initialize"), "", "") ? wasm_instance_func(wi->inst, "_initialize") : NULL;
+    wasm_status st;
+    if (f && (st = wasm_call(wi->inst, f, NULL, 0, NULL, 0, &we)) != WASM_OK) {
+        call_failed(wi, "_initialize", st, &we, err, errlen);
+        goto fail;
+    }
+    if (type_is(export_type(m->module, "init"), "ii", "i")) {
+        uint32_t ptr;
+        size_t len = strlen(m->config_json);
+        if (guest_put(wi, m->config_json, len, &ptr, err, errlen) != 0) goto fail;
+        wasm_val args[2] = {wasm_val_i32((int32_t)ptr), wasm_val_i32((int32_t)len)}, res;
+        if ((st = wasm_call(wi->inst, wasm_instance_func(wi->inst, "init"), args, 2, &res, 1, &we)) != WASM_OK) {
+            call_failed(wi, "init", st, &we, err, errlen);
+            goto fail;
+        }
+        if (res.of.i32 != 0) { say(err, errlen, "init returned %d", res.of.i32); goto fail; }
+        if (guest_free(wi, ptr, (uint32_t)len, err, errlen) != 0) goto fail;
+    }
+    if (name_out && type_is(export_type(m->module, "get_name"), "", "I")) {
+        wasm_val res;
+        size_t nlen;
+        st = wasm_call(wi->inst, wasm_instance_func(wi->inst, "get_name"), NULL, 0, &res, 1, &we);
+        if (st != WASM_OK) { call_failed(wi, "get_name", st, &we, err, errlen); goto fail; }
+        if (guest_get(wi, (uint64_t)res.of.i64, name_out, &nlen, err, errlen) != 0) goto fail;
+    }
+    return wi;
+fail:
+    wasm_instance_free(wi->inst);
+    free(wi);
+    return NULL;
+}
+
+void plg_winst_free(plg_winst *wi)
+{
+    if (!wi) return;
+    if (wi->fcleanup) {
+        wasm_val res;
+        wasm_error we;
+        if (wasm_call(wi->inst, wi->fcleanup, NULL, 0, &res, 1, &we) != WASM_OK)
+            mod_log(wi->mod, "cleanup failed: %s", we.message);
+    }
+    wasm_instance_free(wi->inst);
+    free(wi);
+}
+
+int plg_winst_call(plg_winst *wi, plg_hook h, const char *in, size_t len, char **out, size_t *out_len,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (!wi->hooks[h]) { say(err, errlen, "hook %s not exported", hook_exports[h]); return -1; }
+    uint32_t in_ptr;
+    if (guest_put(wi, in, len, &in_ptr, err, errlen) != 0) return -1;
+    wasm_val args[2] = {wasm_val_i32((int32_t)in_ptr), wasm_val_i32((int32_t)len)}, res;
+    wasm_error we;
+    wasm_status st = wasm_call(wi->inst, wi->hooks[h], args, 2, &res, 1, &we);
+    if (st != WASM_OK) return call_failed(wi, wi->mod->hook_name[h], st, &we, err, errlen);
+    uint64_t packed = (uint64_t)res.of.i64;
+    if (guest_get(wi, packed, out, out_len, err, errlen) != 0) return -1;
+    if (guest_free(wi, in_ptr, (uint32_t)len, err, errlen) != 0 ||
+        ((packed >> 32) != 0 && guest_free(wi, (uint32_t)(packed >> 32), (uint32_t)packed, err, errlen) != 0))
+        goto fail;
+    if (wi->freset && (st = wasm_call(wi->inst, wi->freset, NULL, 0, NULL, 0, &we)) != WASM_OK) {
+        call_failed(wi, "plugin_reset", st, &we, err, errlen);
+        goto fail;
+    }
+    return 0;
+fail:
+    free(*out);
+    *out = NULL;
+    return -1;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The AssemblyScript example plugin (examples/plugins/assemblyscript) built
+# from source with the pinned compiler (npm ci from the lock file), then run
+# by Sluice's plugin host: get_name, init config, a hook's output, and
+# env.abort's UTF-16 message decoded into the trap message.
+set -eu
+BUILD=${SLUICE_BUILD:-build}
+command -v npm >/dev/null || { echo "skip: npm is not installed"; exit 77; }
+PROBE=$BUILD/sluice-plugin-probe
+SRC=examples/plugins/assemblyscript
+WORK=$BUILD/examples/plugins/assemblyscript
+mkdir -p "$WORK"
+cp "$SRC/package.json" "$SRC/package-lock.json" "$WORK/"
+rm -rf "$WORK/assembly" && cp -r "$SRC/assembly" "$WORK/assembly"
+(cd "$WORK" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build)
+WASM=$WORK/build/as-hello.wasm
+test -s "$WASM"
+
+out=$("$PROBE" --config '{"greeting":"bonjour"}' "$WASM" 2>&1)
+echo "$out"
+grep -q '^name: as-hello$' <<<"$out"
+grep -q '"as_greeting":"bonjour"' <<<"$out"
+grep -q '"as_input_bytes":[1-9]' <<<"$out"
+grep -q '^failures: 0$' <<<"$out"
+
+out=$("$PROBE" --path /as-abort "$WASM" 2>&1)
+echo "$out"
+grep -q 'abort: boom from assemblyscript at assembly/index.ts:[0-9]*:[0-9]*' <<<"$out"
+grep -q '^failures: 1$' <<<"$out"
+grep -q '^decision: continue$' <<<"$out"   # fail-open
+
+out=$("$PROBE" --hook http_post "$WASM" 2>&1)
+grep -q '"as_post":true' <<<"$out"
+echo "ok"
