@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "core/anthropic_api.h"
 #include "core/gateway.h"
 #include "obs/obs.h"
 #include "provider/provider.h"
@@ -86,6 +87,11 @@ void gw_route(srv_request *sr)
         sr->endpoint = "chat";
         if (gw_method_is(req, "POST"))
             gw_chat(sr);
+        else
+            gw_method_not_allowed(sr, "POST");
+    } else if (gw_path_is(req, GW_ANT_PATH)) {
+        if (gw_method_is(req, "POST"))
+            gw_ant_messages(sr);
         else
             gw_method_not_allowed(sr, "POST");
     } else if (gw_path_is(req, "/v1/models")) {

@@ -15,7 +15,7 @@ const prov_ops *prov_ops_for(const cfg_provider *p)
     case CFG_FAMILY_OPENAI:
         return &prov_openai_ops;
     case CFG_FAMILY_ANTHROPIC:
-        return NULL;
+        return &prov_anthropic_ops;
     }
     return NULL;
 }

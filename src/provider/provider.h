@@ -65,6 +65,7 @@ typedef struct prov_ops {
 
 extern const prov_ops prov_mock_ops;
 extern const prov_ops prov_openai_ops;
+extern const prov_ops prov_anthropic_ops;
 
 /* The ops for a configured provider, or NULL if its family is not available yet. */
 const prov_ops *prov_ops_for(const cfg_provider *p);
