@@ -144,8 +144,16 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
 #define WASM_X_LFUSED(name, in, out, expr) \
         [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC, \
         [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, \
-        [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ,
+        [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
+        [OP_##name##_LL_SET] = &&L_##name##_LL_SET, [OP_##name##_LC_SET] = &&L_##name##_LC_SET, \
+        [OP_##name##_SC_SET] = &&L_##name##_SC_SET, [OP_##name##_SS_SET] = &&L_##name##_SS_SET, \
+        [OP_##name##_LL_TEE] = &&L_##name##_LL_TEE, [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, \
+        [OP_##name##_SC_TEE] = &&L_##name##_SC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE, \
+        [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SC_BRZ] = &&L_##name##_SC_BRZ, \
+        [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ, [OP_##name##_SS_BRZ] = &&L_##name##_SS_BRZ,
         WASM_FUSED_OPS(WASM_X_LFUSED)
+#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
+        WASM_LOAD_IMPL(WASM_X_LLOADL)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
 
@@ -352,20 +360,13 @@ L_DATA_DROP: cur->data_dropped[pc->u64] = 1; pc++; NEXT();
                  mem + ea_; })
 #define LOAD(NAME, CT, FIELD, CAST) \
 L_##NAME: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; NEXT(); }
-    LOAD(I32_LOAD, uint32_t, u32, )
-    LOAD(I64_LOAD, uint64_t, u64, )
-    LOAD(F32_LOAD, uint32_t, u32, )
-    LOAD(F64_LOAD, uint64_t, u64, )
-    LOAD(I32_LOAD8_S, int8_t, i32, (int32_t))
-    LOAD(I32_LOAD8_U, uint8_t, u32, (uint32_t))
-    LOAD(I32_LOAD16_S, int16_t, i32, (int32_t))
-    LOAD(I32_LOAD16_U, uint16_t, u32, (uint32_t))
-    LOAD(I64_LOAD8_S, int8_t, i64, (int64_t))
-    LOAD(I64_LOAD8_U, uint8_t, u64, (uint64_t))
-    LOAD(I64_LOAD16_S, int16_t, i64, (int64_t))
-    LOAD(I64_LOAD16_U, uint16_t, u64, (uint64_t))
-    LOAD(I64_LOAD32_S, int32_t, i64, (int64_t))
-    LOAD(I64_LOAD32_U, uint32_t, u64, (uint64_t))
+    WASM_LOAD_IMPL(LOAD)
+    /* local.get x; load  ->  load from the address in local x */
+#define LOAD_L(NAME, CT, FIELD, CAST) \
+L_##NAME##_L: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; sp++; NEXT(); }
+    WASM_LOAD_IMPL(LOAD_L)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     STORE(I32_STORE, uint32_t, u32)
@@ -520,7 +521,31 @@ L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; 
 L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
 L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); }
+                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+L_##NAME##_LL_SET: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
+L_##NAME##_LC_SET: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 fp[pc[2].u64].OUT = (EXPR); pc += 3; NEXT(); } \
+L_##NAME##_SC_SET: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
+L_##NAME##_SS_SET: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; fp[pc->u64].OUT = (EXPR); pc++; NEXT(); } \
+L_##NAME##_LL_TEE: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 sp->OUT = (EXPR); fp[pc[1].u64] = *sp++; pc += 2; NEXT(); } \
+L_##NAME##_LC_TEE: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 sp->OUT = (EXPR); fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
+L_##NAME##_SC_TEE: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp[-1].OUT = (EXPR); fp[pc[1].u64] = sp[-1]; pc += 2; NEXT(); } \
+L_##NAME##_SS_TEE: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+L_##NAME##_SC_BRNZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_SC_BRZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); } \
+L_##NAME##_SS_BRZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; if ((EXPR) == 0) pc += pc->i64; else pc++; NEXT(); }
     WASM_FUSED_OPS(FUSED)
 
 trapped:

@@ -85,6 +85,24 @@
     X(0x39, F64_STORE, D, 3) X(0x3a, I32_STORE8, I, 0) X(0x3b, I32_STORE16, I, 1) \
     X(0x3c, I64_STORE8, L, 0) X(0x3d, I64_STORE16, L, 1) X(0x3e, I64_STORE32, L, 2)
 
+/* Loads as X(NAME, C type in memory, slot field, cast to the slot type):
+ * the interpreter's handlers, plain and with the address in a local (_L). */
+#define WASM_LOAD_IMPL(X) \
+    X(I32_LOAD, uint32_t, u32, ) \
+    X(I64_LOAD, uint64_t, u64, ) \
+    X(F32_LOAD, uint32_t, u32, ) \
+    X(F64_LOAD, uint64_t, u64, ) \
+    X(I32_LOAD8_S, int8_t, i32, (int32_t)) \
+    X(I32_LOAD8_U, uint8_t, u32, (uint32_t)) \
+    X(I32_LOAD16_S, int16_t, i32, (int32_t)) \
+    X(I32_LOAD16_U, uint16_t, u32, (uint32_t)) \
+    X(I64_LOAD8_S, int8_t, i64, (int64_t)) \
+    X(I64_LOAD8_U, uint8_t, u64, (uint64_t)) \
+    X(I64_LOAD16_S, int16_t, i64, (int64_t)) \
+    X(I64_LOAD16_U, uint16_t, u64, (uint64_t)) \
+    X(I64_LOAD32_S, int32_t, i64, (int64_t)) \
+    X(I64_LOAD32_U, uint32_t, u64, (uint64_t))
+
 #define WASM_CONTROL_OPS(X) \
     X(UNREACHABLE) X(JMP) X(LOOP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
     X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
@@ -99,7 +117,10 @@
  * constant k: two cells) and OP_NAME_SC (stack top, constant k). The
  * _LL/_LC forms also come with a conditional branch folded in (br_if / if):
  * _BRNZ jumps when the result is non-zero, _BRZ when it is zero; the
- * relative target follows the operands. */
+ * relative target follows the operands. The _SET forms store the result
+ * into a local (a following local.set, whose index is the last immediate);
+ * _SS_SET is the plain operator (two stack operands) with that store; the
+ * _TEE forms store and also push (local.tee). */
 #define WASM_FUSED_OPS(X) \
     X(I32_ADD, u32, u32, a + b) X(I32_SUB, u32, u32, a - b) X(I32_MUL, u32, u32, a * b) \
     X(I32_AND, u32, u32, a & b) X(I32_OR, u32, u32, a | b) X(I32_XOR, u32, u32, a ^ b) \
@@ -130,9 +151,15 @@ enum wasm_op {
     WASM_SAT_OPS(WASM_X_NUM)
     WASM_MEMORY_OPS(WASM_X_MEM)
 #define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC, \
-    OP_##name##_LL_BRNZ, OP_##name##_LC_BRNZ, OP_##name##_LL_BRZ, OP_##name##_LC_BRZ,
+    OP_##name##_LL_BRNZ, OP_##name##_LC_BRNZ, OP_##name##_LL_BRZ, OP_##name##_LC_BRZ, \
+    OP_##name##_LL_SET, OP_##name##_LC_SET, OP_##name##_SC_SET, OP_##name##_SS_SET, \
+    OP_##name##_LL_TEE, OP_##name##_LC_TEE, OP_##name##_SC_TEE, OP_##name##_SS_TEE, \
+    OP_##name##_SC_BRNZ, OP_##name##_SC_BRZ, OP_##name##_SS_BRNZ, OP_##name##_SS_BRZ,
     WASM_FUSED_OPS(WASM_X_FUSED)
 #undef WASM_X_FUSED
+#define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L,
+    WASM_LOAD_IMPL(WASM_X_LOADL)
+#undef WASM_X_LOADL
     OP_COUNT_
 };
 
