@@ -321,8 +321,9 @@ static int branch_forms[OP_COUNT_][2];
 /* For a fusible operator in any form: the forms that store into a local
  * (local.set) and store-and-keep (local.tee). */
 static int set_forms[OP_COUNT_], tee_forms[OP_COUNT_];
-/* For a load: its form with the address in a local. */
-static int load_local_forms[OP_COUNT_];
+/* For a load: its form with the address in a local; for a store: its forms
+ * with the value in a local [address on the stack, address in a local]. */
+static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
 static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
 
 static void fused_init(void)
@@ -343,6 +344,10 @@ static void fused_init(void)
 #define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
     WASM_LOAD_IMPL(WASM_X_LINFO)
 #undef WASM_X_LINFO
+#define WASM_X_SINFO(name, ct, field) \
+    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
+    WASM_STORE_IMPL(WASM_X_SINFO)
+#undef WASM_X_SINFO
 }
 
 /* local.get x; local.get y; OP  ->  OP_LL x y
@@ -419,6 +424,29 @@ static bool take_local_get(compiler *c, int load_op, uint32_t off)
     c->nhist = 0;
     emit_op(c, load_local_forms[load_op]);
     emit_u64(c, x);
+    emit_u64(c, off);
+    return true;
+}
+
+/* [local.get a;] local.get v; store off  ->  store_LL a v off / store_SL v off */
+static bool fuse_store(compiler *c, int store_op, uint32_t off)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
+    wasm_cell *ir = c->m->ir;
+    uint64_t v = ir[c->hist[1].pos + 1].u64;
+    if (c->nhist == 2 && c->hist[0].op == OP_LOCAL_GET) {
+        uint64_t a = ir[c->hist[0].pos + 1].u64;
+        c->m->ir_len = c->hist[0].pos;
+        c->nhist = 0;
+        emit_op(c, store_local_forms[store_op][1]);
+        emit_pair(c, (uint32_t)a, (uint32_t)v);
+    } else {
+        c->m->ir_len = c->hist[1].pos;
+        c->nhist = 0;
+        emit_op(c, store_local_forms[store_op][0]);
+        emit_u64(c, v);
+    }
     emit_u64(c, off);
     return true;
 }
@@ -829,6 +857,7 @@ static void instruction(compiler *c, uint8_t code)
             if (mi->store) { pop_expect(c, t); pop_expect(c, WASM_I32); }
             else { pop_expect(c, WASM_I32); push(c, t); }
             if (!mi->store && take_local_get(c, mi->op, off)) break;
+            if (mi->store && fuse_store(c, mi->op, off)) break;
             emit_op(c, mi->op);
             emit_u64(c, off);
         } else if (code >= 0x45 && code <= 0xc4) {

@@ -154,6 +154,8 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_FUSED_OPS(WASM_X_LFUSED)
 #define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
         WASM_LOAD_IMPL(WASM_X_LLOADL)
+#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
+        WASM_STORE_IMPL(WASM_X_LSTORE)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
 
@@ -369,15 +371,16 @@ L_##NAME##_L: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
     WASM_LOAD_IMPL(LOAD_L)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
-    STORE(I32_STORE, uint32_t, u32)
-    STORE(I64_STORE, uint64_t, u64)
-    STORE(F32_STORE, uint32_t, u32)
-    STORE(F64_STORE, uint64_t, u64)
-    STORE(I32_STORE8, uint8_t, u32)
-    STORE(I32_STORE16, uint16_t, u32)
-    STORE(I64_STORE8, uint8_t, u64)
-    STORE(I64_STORE16, uint16_t, u64)
-    STORE(I64_STORE32, uint32_t, u64)
+    WASM_STORE_IMPL(STORE)
+    /* the value in a local (_SL: address on the stack; _LL: address in a local too) */
+#define STORE_SL(NAME, CT, FIELD) \
+L_##NAME##_SL: { CT v_ = (CT)fp[pc->u64].FIELD; uint64_t ea_ = (uint64_t)(--sp)->u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
+L_##NAME##_LL: { CT v_ = (CT)fp[pc->p.b].FIELD; uint64_t ea_ = (uint64_t)fp[pc->p.a].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); }
+    WASM_STORE_IMPL(STORE_SL)
 
     /* ---- numeric instructions ---- */
 #define UN(NAME, IN, OUT, EXPR) L_##NAME: { __typeof__(sp->IN) a = sp[-1].IN; (void)a; sp[-1].OUT = (EXPR); NEXT(); }

@@ -103,6 +103,18 @@
     X(I64_LOAD32_S, int32_t, i64, (int64_t)) \
     X(I64_LOAD32_U, uint32_t, u64, (uint64_t))
 
+/* Stores as X(NAME, C type in memory, slot field of the value). */
+#define WASM_STORE_IMPL(X) \
+    X(I32_STORE, uint32_t, u32) \
+    X(I64_STORE, uint64_t, u64) \
+    X(F32_STORE, uint32_t, u32) \
+    X(F64_STORE, uint64_t, u64) \
+    X(I32_STORE8, uint8_t, u32) \
+    X(I32_STORE16, uint16_t, u32) \
+    X(I64_STORE8, uint8_t, u64) \
+    X(I64_STORE16, uint16_t, u64) \
+    X(I64_STORE32, uint32_t, u64)
+
 #define WASM_CONTROL_OPS(X) \
     X(UNREACHABLE) X(JMP) X(LOOP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
     X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
@@ -140,7 +152,11 @@
     X(I64_GT_S, i64, u64, a > b) X(I64_GT_U, u64, u64, a > b) \
     X(I64_LE_S, i64, u64, a <= b) X(I64_LE_U, u64, u64, a <= b) \
     X(I64_GE_S, i64, u64, a >= b) X(I64_GE_U, u64, u64, a >= b) \
-    X(F64_ADD, f64, f64, a + b) X(F64_SUB, f64, f64, a - b) X(F64_MUL, f64, f64, a * b)
+    X(I32_ROTL, u32, u32, rotl32(a, b)) X(I32_ROTR, u32, u32, rotr32(a, b)) \
+    X(I64_ROTL, u64, u64, rotl64(a, b)) X(I64_ROTR, u64, u64, rotr64(a, b)) \
+    X(F64_ADD, f64, f64, a + b) X(F64_SUB, f64, f64, a - b) X(F64_MUL, f64, f64, a * b) \
+    X(F64_DIV, f64, f64, a / b) X(F64_LT, f64, u64, a < b) X(F64_GT, f64, u64, a > b) \
+    X(F64_LE, f64, u64, a <= b) X(F64_GE, f64, u64, a >= b)
 
 enum wasm_op {
 #define WASM_X_CTL(name) OP_##name,
@@ -160,6 +176,9 @@ enum wasm_op {
 #define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L,
     WASM_LOAD_IMPL(WASM_X_LOADL)
 #undef WASM_X_LOADL
+#define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL,
+    WASM_STORE_IMPL(WASM_X_STOREL)
+#undef WASM_X_STOREL
     OP_COUNT_
 };
 
