@@ -16,6 +16,14 @@ export SLUICE_SHARED=${SLUICE_SHARED:-$(cd .. && pwd)/shared}
 LOGDIR=$BUILD/test-logs
 mkdir -p "$LOGDIR"
 
+# Sanitizer builds: every instrumented process (servers started by scripts too)
+# writes its reports under SANDIR, and a test that leaves a report there fails,
+# whatever its exit code.
+SANDIR=$(pwd)/$BUILD/sanitizer-reports
+rm -rf "$SANDIR"; mkdir -p "$SANDIR"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:log_path=$SANDIR/asan}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:log_path=$SANDIR/ubsan}
+
 tests=()
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && [ -f "$t" ] && tests+=("$t"); done
 for t in tests/*/test_*.sh; do [ -f "$t" ] && tests+=("$t"); done
@@ -28,6 +36,11 @@ for t in "${tests[@]}"; do
   if [[ "$t" == *.sh ]]; then cmd=(bash "$t"); else cmd=("$t"); fi
   timeout -k 10 "${TEST_TIMEOUT:-600}" "${cmd[@]}" >"$log" 2>&1
   rc=$?
+  if [ -n "$(ls -A "$SANDIR")" ]; then
+    echo "sanitizer reports:" >>"$log"; cat "$SANDIR"/* >>"$log"
+    mkdir -p "$LOGDIR/sanitizer"; mv "$SANDIR"/* "$LOGDIR/sanitizer/"
+    [ $rc -eq 0 ] || [ $rc -eq 77 ] && rc=99
+  fi
   ms=$(( ($(date +%s%N) - start) / 1000000 )); secs=$((ms/1000)).$(( (ms%1000)/100 ))
   if [ $rc -eq 0 ]; then pass=$((pass+1)); printf 'PASS  %-50s %6ss\n' "$name" "$secs"
   elif [ $rc -eq 77 ]; then skip=$((skip+1)); printf 'SKIP  %-50s %s\n' "$name" "$(tail -n1 "$log")"
