@@ -316,19 +316,42 @@ static const numeric_info *numeric(uint32_t code)
 
 /* Fused forms of a binary operator, indexed by its plain op; 0 = none. */
 static int fused_forms[OP_COUNT_][3];
-/* For an _LL/_LC op producing an i32: its [branch-if-nonzero, branch-if-zero] forms. */
+/* For a comparison (any form): its [branch-if-nonzero, branch-if-zero] forms (0: none). */
 static int branch_forms[OP_COUNT_][2];
+/* For a fusible operator in any form: the forms that store into a local
+ * (local.set) and store-and-keep (local.tee). */
+static int set_forms[OP_COUNT_], tee_forms[OP_COUNT_];
+/* For a load: its form with the address in a local; for a store: its forms
+ * with the value in a local [address on the stack, address in a local]. */
+static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
 static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
 
 static void fused_init(void)
 {
 #define WASM_X_FINFO(name, in, out, expr) \
     fused_forms[OP_##name][0] = OP_##name##_LL; fused_forms[OP_##name][1] = OP_##name##_LC; \
-    fused_forms[OP_##name][2] = OP_##name##_SC; \
-    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
-    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ;
+    fused_forms[OP_##name][2] = OP_##name##_SC;
     WASM_FUSED_OPS(WASM_X_FINFO)
 #undef WASM_X_FINFO
+#define WASM_X_AINFO(name, in, out, expr) \
+    set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
+    set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
+    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE;
+    WASM_FUSED_ARITH(WASM_X_AINFO)
+#undef WASM_X_AINFO
+#define WASM_X_CINFO(name, in, out, expr) \
+    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
+    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ; \
+    branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ;
+    WASM_FUSED_CMP(WASM_X_CINFO)
+#undef WASM_X_CINFO
+#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
+    WASM_LOAD_IMPL(WASM_X_LINFO)
+#undef WASM_X_LINFO
+#define WASM_X_SINFO(name, ct, field) \
+    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
+    WASM_STORE_IMPL(WASM_X_SINFO)
+#undef WASM_X_SINFO
 }
 
 /* local.get x; local.get y; OP  ->  OP_LL x y
@@ -374,10 +397,61 @@ static bool fuse_branch(compiler *c, bool on_zero)
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
     int op = c->hist[1].op;
-    if (!branch_forms[op][0]) return false;
     int nop = branch_forms[op][on_zero];
+    if (!nop) return false;
     c->m->ir[c->hist[1].pos].op = c->labels[nop];
     c->hist[1].op = nop;
+    return true;
+}
+
+/* op; local.set x  ->  op_SET ... x  (the last instruction stores its
+ * result); with `tee`, op; local.tee x  ->  op_TEE ... x. */
+static bool fuse_set(compiler *c, uint32_t local, bool tee)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1) return false;
+    int nop = (tee ? tee_forms : set_forms)[c->hist[1].op];
+    if (!nop) return false;
+    c->m->ir[c->hist[1].pos].op = c->labels[nop];
+    emit_cell(c, (wasm_cell){.u64 = local});
+    c->hist[1].op = nop;
+    return true;
+}
+
+/* local.get x; load off  ->  load_L x off */
+static bool take_local_get(compiler *c, int load_op, uint32_t off)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
+    uint64_t x = c->m->ir[c->hist[1].pos + 1].u64;
+    c->m->ir_len = c->hist[1].pos;
+    c->nhist = 0;
+    emit_op(c, load_local_forms[load_op]);
+    emit_u64(c, x);
+    emit_u64(c, off);
+    return true;
+}
+
+/* [local.get a;] local.get v; store off  ->  store_LL a v off / store_SL v off */
+static bool fuse_store(compiler *c, int store_op, uint32_t off)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
+    wasm_cell *ir = c->m->ir;
+    uint64_t v = ir[c->hist[1].pos + 1].u64;
+    if (c->nhist == 2 && c->hist[0].op == OP_LOCAL_GET) {
+        uint64_t a = ir[c->hist[0].pos + 1].u64;
+        c->m->ir_len = c->hist[0].pos;
+        c->nhist = 0;
+        emit_op(c, store_local_forms[store_op][1]);
+        emit_pair(c, (uint32_t)a, (uint32_t)v);
+    } else {
+        c->m->ir_len = c->hist[1].pos;
+        c->nhist = 0;
+        emit_op(c, store_local_forms[store_op][0]);
+        emit_u64(c, v);
+    }
+    emit_u64(c, off);
     return true;
 }
 
@@ -604,8 +678,16 @@ static void local_op(compiler *c, uint8_t code)
     if (i >= c->nlocals) FAIL(c, "unknown local %u", i);
     wasm_valtype t = c->locals[i];
     if (code == 0x20) { push(c, t); emit_op(c, OP_LOCAL_GET); }
-    else if (code == 0x21) { pop_expect(c, t); emit_op(c, OP_LOCAL_SET); }
-    else { pop_expect(c, t); push(c, t); emit_op(c, OP_LOCAL_TEE); }
+    else if (code == 0x21) {
+        pop_expect(c, t);
+        if (fuse_set(c, i, false)) return;
+        emit_op(c, OP_LOCAL_SET);
+    } else {
+        pop_expect(c, t);
+        push(c, t);
+        if (fuse_set(c, i, true)) return;
+        emit_op(c, OP_LOCAL_TEE);
+    }
     emit_u64(c, i);
 }
 
@@ -778,6 +860,8 @@ static void instruction(compiler *c, uint8_t code)
             wasm_valtype t = memop_type(code);
             if (mi->store) { pop_expect(c, t); pop_expect(c, WASM_I32); }
             else { pop_expect(c, WASM_I32); push(c, t); }
+            if (!mi->store && take_local_get(c, mi->op, off)) break;
+            if (mi->store && fuse_store(c, mi->op, off)) break;
             emit_op(c, mi->op);
             emit_u64(c, off);
         } else if (code >= 0x45 && code <= 0xc4) {

@@ -142,10 +142,22 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_SAT_OPS(WASM_X_LNUM)
         WASM_MEMORY_OPS(WASM_X_LMEM)
 #define WASM_X_LFUSED(name, in, out, expr) \
-        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC, \
-        [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, \
-        [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ,
+        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC,
         WASM_FUSED_OPS(WASM_X_LFUSED)
+#define WASM_X_LARITH(name, in, out, expr) \
+        [OP_##name##_LL_SET] = &&L_##name##_LL_SET, [OP_##name##_LC_SET] = &&L_##name##_LC_SET, \
+        [OP_##name##_SC_SET] = &&L_##name##_SC_SET, [OP_##name##_SS_SET] = &&L_##name##_SS_SET, \
+        [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE,
+        WASM_FUSED_ARITH(WASM_X_LARITH)
+#define WASM_X_LCMP(name, in, out, expr) \
+        [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, \
+        [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
+        [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ,
+        WASM_FUSED_CMP(WASM_X_LCMP)
+#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
+        WASM_LOAD_IMPL(WASM_X_LLOADL)
+#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
+        WASM_STORE_IMPL(WASM_X_LSTORE)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
 
@@ -352,31 +364,25 @@ L_DATA_DROP: cur->data_dropped[pc->u64] = 1; pc++; NEXT();
                  mem + ea_; })
 #define LOAD(NAME, CT, FIELD, CAST) \
 L_##NAME: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; NEXT(); }
-    LOAD(I32_LOAD, uint32_t, u32, )
-    LOAD(I64_LOAD, uint64_t, u64, )
-    LOAD(F32_LOAD, uint32_t, u32, )
-    LOAD(F64_LOAD, uint64_t, u64, )
-    LOAD(I32_LOAD8_S, int8_t, i32, (int32_t))
-    LOAD(I32_LOAD8_U, uint8_t, u32, (uint32_t))
-    LOAD(I32_LOAD16_S, int16_t, i32, (int32_t))
-    LOAD(I32_LOAD16_U, uint16_t, u32, (uint32_t))
-    LOAD(I64_LOAD8_S, int8_t, i64, (int64_t))
-    LOAD(I64_LOAD8_U, uint8_t, u64, (uint64_t))
-    LOAD(I64_LOAD16_S, int16_t, i64, (int64_t))
-    LOAD(I64_LOAD16_U, uint16_t, u64, (uint64_t))
-    LOAD(I64_LOAD32_S, int32_t, i64, (int64_t))
-    LOAD(I64_LOAD32_U, uint32_t, u64, (uint64_t))
+    WASM_LOAD_IMPL(LOAD)
+    /* local.get x; load  ->  load from the address in local x */
+#define LOAD_L(NAME, CT, FIELD, CAST) \
+L_##NAME##_L: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; sp++; NEXT(); }
+    WASM_LOAD_IMPL(LOAD_L)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
-    STORE(I32_STORE, uint32_t, u32)
-    STORE(I64_STORE, uint64_t, u64)
-    STORE(F32_STORE, uint32_t, u32)
-    STORE(F64_STORE, uint64_t, u64)
-    STORE(I32_STORE8, uint8_t, u32)
-    STORE(I32_STORE16, uint16_t, u32)
-    STORE(I64_STORE8, uint8_t, u64)
-    STORE(I64_STORE16, uint16_t, u64)
-    STORE(I64_STORE32, uint32_t, u64)
+    WASM_STORE_IMPL(STORE)
+    /* the value in a local (_SL: address on the stack; _LL: address in a local too) */
+#define STORE_SL(NAME, CT, FIELD) \
+L_##NAME##_SL: { CT v_ = (CT)fp[pc->u64].FIELD; uint64_t ea_ = (uint64_t)(--sp)->u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
+L_##NAME##_LL: { CT v_ = (CT)fp[pc->p.b].FIELD; uint64_t ea_ = (uint64_t)fp[pc->p.a].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); }
+    WASM_STORE_IMPL(STORE_SL)
 
     /* ---- numeric instructions ---- */
 #define UN(NAME, IN, OUT, EXPR) L_##NAME: { __typeof__(sp->IN) a = sp[-1].IN; (void)a; sp[-1].OUT = (EXPR); NEXT(); }
@@ -512,7 +518,23 @@ L_##NAME##_LL: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; pc++
 L_##NAME##_LC: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  pc += 2; sp->OUT = (EXPR); sp++; NEXT(); } \
 L_##NAME##_SC: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 pc++; sp[-1].OUT = (EXPR); NEXT(); } \
+                 pc++; sp[-1].OUT = (EXPR); NEXT(); }
+    WASM_FUSED_OPS(FUSED)
+#define FUSED_SET(NAME, IN, OUT, EXPR) \
+L_##NAME##_LL_SET: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
+L_##NAME##_LC_SET: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 fp[pc[2].u64].OUT = (EXPR); pc += 3; NEXT(); } \
+L_##NAME##_SC_SET: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
+L_##NAME##_SS_SET: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; fp[pc->u64].OUT = (EXPR); pc++; NEXT(); } \
+L_##NAME##_LC_TEE: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 sp->OUT = (EXPR); fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
+L_##NAME##_SS_TEE: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); }
+    WASM_FUSED_ARITH(FUSED_SET)
+#define FUSED_BR(NAME, IN, OUT, EXPR) \
 L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
                  if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
 L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
@@ -520,8 +542,12 @@ L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; 
 L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
 L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); }
-    WASM_FUSED_OPS(FUSED)
+                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+L_##NAME##_SC_BRNZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); }
+    WASM_FUSED_CMP(FUSED_BR)
 
 trapped:
     ex->depth = depth0;

@@ -14,5 +14,7 @@ BINS += $(BUILD)/sluice-wasm
 $(BUILD)/sluice-wasm: $(WASM_CLI_SRCS:%.c=$(BUILD)/%.o) $(WASM_LIB)
 	$(CC) $(LDFLAGS) $^ -lm -o $@
 
-# The interpreter's computed-goto loop: no per-function alignment padding games.
-$(BUILD)/src/wasm/interp.o: CFLAGS += -fno-gcse
+# The interpreter: -fno-gcse is GCC's advice for computed-goto dispatch (keeps
+# one indirect jump per handler); no memset/memcpy calls for the few slots a
+# call clears or a branch moves.
+$(BUILD)/src/wasm/interp.o: CFLAGS += -fno-gcse -fno-tree-loop-distribute-patterns
