@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# WebAssembly engine benchmark: each workload of bench/wasm/workloads/ (one C
+# file, `long long bench(void)` returning a checksum) runs
+#   - natively (cc -O2; bench() timed in-process with CLOCK_MONOTONIC),
+#   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
+#   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
+# Each is run 3 times and the best wall time kept. The two CLIs are timed as
+# whole processes (start-up, decoding and validation included; the "nop" line
+# under the table shows how small that is). Every engine's checksum must equal
+# the native one. Prints a markdown table and writes it to bench/results/wasm.md.
+#
+# Usage: bench/wasm/run.sh BUILD   (BENCH_QUICK=1: the smaller -DBENCH_QUICK builds)
+# SLUICE_WASM=path overrides the engine CLI ($BUILD/sluice-wasm by default).
+# Exit status 1 if a build, the SHA-256 self-check or a checksum comparison
+# fails; an engine that is missing, traps or times out is reported as
+# "n/a (reason)" in its cells.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+OUT=bench/results/wasm.md
+WORKLOADS="json sha256 sort fib matmul"
+RUNS=3
+DIR=$BUILD/bench/wasm
+LIMIT=120   # seconds allowed per engine run
+MODE="full"
+if [ -n "${BENCH_QUICK:-}" ]; then DIR=$DIR/quick; LIMIT=30; MODE="quick (-DBENCH_QUICK sizes)"; fi
+SLUICE=${SLUICE_WASM:-$BUILD/sluice-wasm}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p bench/results
+
+# `make bench` has built these already; this keeps run.sh usable on its own.
+make -s --no-print-directory BUILD="$BUILD" bench-wasm-bins >"$TMP/make.log" 2>&1 || {
+  echo "bench/wasm: building the workloads failed:"; cat "$TMP/make.log"; exit 1; }
+
+# Our SHA-256 against the system's, on the very bytes the workload hashes.
+"$DIR/native_sha256" --selftest "$TMP/sha.data" >"$TMP/sha.ours" || {
+  echo "bench/wasm: sha256 self-test failed"; exit 1; }
+want=$(cut -c1-64 "$TMP/sha.ours"); got=$(sha256sum "$TMP/sha.data" | cut -c1-64)
+[ "$want" = "$got" ] || { echo "bench/wasm: our sha256 $want != sha256sum $got"; exit 1; }
+
+rc=0
+
+# native NAME -> sets NAT_MS (best of RUNS) and NAT_SUM, or returns 1.
+native() {
+  local best="" sum="" out ns
+  for _ in $(seq $RUNS); do
+    out=$("$DIR/native_$1") || return 1
+    sum=${out%% *}; sum=${sum#i64:}
+    ns=${out##*ns:}
+    [ -z "$best" ] || [ "$ns" -lt "$best" ] && best=$ns
+  done
+  NAT_SUM=$sum
+  NAT_MS=$(awk "BEGIN{printf \"%.1f\", $best/1e6}")
+}
+
+# engine WANT CMD... -> runs CMD (a CLI printing "i64:VALUE") RUNS times.
+# Sets MS to the best wall time in ms, or MS="" and CELL to "n/a (reason)".
+engine() {
+  local want=$1; shift
+  local best="" t0 t1 st val
+  MS=""; CELL=""
+  for _ in $(seq $RUNS); do
+    t0=$(date +%s%N)
+    timeout "$LIMIT" "$@" >"$TMP/eng.out" 2>&1; st=$?
+    t1=$(date +%s%N)
+    val=$(grep -o 'i64:-\?[0-9]*' "$TMP/eng.out" | head -n1); val=${val#i64:}
+    if [ $st -eq 124 ]; then CELL="n/a (timeout after ${LIMIT}s)"; return; fi
+    if [ -z "$val" ]; then
+      # No result: a trap, a load error or a crash. Keep the first message.
+      CELL="n/a (exit $st: $(grep -v '^[[:space:]]*$' "$TMP/eng.out" | head -n1 | tr '|' '/' | cut -c1-80))"
+      return
+    fi
+    if [ "$val" != "$want" ]; then
+      CELL="WRONG checksum $val, native $want"; touch "$TMP/wrong"; return
+    fi
+    [ -z "$best" ] || [ $((t1 - t0)) -lt "$best" ] && best=$((t1 - t0))
+  done
+  MS=$(awk "BEGIN{printf \"%.1f\", $best/1e6}")
+  CELL=$MS
+}
+
+sluice_engine() {
+  if [ ! -x "$SLUICE" ]; then MS=""; CELL="n/a ($SLUICE not built)"; return; fi
+  engine "$1" "$SLUICE" run "$2" bench
+}
+interp_engine() {
+  if ! command -v wasm-interp >/dev/null; then MS=""; CELL="n/a (wasm-interp not installed: wabt)"; return; fi
+  engine "$1" wasm-interp "$2" --run-all-exports
+}
+
+ratio() { # A B -> A/B with 1 decimal, or n/a
+  if [ -n "$1" ] && [ -n "$2" ]; then awk "BEGIN{printf \"%.1f×\", $1/$2}"; else echo "n/a"; fi
+}
+
+# Start-up cost of each CLI: a module whose bench() returns 0 at once.
+sluice_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_SLUICE=$CELL${MS:+ ms}
+interp_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_INTERP=$CELL${MS:+ ms}
+
+{
+  echo "WebAssembly engines, $MODE, best of $RUNS runs, $(nproc) cores shared, $(uname -m)."
+  echo "Native: \`$(${CC:-cc} --version | head -n1)\` -O2, bench() timed in-process."
+  echo "Wasm: \`$(clang --version | head -n1)\` --target=wasm32 -O2, freestanding;"
+  echo "sluice-wasm and wasm-interp ($(wasm-interp --version 2>/dev/null | head -n1)) timed as whole processes (start-up included)."
+  echo
+  echo "| workload | native ms | sluice-wasm ms | wasm-interp ms | sluice/native | wasm-interp/sluice |"
+  echo "|---|---|---|---|---|---|"
+  for w in $WORKLOADS; do
+    if ! native "$w"; then
+      echo "| $w | n/a (native build failed to run) | | | | |"; touch "$TMP/wrong"; continue
+    fi
+    sluice_engine "$NAT_SUM" "$DIR/$w.wasm"; S_MS=$MS; S_CELL=$CELL
+    interp_engine "$NAT_SUM" "$DIR/$w.wasm"; I_MS=$MS; I_CELL=$CELL
+    echo "| $w | $NAT_MS | $S_CELL | $I_CELL | $(ratio "$S_MS" "$NAT_MS") | $(ratio "$I_MS" "$S_MS") |"
+    echo "$w ${NAT_MS:--} ${S_MS:--} ${I_MS:--}" >>"$TMP/rows"
+  done
+  # Geometric means over the workloads where the column has a number; a
+  # ratio's mean only over workloads where both of its columns do.
+  [ -f "$TMP/rows" ] && awk '
+    function gm(sum, n) { return n ? sprintf("%.1f", exp(sum / n)) : "n/a" }
+    function cnt(n) { return n && n < rows ? sprintf(" (%d of %d)", n, rows) : "" }
+    { rows++
+      if ($2 != "-") { ln += log($2); nn++ }
+      if ($3 != "-") { ls += log($3); ns++ }
+      if ($4 != "-") { li += log($4); ni++ }
+      if ($2 != "-" && $3 != "-") { lsn += log($3 / $2); nsn++ }
+      if ($3 != "-" && $4 != "-") { lis += log($4 / $3); nis++ } }
+    END {
+      r1 = gm(lsn, nsn); if (nsn) r1 = r1 "×"
+      r2 = gm(lis, nis); if (nis) r2 = r2 "×"
+      printf "| **geomean** | %s%s | %s%s | %s%s | %s%s | %s%s |\n", gm(ln, nn), cnt(nn), gm(ls, ns), cnt(ns),
+             gm(li, ni), cnt(ni), r1, cnt(nsn), r2, cnt(nis) }' "$TMP/rows"
+  echo
+  echo "Start-up (nop.wasm, bench() returns 0): sluice-wasm $NOP_SLUICE, wasm-interp $NOP_INTERP."
+  echo "SHA-256 self-check: our digest of the 1 MB input equals sha256sum ($got)."
+} | tee "$OUT"
+# The table is built in a pipeline (a subshell): failures leave a mark file.
+[ -e "$TMP/wrong" ] && rc=1
+exit $rc
