@@ -19,12 +19,12 @@ BW_DEPS    := $(BW_SRC)/rt.h bench/wasm/module.mk
 BW_NATIVE_CC     := $(CC)
 BW_NATIVE_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 # clang finds wasm-ld (package lld) on PATH for the wasm32 target. No libc:
-# rt.h supplies the few helpers; 1 MB stack is ample (the big arrays are
+# rt.h supplies the few helpers; a 64 KB stack is ample (the big arrays are
 # globals, not locals).
 BW_WASM_CC       := clang
 BW_WASM_CFLAGS   := --target=wasm32 -std=c11 -O2 -Wall -Wextra -Werror \
                     -ffreestanding -nostdlib
-BW_WASM_LDFLAGS  := -Wl,--no-entry -Wl,--export=bench -Wl,-z,stack-size=1048576
+BW_WASM_LDFLAGS  := -Wl,--no-entry -Wl,--export=bench -Wl,-z,stack-size=65536
 
 BW_BINS := $(foreach v,$(BW_OUT) $(BW_OUT)/quick, \
              $(foreach n,$(BW_NAMES),$(v)/native_$(n) $(v)/$(n).wasm))

@@ -4,13 +4,15 @@
 #   - natively (cc -O2; bench() timed in-process with CLOCK_MONOTONIC),
 #   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
 #   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
-# Each is run 3 times and the best wall time kept. The two CLIs are timed as
+# Each is run 3 times and the best wall time kept (an engine cell stops
+# repeating once it has taken 8 s, so a slow engine cannot blow the time). The two CLIs are timed as
 # whole processes (start-up, decoding and validation included; the "nop" line
 # under the table shows how small that is). Every engine's checksum must equal
 # the native one. Prints a markdown table and writes it to bench/results/wasm.md.
 #
 # Usage: bench/wasm/run.sh BUILD   (BENCH_QUICK=1: the smaller -DBENCH_QUICK builds)
-# SLUICE_WASM=path overrides the engine CLI ($BUILD/sluice-wasm by default).
+# SLUICE_WASM=path overrides the engine CLI ($BUILD/sluice-wasm by default);
+# BENCH_WASM_TIMEOUT=seconds the limit per engine run (120, quick: 30).
 # Exit status 1 if a build, the SHA-256 self-check or a checksum comparison
 # fails; an engine that is missing, traps or times out is reported as
 # "n/a (reason)" in its cells.
@@ -24,6 +26,8 @@ DIR=$BUILD/bench/wasm
 LIMIT=120   # seconds allowed per engine run
 MODE="full"
 if [ -n "${BENCH_QUICK:-}" ]; then DIR=$DIR/quick; LIMIT=30; MODE="quick (-DBENCH_QUICK sizes)"; fi
+LIMIT=${BENCH_WASM_TIMEOUT:-$LIMIT}
+REPEAT_BUDGET=8   # seconds: an engine run is not repeated once a cell took this long
 SLUICE=${SLUICE_WASM:-$BUILD/sluice-wasm}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -58,7 +62,7 @@ native() {
 # Sets MS to the best wall time in ms, or MS="" and CELL to "n/a (reason)".
 engine() {
   local want=$1; shift
-  local best="" t0 t1 st val
+  local best="" t0 t1 st val spent=0
   MS=""; CELL=""
   for _ in $(seq $RUNS); do
     t0=$(date +%s%N)
@@ -68,13 +72,17 @@ engine() {
     if [ $st -eq 124 ]; then CELL="n/a (timeout after ${LIMIT}s)"; return; fi
     if [ -z "$val" ]; then
       # No result: a trap, a load error or a crash. Keep the first message.
-      CELL="n/a (exit $st: $(grep -v '^[[:space:]]*$' "$TMP/eng.out" | head -n1 | tr '|' '/' | cut -c1-80))"
+      local why="exit $st"; [ $st -eq 0 ] && why="no i64 result"
+      CELL="n/a ($why: $(grep -v '^[[:space:]]*$' "$TMP/eng.out" | head -n1 | tr '|' '/' | cut -c1-80))"
       return
     fi
     if [ "$val" != "$want" ]; then
       CELL="WRONG checksum $val, native $want"; touch "$TMP/wrong"; return
     fi
     [ -z "$best" ] || [ $((t1 - t0)) -lt "$best" ] && best=$((t1 - t0))
+    spent=$((spent + t1 - t0))
+    # Slow cells are not repeated past the budget: keeps `make bench` bounded.
+    [ $spent -ge $((REPEAT_BUDGET * 1000000000)) ] && break
   done
   MS=$(awk "BEGIN{printf \"%.1f\", $best/1e6}")
   CELL=$MS
@@ -89,8 +97,8 @@ interp_engine() {
   engine "$1" wasm-interp "$2" --run-all-exports
 }
 
-ratio() { # A B -> A/B with 1 decimal, or n/a
-  if [ -n "$1" ] && [ -n "$2" ]; then awk "BEGIN{printf \"%.1f×\", $1/$2}"; else echo "n/a"; fi
+ratio() { # A B -> A/B (2 significant decimals below 10), or n/a
+  if [ -n "$1" ] && [ -n "$2" ]; then awk "BEGIN{r = $1/$2; printf (r < 10 ? \"%.2f×\" : \"%.0f×\"), r}"; else echo "n/a"; fi
 }
 
 # Start-up cost of each CLI: a module whose bench() returns 0 at once.
@@ -98,7 +106,7 @@ sluice_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_SLUICE=$CELL${MS:+ ms}
 interp_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_INTERP=$CELL${MS:+ ms}
 
 {
-  echo "WebAssembly engines, $MODE, best of $RUNS runs, $(nproc) cores shared, $(uname -m)."
+  echo "WebAssembly engines, $MODE, best of $RUNS runs (engine runs not repeated past ${REPEAT_BUDGET} s per cell), $(nproc) cores shared, $(uname -m)."
   echo "Native: \`$(${CC:-cc} --version | head -n1)\` -O2, bench() timed in-process."
   echo "Wasm: \`$(clang --version | head -n1)\` --target=wasm32 -O2, freestanding;"
   echo "sluice-wasm and wasm-interp ($(wasm-interp --version 2>/dev/null | head -n1)) timed as whole processes (start-up included)."
@@ -117,7 +125,8 @@ interp_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_INTERP=$CELL${MS:+ ms}
   # Geometric means over the workloads where the column has a number; a
   # ratio's mean only over workloads where both of its columns do.
   [ -f "$TMP/rows" ] && awk '
-    function gm(sum, n) { return n ? sprintf("%.1f", exp(sum / n)) : "n/a" }
+    function gm(sum, n,   v) { if (!n) return "n/a"; v = exp(sum / n)
+                               return sprintf(v < 10 ? "%.2f" : "%.1f", v) }
     function cnt(n) { return n && n < rows ? sprintf(" (%d of %d)", n, rows) : "" }
     { rows++
       if ($2 != "-") { ln += log($2); nn++ }

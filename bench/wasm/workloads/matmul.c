@@ -30,7 +30,7 @@ static void mm_multiply(void) {
 }
 
 long long bench(void) {
-    const int reps = BENCH_SIZE(6, 1);
+    const int reps = BENCH_SIZE(3, 1);
     uint32_t seed = 0x9e3779b9u;
     uint64_t h = RT_FNV_INIT;
     for (int r = 0; r < reps; r++) {
