@@ -12,6 +12,9 @@
  * has one (bench_selftest, a weak symbol): e.g. sha256 writes its input to
  * FILE and prints its digest so bench/wasm/run.sh can compare with sha256sum.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -5,8 +5,8 @@
 #   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
 #   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
 # Each is run 3 times and the best wall time kept (an engine cell stops
-# repeating once it has taken 8 s, so a slow engine cannot blow the time). The two CLIs are timed as
-# whole processes (start-up, decoding and validation included; the "nop" line
+# repeating once it has taken 8 s, so a slow engine cannot blow the time).
+# The two CLIs are timed as whole processes (start-up, decoding and validation included; the "nop" line
 # under the table shows how small that is). Every engine's checksum must equal
 # the native one. Prints a markdown table and writes it to bench/results/wasm.md.
 #
@@ -116,6 +116,10 @@ interp_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_INTERP=$CELL${MS:+ ms}
   for w in $WORKLOADS; do
     if ! native "$w"; then
       echo "| $w | n/a (native build failed to run) | | | | |"; touch "$TMP/wrong"; continue
+    fi
+    # Workloads return a 63-bit checksum; negative means their own check failed.
+    if [ "${NAT_SUM:0:1}" = "-" ]; then
+      echo "| $w | n/a (workload self-check failed: bench() = $NAT_SUM) | | | | |"; touch "$TMP/wrong"; continue
     fi
     sluice_engine "$NAT_SUM" "$DIR/$w.wasm"; S_MS=$MS; S_CELL=$CELL
     interp_engine "$NAT_SUM" "$DIR/$w.wasm"; I_MS=$MS; I_CELL=$CELL
