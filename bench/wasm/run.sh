@@ -4,8 +4,9 @@
 #   - natively (cc -O2; bench() timed in-process with CLOCK_MONOTONIC),
 #   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
 #   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
-# Each is run 3 times and the best wall time kept (an engine cell stops
-# repeating once it has taken 8 s, so a slow engine cannot blow the time).
+# Each is run 3 times (the two engines alternately) and the best wall time
+# kept; an engine cell stops repeating once it has taken 8 s (quick: 2 s),
+# so a slow engine cannot blow the time.
 # The two CLIs are timed as whole processes (start-up, decoding and validation included; the "nop" line
 # under the table shows how small that is). Every engine's checksum must equal
 # the native one. Prints a markdown table and writes it to bench/results/wasm.md.
@@ -26,8 +27,9 @@ DIR=$BUILD/bench/wasm
 LIMIT=120   # seconds allowed per engine run
 MODE="full"
 if [ -n "${BENCH_QUICK:-}" ]; then DIR=$DIR/quick; LIMIT=30; MODE="quick (-DBENCH_QUICK sizes)"; fi
-LIMIT=${BENCH_WASM_TIMEOUT:-$LIMIT}
 REPEAT_BUDGET=8   # seconds: an engine run is not repeated once a cell took this long
+[ -n "${BENCH_QUICK:-}" ] && REPEAT_BUDGET=2
+LIMIT=${BENCH_WASM_TIMEOUT:-$LIMIT}
 SLUICE=${SLUICE_WASM:-$BUILD/sluice-wasm}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -58,43 +60,63 @@ native() {
   NAT_MS=$(awk "BEGIN{printf \"%.1f\", $best/1e6}")
 }
 
-# engine WANT CMD... -> runs CMD (a CLI printing "i64:VALUE") RUNS times.
-# Sets MS to the best wall time in ms, or MS="" and CELL to "n/a (reason)".
-engine() {
-  local want=$1; shift
-  local best="" t0 t1 st val spent=0
-  MS=""; CELL=""
-  for _ in $(seq $RUNS); do
-    t0=$(date +%s%N)
-    timeout "$LIMIT" "$@" >"$TMP/eng.out" 2>&1; st=$?
-    t1=$(date +%s%N)
-    val=$(grep -o 'i64:-\?[0-9]*' "$TMP/eng.out" | head -n1); val=${val#i64:}
-    if [ $st -eq 124 ]; then CELL="n/a (timeout after ${LIMIT}s)"; return; fi
-    if [ -z "$val" ]; then
-      # No result: a trap, a load error or a crash. Keep the first message.
-      local why="exit $st"; [ $st -eq 0 ] && why="no i64 result"
-      CELL="n/a ($why: $(grep -v '^[[:space:]]*$' "$TMP/eng.out" | head -n1 | tr '|' '/' | cut -c1-80))"
-      return
-    fi
-    if [ "$val" != "$want" ]; then
-      CELL="WRONG checksum $val, native $want"; touch "$TMP/wrong"; return
-    fi
-    [ -z "$best" ] || [ $((t1 - t0)) -lt "$best" ] && best=$((t1 - t0))
-    spent=$((spent + t1 - t0))
-    # Slow cells are not repeated past the budget: keeps `make bench` bounded.
-    [ $spent -ge $((REPEAT_BUDGET * 1000000000)) ] && break
-  done
-  MS=$(awk "BEGIN{printf \"%.1f\", $best/1e6}")
-  CELL=$MS
+# The two engine CLIs. Their runs are interleaved (sluice, wasm-interp,
+# sluice, ...) so that both see the same background load on a shared machine.
+ENGINES="sluice interp"
+declare -A BEST SPENT FAIL MS CELL
+
+# unavailable ENGINE -> prints why it cannot run at all, or nothing.
+unavailable() {
+  case $1 in
+    sluice) [ -x "$SLUICE" ] || echo "n/a ($SLUICE not built)" ;;
+    interp) command -v wasm-interp >/dev/null || echo "n/a (wasm-interp not installed: wabt)" ;;
+  esac
 }
 
-sluice_engine() {
-  if [ ! -x "$SLUICE" ]; then MS=""; CELL="n/a ($SLUICE not built)"; return; fi
-  engine "$1" "$SLUICE" run "$2" bench
+# run_once ENGINE FILE WANT -> one timed run of the CLI (which prints
+# "i64:VALUE"); updates BEST/SPENT[ENGINE], or sets FAIL[ENGINE] to the reason.
+run_once() {
+  local e=$1 file=$2 want=$3 t0 t1 st val
+  local -a cmd
+  case $e in
+    sluice) cmd=("$SLUICE" run "$file" bench) ;;
+    interp) cmd=(wasm-interp "$file" --run-all-exports) ;;
+  esac
+  t0=$(date +%s%N)
+  timeout "$LIMIT" "${cmd[@]}" >"$TMP/eng.out" 2>&1; st=$?
+  t1=$(date +%s%N)
+  val=$(grep -o 'i64:-\?[0-9]*' "$TMP/eng.out" | head -n1); val=${val#i64:}
+  if [ $st -eq 124 ]; then FAIL[$e]="n/a (timeout after ${LIMIT}s)"; return; fi
+  if [ -z "$val" ]; then
+    # No result: a trap, a load error or a crash. Keep the first message.
+    local why="exit $st"; [ $st -eq 0 ] && why="no i64 result"
+    FAIL[$e]="n/a ($why: $(grep -v '^[[:space:]]*$' "$TMP/eng.out" | head -n1 | tr '|' '/' | cut -c1-80))"
+    return
+  fi
+  if [ "$val" != "$want" ]; then
+    FAIL[$e]="WRONG checksum $val, native $want"; touch "$TMP/wrong"; return
+  fi
+  [ -z "${BEST[$e]}" ] || [ $((t1 - t0)) -lt "${BEST[$e]}" ] && BEST[$e]=$((t1 - t0))
+  SPENT[$e]=$((SPENT[$e] + t1 - t0))
 }
-interp_engine() {
-  if ! command -v wasm-interp >/dev/null; then MS=""; CELL="n/a (wasm-interp not installed: wabt)"; return; fi
-  engine "$1" wasm-interp "$2" --run-all-exports
+
+# measure FILE WANT -> MS[e] (best wall time in ms, or "") and CELL[e] (the
+# table cell: MS or "n/a (reason)") for each engine. A slow engine is not
+# repeated past REPEAT_BUDGET: keeps `make bench` bounded.
+measure() {
+  local e
+  for e in $ENGINES; do BEST[$e]=""; SPENT[$e]=0; FAIL[$e]=$(unavailable "$e"); done
+  for _ in $(seq $RUNS); do
+    for e in $ENGINES; do
+      [ -z "${FAIL[$e]}" ] && [ "${SPENT[$e]}" -lt $((REPEAT_BUDGET * 1000000000)) ] && run_once "$e" "$1" "$2"
+    done
+  done
+  for e in $ENGINES; do
+    MS[$e]=""; CELL[$e]=${FAIL[$e]}
+    if [ -z "${FAIL[$e]}" ]; then
+      MS[$e]=$(awk "BEGIN{printf \"%.1f\", ${BEST[$e]}/1e6}"); CELL[$e]=${MS[$e]}
+    fi
+  done
 }
 
 ratio() { # A B -> A/B (2 significant decimals below 10), or n/a
@@ -102,14 +124,14 @@ ratio() { # A B -> A/B (2 significant decimals below 10), or n/a
 }
 
 # Start-up cost of each CLI: a module whose bench() returns 0 at once.
-sluice_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_SLUICE=$CELL${MS:+ ms}
-interp_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_INTERP=$CELL${MS:+ ms}
+measure "$BUILD/bench/wasm/nop.wasm" 0
+NOP_SLUICE=${CELL[sluice]}${MS[sluice]:+ ms}; NOP_INTERP=${CELL[interp]}${MS[interp]:+ ms}
 
 {
   echo "WebAssembly engines, $MODE, best of $RUNS runs (engine runs not repeated past ${REPEAT_BUDGET} s per cell), $(nproc) cores shared, $(uname -m)."
   echo "Native: \`$(${CC:-cc} --version | head -n1)\` -O2, bench() timed in-process."
   echo "Wasm: \`$(clang --version | head -n1)\` --target=wasm32 -O2, freestanding;"
-  echo "sluice-wasm and wasm-interp ($(wasm-interp --version 2>/dev/null | head -n1)) timed as whole processes (start-up included)."
+  echo "sluice-wasm and wasm-interp ($(wasm-interp --version 2>/dev/null | head -n1)) timed as whole processes (start-up included), runs alternating."
   echo
   echo "| workload | native ms | sluice-wasm ms | wasm-interp ms | sluice/native | wasm-interp/sluice |"
   echo "|---|---|---|---|---|---|"
@@ -121,8 +143,8 @@ interp_engine 0 "$BUILD/bench/wasm/nop.wasm"; NOP_INTERP=$CELL${MS:+ ms}
     if [ "${NAT_SUM:0:1}" = "-" ]; then
       echo "| $w | n/a (workload self-check failed: bench() = $NAT_SUM) | | | | |"; touch "$TMP/wrong"; continue
     fi
-    sluice_engine "$NAT_SUM" "$DIR/$w.wasm"; S_MS=$MS; S_CELL=$CELL
-    interp_engine "$NAT_SUM" "$DIR/$w.wasm"; I_MS=$MS; I_CELL=$CELL
+    measure "$DIR/$w.wasm" "$NAT_SUM"
+    S_MS=${MS[sluice]}; S_CELL=${CELL[sluice]}; I_MS=${MS[interp]}; I_CELL=${CELL[interp]}
     echo "| $w | $NAT_MS | $S_CELL | $I_CELL | $(ratio "$S_MS" "$NAT_MS") | $(ratio "$I_MS" "$S_MS") |"
     echo "$w ${NAT_MS:--} ${S_MS:--} ${I_MS:--}" >>"$TMP/rows"
   done
