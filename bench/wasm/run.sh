@@ -4,12 +4,12 @@
 #   - natively (cc -O2; bench() timed in-process with CLOCK_MONOTONIC),
 #   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
 #   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
-# Each is run 3 times (the two engines alternately) and the best wall time
-# kept; an engine cell stops repeating once it has taken 8 s (quick: 2 s),
-# so a slow engine cannot blow the time.
-# The two CLIs are timed as whole processes (start-up, decoding and validation included; the "nop" line
-# under the table shows how small that is). Every engine's checksum must equal
-# the native one. Prints a markdown table and writes it to bench/results/wasm.md.
+# Each engine runs 3 times (the two alternately; native 5 times) and the
+# best wall time is kept; an engine cell stops repeating once it has taken
+# 8 s (quick: 2 s), so a slow engine cannot blow the time. The two CLIs are
+# timed as whole processes (start-up, decoding and validation included; the
+# "nop" line under the table shows how small that is). Every engine's
+# checksum must equal the native one. Prints a markdown table and writes it to bench/results/wasm.md.
 #
 # Usage: bench/wasm/run.sh BUILD   (BENCH_QUICK=1: the smaller -DBENCH_QUICK builds)
 # SLUICE_WASM=path overrides the engine CLI ($BUILD/sluice-wasm by default);
