@@ -9,7 +9,8 @@
 # 8 s (quick: 2 s), so a slow engine cannot blow the time. The two CLIs are
 # timed as whole processes (start-up, decoding and validation included; the
 # "nop" line under the table shows how small that is). Every engine's
-# checksum must equal the native one. Prints a markdown table and writes it to bench/results/wasm.md.
+# checksum must equal the native one. Prints a markdown table and writes
+# it to bench/results/wasm.md.
 #
 # Usage: bench/wasm/run.sh BUILD   (BENCH_QUICK=1: the smaller -DBENCH_QUICK builds)
 # SLUICE_WASM=path overrides the engine CLI ($BUILD/sluice-wasm by default);
