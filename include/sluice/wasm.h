@@ -20,7 +20,10 @@
  * from and live as long as it does. A module must outlive its instances; an
  * imports set, and host-created memories/tables/globals, must outlive the
  * instances that were linked with them; an instance whose exports another
- * instance imported must outlive that instance.
+ * instance imported must outlive that instance. When instantiation fails
+ * after writing into an imported table (the spec keeps such writes), the
+ * half-made instance is kept alive by that table and freed with it, so its
+ * module must outlive the table too.
  *
  * Threads: a module is immutable after loading and may be instantiated from
  * several threads at once. An instance (with everything it imports from other

@@ -42,6 +42,10 @@ typedef struct compiler {
     ctrl *ctrls; uint32_t nctrl, ccap;
     uint32_t max_height;
     wasm_valtype *scratch; uint32_t scap;   /* br_table operand types */
+    /* the last two emitted instructions, for superinstructions; emptied at
+     * every branch target so that nothing is fused across one */
+    struct { int op; size_t pos; } hist[2];
+    int nhist;
 } compiler;
 
 /* ---- operand and control stacks (validation) ---- */
@@ -140,7 +144,21 @@ static size_t emit_cell(compiler *c, wasm_cell v)
 
 static void emit_op(compiler *c, int op)
 {
-    if (!dead(c)) emit_cell(c, (wasm_cell){.op = c->labels[op]});
+    if (dead(c)) return;
+    size_t pos = emit_cell(c, (wasm_cell){.op = c->labels[op]});
+    c->hist[0] = c->hist[1];
+    c->hist[1].op = op;
+    c->hist[1].pos = pos;
+    if (c->nhist < 2) c->nhist++;
+}
+
+/* Removes the last emitted instruction if it is `op`; returns whether it was. */
+static bool take_last(compiler *c, int op)
+{
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != op) return false;
+    c->m->ir_len = c->hist[1].pos;
+    c->nhist = 0;
+    return true;
 }
 
 static void emit_u64(compiler *c, uint64_t v)
@@ -197,7 +215,9 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
         return;
     }
     if (cur == height + arity) {
-        emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        /* i32.eqz; br_if  ->  branch unless */
+        if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
+        else emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -292,6 +312,54 @@ static const numeric_info *numeric(uint32_t code)
     return code < 0x108 && table[code].r ? &table[code] : NULL;
 }
 
+/* Fused forms of a binary operator, indexed by its plain op; 0 = none. */
+static int fused_forms[OP_COUNT_][3];
+static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
+
+static void fused_init(void)
+{
+#define WASM_X_FINFO(name, in, out, expr) \
+    fused_forms[OP_##name][0] = OP_##name##_LL; fused_forms[OP_##name][1] = OP_##name##_LC; \
+    fused_forms[OP_##name][2] = OP_##name##_SC;
+    WASM_FUSED_OPS(WASM_X_FINFO)
+#undef WASM_X_FINFO
+}
+
+/* local.get x; local.get y; OP  ->  OP_LL x y
+ * local.get x; CONST k; OP       ->  OP_LC x k
+ * CONST k; OP                    ->  OP_SC k        (no branch target in between) */
+static bool fuse_binary(compiler *c, int op)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || !fused_forms[op][0] || c->nhist < 1) return false;
+    wasm_cell *ir = c->m->ir;
+    int prev = c->nhist == 2 ? c->hist[0].op : -1, last = c->hist[1].op;
+    size_t ppos = c->hist[0].pos, lpos = c->hist[1].pos;
+    if (prev == OP_LOCAL_GET && (last == OP_LOCAL_GET || last == OP_CONST)) {
+        uint64_t x = ir[ppos + 1].u64, y = ir[lpos + 1].u64;
+        c->m->ir_len = ppos;
+        c->nhist = 0;
+        if (last == OP_LOCAL_GET) {
+            emit_op(c, fused_forms[op][0]);
+            emit_pair(c, (uint32_t)x, (uint32_t)y);
+        } else {
+            emit_op(c, fused_forms[op][1]);
+            emit_u64(c, x);
+            emit_u64(c, y);
+        }
+        return true;
+    }
+    if (last == OP_CONST) {
+        uint64_t k = ir[lpos + 1].u64;
+        c->m->ir_len = lpos;
+        c->nhist = 0;
+        emit_op(c, fused_forms[op][2]);
+        emit_u64(c, k);
+        return true;
+    }
+    return false;
+}
+
 static void numeric_op(compiler *c, uint32_t code)
 {
     const numeric_info *ni = numeric(code);
@@ -299,7 +367,7 @@ static void numeric_op(compiler *c, uint32_t code)
     if (ni->b) pop_expect(c, ni->b);
     pop_expect(c, ni->a);
     push(c, ni->r);
-    emit_op(c, ni->op);
+    if (!fuse_binary(c, ni->op)) emit_op(c, ni->op);
 }
 
 typedef struct memop_info { int op; wasm_valtype t; uint8_t align; bool store; } memop_info;
@@ -427,6 +495,7 @@ static void op_end(compiler *c)
         return;
     }
     size_t here = c->m->ir_len;
+    c->nhist = 0;
     patch_chain(c, f->chain, here);
     if (f->kind == K_IF) patch_chain(c, f->else_cell, here);
     ctrl done = *f;
@@ -446,6 +515,7 @@ static void op_else(compiler *c)
         emit_target(c, f);
     }
     patch_chain(c, f->else_cell, c->m->ir_len);
+    c->nhist = 0;
     f->else_cell = 0;
     f->kind = K_ELSE;
     f->unreachable = false;
@@ -570,7 +640,8 @@ static void instruction(compiler *c, uint8_t code)
         bool was_dead = dead(c);
         size_t else_cell = 0;
         if (code == 0x04 && !was_dead) {
-            emit_op(c, OP_BR_UNLESS);
+            /* i32.eqz; if  ->  skip the then-arm when the operand is non-zero */
+            emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
         if (code == 0x03 && !was_dead) emit_op(c, OP_LOOP);
@@ -754,6 +825,6 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
 bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b)
 {
     return a == b || (a->nparams == b->nparams && a->nresults == b->nresults &&
-                      !memcmp(a->params, b->params, a->nparams) &&
-                      !memcmp(a->results, b->results, a->nresults));
+                      (!a->nparams || !memcmp(a->params, b->params, a->nparams)) &&
+                      (!a->nresults || !memcmp(a->results, b->results, a->nresults)));
 }

@@ -44,8 +44,6 @@ void wasm_imports_free(wasm_imports *imp)
     free(imp);
 }
 
-/* Attaches state freed with the set (used by wasi.c). */
-void wasm_imports_set_state(wasm_imports *imp, void *state, void (*state_free)(void *));
 void wasm_imports_set_state(wasm_imports *imp, void *state, void (*state_free)(void *))
 {
     if (imp->state_free) imp->state_free(imp->state);

@@ -232,6 +232,8 @@ void wasm_set_error(wasm_error *err, wasm_status st, const char *fmt, ...)
 int64_t wasm_memory_grow_impl(wasm_memory *mem, uint32_t delta);
 int64_t wasm_table_grow_impl(wasm_table *t, uint32_t delta, void *init);
 wasm_slot wasm_val_to_slot(wasm_val v);
+/* Attaches state freed with the imports set (one per set; used by wasi.c). */
+void wasm_imports_set_state(wasm_imports *imp, void *state, void (*state_free)(void *));
 wasm_val wasm_slot_to_val(wasm_slot s, wasm_valtype t);
 
 #endif

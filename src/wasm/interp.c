@@ -141,6 +141,9 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_NUMERIC_OPS(WASM_X_LNUM)
         WASM_SAT_OPS(WASM_X_LNUM)
         WASM_MEMORY_OPS(WASM_X_LMEM)
+#define WASM_X_LFUSED(name, in, out, expr) \
+        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC,
+        WASM_FUSED_OPS(WASM_X_LFUSED)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
 
@@ -500,6 +503,15 @@ L_##NAME: { double x_ = (double)sp[-1].IN; \
     UN(I32_TRUNC_SAT_F64_S, f64, i32, sat_i32_s(a)) UN(I32_TRUNC_SAT_F64_U, f64, u32, sat_i32_u(a))
     UN(I64_TRUNC_SAT_F32_S, f32, i64, sat_i64_s(a)) UN(I64_TRUNC_SAT_F32_U, f32, u64, sat_i64_u(a))
     UN(I64_TRUNC_SAT_F64_S, f64, i64, sat_i64_s(a)) UN(I64_TRUNC_SAT_F64_U, f64, u64, sat_i64_u(a))
+
+    /* ---- superinstructions (see ops.h) ---- */
+#define FUSED(NAME, IN, OUT, EXPR) \
+L_##NAME##_LL: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; pc++; sp->OUT = (EXPR); sp++; NEXT(); } \
+L_##NAME##_LC: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 pc += 2; sp->OUT = (EXPR); sp++; NEXT(); } \
+L_##NAME##_SC: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 pc++; sp[-1].OUT = (EXPR); NEXT(); }
+    WASM_FUSED_OPS(FUSED)
 
 trapped:
     ex->depth = depth0;

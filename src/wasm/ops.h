@@ -93,6 +93,31 @@
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
     X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)
 
+/* Superinstructions: a binary operator fused with its operand producers.
+ * X(NAME, operand slot field, result slot field, C expression of a and b)
+ * makes OP_NAME_LL (two locals: immediates {x,y}), OP_NAME_LC (local x,
+ * constant k: two cells) and OP_NAME_SC (stack top, constant k). */
+#define WASM_FUSED_OPS(X) \
+    X(I32_ADD, u32, u32, a + b) X(I32_SUB, u32, u32, a - b) X(I32_MUL, u32, u32, a * b) \
+    X(I32_AND, u32, u32, a & b) X(I32_OR, u32, u32, a | b) X(I32_XOR, u32, u32, a ^ b) \
+    X(I32_SHL, u32, u32, a << (b & 31)) X(I32_SHR_U, u32, u32, a >> (b & 31)) \
+    X(I32_SHR_S, i32, i32, a >> (b & 31)) \
+    X(I32_EQ, u32, u64, a == b) X(I32_NE, u32, u64, a != b) \
+    X(I32_LT_S, i32, u64, a < b) X(I32_LT_U, u32, u64, a < b) \
+    X(I32_GT_S, i32, u64, a > b) X(I32_GT_U, u32, u64, a > b) \
+    X(I32_LE_S, i32, u64, a <= b) X(I32_LE_U, u32, u64, a <= b) \
+    X(I32_GE_S, i32, u64, a >= b) X(I32_GE_U, u32, u64, a >= b) \
+    X(I64_ADD, u64, u64, a + b) X(I64_SUB, u64, u64, a - b) X(I64_MUL, u64, u64, a * b) \
+    X(I64_AND, u64, u64, a & b) X(I64_OR, u64, u64, a | b) X(I64_XOR, u64, u64, a ^ b) \
+    X(I64_SHL, u64, u64, a << (b & 63)) X(I64_SHR_U, u64, u64, a >> (b & 63)) \
+    X(I64_SHR_S, i64, i64, a >> (b & 63)) \
+    X(I64_EQ, u64, u64, a == b) X(I64_NE, u64, u64, a != b) \
+    X(I64_LT_S, i64, u64, a < b) X(I64_LT_U, u64, u64, a < b) \
+    X(I64_GT_S, i64, u64, a > b) X(I64_GT_U, u64, u64, a > b) \
+    X(I64_LE_S, i64, u64, a <= b) X(I64_LE_U, u64, u64, a <= b) \
+    X(I64_GE_S, i64, u64, a >= b) X(I64_GE_U, u64, u64, a >= b) \
+    X(F64_ADD, f64, f64, a + b) X(F64_SUB, f64, f64, a - b) X(F64_MUL, f64, f64, a * b)
+
 enum wasm_op {
 #define WASM_X_CTL(name) OP_##name,
 #define WASM_X_NUM(code, name, a, b, r) OP_##name,
@@ -101,6 +126,9 @@ enum wasm_op {
     WASM_NUMERIC_OPS(WASM_X_NUM)
     WASM_SAT_OPS(WASM_X_NUM)
     WASM_MEMORY_OPS(WASM_X_MEM)
+#define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC,
+    WASM_FUSED_OPS(WASM_X_FUSED)
+#undef WASM_X_FUSED
     OP_COUNT_
 };
 

@@ -53,7 +53,10 @@ static size_t put_utf8(char *o, unsigned cp)
 /* Reads a string after its opening quote into a heap buffer (caller owns). */
 static char *read_string(swj_parser *ps, size_t *len)
 {
-    char *out = malloc((size_t)(ps->end - ps->p) + 1);
+    /* the decoded string is never longer than its source text */
+    const char *q = ps->p;
+    while (q < ps->end && *q != '"') q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+    char *out = malloc((size_t)(q - ps->p) + 1);
     if (!out) return NULL;
     size_t n = 0;
     while (ps->p < ps->end && *ps->p != '"') {
