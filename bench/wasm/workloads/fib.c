@@ -7,7 +7,8 @@
 #include "rt.h"
 
 /* Not static, and noinline, so the compiler keeps a real recursive call in
- * both builds instead of unrolling or memoising it. */
+ * both builds. (clang and gcc both turn the second call into a loop that
+ * accumulates; what remains is still about 15 million calls for fib(35).) */
 __attribute__((noinline)) uint32_t fib(uint32_t n);
 uint32_t fib(uint32_t n) {
     return n < 2 ? n : fib(n - 1) + fib(n - 2);
