@@ -4,7 +4,7 @@
 #   - natively (cc -O2; bench() timed in-process with CLOCK_MONOTONIC),
 #   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
 #   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
-# Each engine runs 3 times (the two alternately; native 5 times) and the
+# Each engine runs 3 times (the two alternately; native 10 times) and the
 # best wall time is kept; an engine cell stops repeating once it has taken
 # 8 s (quick: 2 s), so a slow engine cannot blow the time. The two CLIs are
 # timed as whole processes (start-up, decoding and validation included; the
@@ -24,7 +24,7 @@ BUILD=${1:-build}
 OUT=bench/results/wasm.md
 WORKLOADS="json sha256 sort fib matmul"
 RUNS=3
-NATIVE_RUNS=5     # native runs are cheap: more of them tames a noisy machine
+NATIVE_RUNS=10    # native runs are cheap: more of them tames a noisy machine
 DIR=$BUILD/bench/wasm
 LIMIT=120   # seconds allowed per engine run
 MODE="full"
