@@ -153,6 +153,9 @@ typedef struct wasm_port {
     const char *name;
     wasm_extern_kind kind;
     const wasm_functype *type;
+    wasm_valtype valtype;   /* global: its type; table: its element type */
+    bool mutable_;          /* global */
+    uint32_t min, max;      /* table/memory limits (max UINT32_MAX if none) */
 } wasm_port;
 uint32_t wasm_module_num_imports(const wasm_module *m);
 uint32_t wasm_module_num_exports(const wasm_module *m);

@@ -200,6 +200,8 @@ static ctrl *label(compiler *c, uint32_t depth)
     return &c->ctrls[c->nctrl - 1 - depth];
 }
 
+static bool fuse_branch(compiler *c, bool on_zero);
+
 /* Branch code for `br depth` (cond: br_if) at the current stack height,
  * after the condition was popped. */
 static void emit_branch(compiler *c, uint32_t depth, bool cond)
@@ -217,7 +219,7 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
     if (cur == height + arity) {
         /* i32.eqz; br_if  ->  branch unless */
         if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
-        else emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -314,13 +316,17 @@ static const numeric_info *numeric(uint32_t code)
 
 /* Fused forms of a binary operator, indexed by its plain op; 0 = none. */
 static int fused_forms[OP_COUNT_][3];
+/* For an _LL/_LC op producing an i32: its [branch-if-nonzero, branch-if-zero] forms. */
+static int branch_forms[OP_COUNT_][2];
 static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
 
 static void fused_init(void)
 {
 #define WASM_X_FINFO(name, in, out, expr) \
     fused_forms[OP_##name][0] = OP_##name##_LL; fused_forms[OP_##name][1] = OP_##name##_LC; \
-    fused_forms[OP_##name][2] = OP_##name##_SC;
+    fused_forms[OP_##name][2] = OP_##name##_SC; \
+    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
+    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ;
     WASM_FUSED_OPS(WASM_X_FINFO)
 #undef WASM_X_FINFO
 }
@@ -358,6 +364,21 @@ static bool fuse_binary(compiler *c, int op)
         return true;
     }
     return false;
+}
+
+/* If the last instruction is a fused _LL/_LC operator (whose i32 result the
+ * branch consumes), turns it into its branching form and returns true; the
+ * caller then emits the target cell. `on_zero` selects branch-if-zero. */
+static bool fuse_branch(compiler *c, bool on_zero)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1) return false;
+    int op = c->hist[1].op;
+    if (!branch_forms[op][0]) return false;
+    int nop = branch_forms[op][on_zero];
+    c->m->ir[c->hist[1].pos].op = c->labels[nop];
+    c->hist[1].op = nop;
+    return true;
 }
 
 static void numeric_op(compiler *c, uint32_t code)
@@ -641,7 +662,7 @@ static void instruction(compiler *c, uint8_t code)
         size_t else_cell = 0;
         if (code == 0x04 && !was_dead) {
             /* i32.eqz; if  ->  skip the then-arm when the operand is non-zero */
-            emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
+            if (!fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
         if (code == 0x03 && !was_dead) emit_op(c, OP_LOOP);

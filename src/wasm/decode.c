@@ -632,10 +632,15 @@ bool wasm_module_import(const wasm_module *m, uint32_t i, wasm_port *out)
 {
     if (i >= m->nimports) return false;
     const wasm_import_decl *im = &m->imports[i];
+    memset(out, 0, sizeof *out);
     out->module = im->module;
     out->name = im->name;
     out->kind = im->kind;
     out->type = im->kind == WASM_EXTERN_FUNC ? &m->types[im->type] : NULL;
+    out->valtype = im->vt;
+    out->mutable_ = im->mut;
+    out->min = im->lim.min;
+    out->max = im->lim.has_max ? im->lim.max : UINT32_MAX;
     return true;
 }
 
@@ -643,9 +648,21 @@ bool wasm_module_export(const wasm_module *m, uint32_t i, wasm_port *out)
 {
     if (i >= m->nexports) return false;
     const wasm_export_decl *e = &m->exports[i];
-    out->module = NULL;
+    memset(out, 0, sizeof *out);
     out->name = e->name;
     out->kind = e->kind;
-    out->type = e->kind == WASM_EXTERN_FUNC ? &m->types[m->func_types[e->idx]] : NULL;
+    switch (e->kind) {
+    case WASM_EXTERN_FUNC: out->type = &m->types[m->func_types[e->idx]]; break;
+    case WASM_EXTERN_GLOBAL: out->valtype = m->globals[e->idx].type; out->mutable_ = m->globals[e->idx].mut; break;
+    case WASM_EXTERN_TABLE:
+        out->valtype = m->tables[e->idx].elem;
+        out->min = m->tables[e->idx].lim.min;
+        out->max = m->tables[e->idx].lim.has_max ? m->tables[e->idx].lim.max : UINT32_MAX;
+        break;
+    case WASM_EXTERN_MEMORY:
+        out->min = m->mems[e->idx].min;
+        out->max = m->mems[e->idx].has_max ? m->mems[e->idx].max : UINT32_MAX;
+        break;
+    }
     return true;
 }

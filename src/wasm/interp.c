@@ -142,7 +142,9 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_SAT_OPS(WASM_X_LNUM)
         WASM_MEMORY_OPS(WASM_X_LMEM)
 #define WASM_X_LFUSED(name, in, out, expr) \
-        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC,
+        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC, \
+        [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, \
+        [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ,
         WASM_FUSED_OPS(WASM_X_LFUSED)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
@@ -510,7 +512,15 @@ L_##NAME##_LL: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; pc++
 L_##NAME##_LC: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  pc += 2; sp->OUT = (EXPR); sp++; NEXT(); } \
 L_##NAME##_SC: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 pc++; sp[-1].OUT = (EXPR); NEXT(); }
+                 pc++; sp[-1].OUT = (EXPR); NEXT(); } \
+L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); }
     WASM_FUSED_OPS(FUSED)
 
 trapped:

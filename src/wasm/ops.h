@@ -96,7 +96,10 @@
 /* Superinstructions: a binary operator fused with its operand producers.
  * X(NAME, operand slot field, result slot field, C expression of a and b)
  * makes OP_NAME_LL (two locals: immediates {x,y}), OP_NAME_LC (local x,
- * constant k: two cells) and OP_NAME_SC (stack top, constant k). */
+ * constant k: two cells) and OP_NAME_SC (stack top, constant k). The
+ * _LL/_LC forms also come with a conditional branch folded in (br_if / if):
+ * _BRNZ jumps when the result is non-zero, _BRZ when it is zero; the
+ * relative target follows the operands. */
 #define WASM_FUSED_OPS(X) \
     X(I32_ADD, u32, u32, a + b) X(I32_SUB, u32, u32, a - b) X(I32_MUL, u32, u32, a * b) \
     X(I32_AND, u32, u32, a & b) X(I32_OR, u32, u32, a | b) X(I32_XOR, u32, u32, a ^ b) \
@@ -126,7 +129,8 @@ enum wasm_op {
     WASM_NUMERIC_OPS(WASM_X_NUM)
     WASM_SAT_OPS(WASM_X_NUM)
     WASM_MEMORY_OPS(WASM_X_MEM)
-#define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC,
+#define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC, \
+    OP_##name##_LL_BRNZ, OP_##name##_LC_BRNZ, OP_##name##_LL_BRZ, OP_##name##_LC_BRZ,
     WASM_FUSED_OPS(WASM_X_FUSED)
 #undef WASM_X_FUSED
     OP_COUNT_

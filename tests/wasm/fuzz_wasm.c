@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!m) return 0;
     wasm_imports *imp = wasm_imports_new();
     wasm_memory *mem = wasm_memory_new(1, 2);
-    wasm_table *tf = wasm_table_new(WASM_FUNCREF, 4, 8);
+    wasm_table *tf = wasm_table_new(WASM_FUNCREF, 4, 8), *tx = wasm_table_new(WASM_EXTERNREF, 4, 8);
     wasm_global *globals[12];
     int ng = 0;
     for (uint32_t i = 0; i < wasm_module_num_imports(m); i++) {
@@ -51,22 +51,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else if (p.kind == WASM_EXTERN_MEMORY)
             wasm_imports_add_memory(imp, p.module, p.name, mem);
         else if (p.kind == WASM_EXTERN_TABLE) {
-            wasm_imports_add_table(imp, p.module, p.name, tf);
+            wasm_imports_add_table(imp, p.module, p.name, p.valtype == WASM_FUNCREF ? tf : tx);
         }
     }
-    static const wasm_valtype gtypes[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64, WASM_FUNCREF, WASM_EXTERNREF};
-    for (int i = 0; i < 6; i++) {
-        wasm_val v;
-        memset(&v, 0, sizeof v);
-        v.type = gtypes[i];
-        globals[ng++] = wasm_global_new(v, false);
-        globals[ng++] = wasm_global_new(v, true);
-    }
-    for (uint32_t i = 0; i < wasm_module_num_imports(m); i++) {
+    /* globals of exactly the imported type */
+    for (uint32_t i = 0; i < wasm_module_num_imports(m) && ng < 12; i++) {
         wasm_port p;
         wasm_module_import(m, i, &p);
-        if (p.kind == WASM_EXTERN_GLOBAL)
-            for (int k = 0; k < ng; k++) wasm_imports_add_global(imp, p.module, p.name, globals[k]);
+        if (p.kind != WASM_EXTERN_GLOBAL) continue;
+        wasm_val v;
+        memset(&v, 0, sizeof v);
+        v.type = p.valtype;
+        if ((globals[ng] = wasm_global_new(v, p.mutable_)))
+            wasm_imports_add_global(imp, p.module, p.name, globals[ng++]);
     }
     wasm_limits lim = {.max_memory_pages = 16, .max_table_size = 1024, .max_call_depth = 200, .stack_slots = 1 << 14};
     wasm_instance *inst = wasm_instance_new(m, imp, &lim, &err);
@@ -92,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wasm_imports_free(imp);
     for (int k = 0; k < ng; k++) wasm_global_free(globals[k]);
     wasm_table_free(tf);
+    wasm_table_free(tx);
     wasm_memory_free(mem);
     wasm_module_free(m);
     return 0;
