@@ -1,0 +1,931 @@
+/*
+ * src/wasm/compile.c - validation of a function body fused with its
+ * translation to the interpreter's IR (see ops.h).
+ *
+ * One pass over the body does the spec's type checking (operand stack of
+ * value types, control stack of blocks, the polymorphic stack after
+ * unconditional branches) and, because every stack height is then known
+ * statically, emits branches with their final target, the height to cut the
+ * stack to and the number of values to carry. Code after an unconditional
+ * branch is validated but not emitted. Forward branches are chained through
+ * their own target cells and patched when the block's `end` is reached.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/internal.h"
+#include "wasm/ops.h"
+
+#define T_UNKNOWN 0    /* the polymorphic stack's "any type" */
+
+enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
+
+typedef struct ctrl {
+    uint8_t kind;
+    bool unreachable;         /* stack polymorphic after br/return/unreachable */
+    bool dead;                /* the whole frame is unreachable code: emit nothing */
+    uint32_t nparams, nresults;
+    const wasm_valtype *params, *results;
+    uint32_t height;          /* operand stack height at entry, params excluded */
+    size_t start;             /* loop: cell index branches jump to */
+    size_t chain;             /* forward branches to patch at end: cell index + 1 */
+    size_t else_cell;         /* if: the BR_UNLESS target cell */
+} ctrl;
+
+typedef struct compiler {
+    wasm_module *m;
+    wasm_reader *r;
+    const void *const *labels;
+    wasm_valtype *locals; uint32_t nlocals;
+    wasm_valtype *vals; uint32_t nvals, vcap;
+    ctrl *ctrls; uint32_t nctrl, ccap;
+    uint32_t max_height;
+    wasm_valtype *scratch; uint32_t scap;   /* br_table operand types */
+    /* the last two emitted instructions, for superinstructions; emptied at
+     * every branch target so that nothing is fused across one */
+    struct { int op; size_t pos; } hist[2];
+    int nhist;
+} compiler;
+
+/* ---- operand and control stacks (validation) ---- */
+
+#define FAIL(c, ...) wasm_fail((c)->r, WASM_ERR_INVALID, __VA_ARGS__)
+
+static void *grow_array(compiler *c, void *p, uint32_t *cap, size_t size)
+{
+    uint32_t n = *cap ? *cap * 2 : 64;
+    void *q = realloc(p, (size_t)n * size);
+    if (!q) wasm_fail(c->r, WASM_ERR_NOMEM, "out of memory");
+    *cap = n;
+    return q;
+}
+
+static void push(compiler *c, wasm_valtype t)
+{
+    if (c->nvals == c->vcap) c->vals = grow_array(c, c->vals, &c->vcap, 1);
+    c->vals[c->nvals++] = t;
+    if (c->nvals > c->max_height) c->max_height = c->nvals;
+}
+
+static ctrl *top(compiler *c) { return &c->ctrls[c->nctrl - 1]; }
+
+static wasm_valtype pop(compiler *c)
+{
+    ctrl *f = top(c);
+    if (c->nvals == f->height) {
+        if (f->unreachable) return T_UNKNOWN;
+        FAIL(c, "type mismatch: operand stack underflow");
+    }
+    return c->vals[--c->nvals];
+}
+
+static wasm_valtype pop_expect(compiler *c, wasm_valtype want)
+{
+    wasm_valtype got = pop(c);
+    if (got != want && got != T_UNKNOWN && want != T_UNKNOWN)
+        FAIL(c, "type mismatch: expected 0x%02x, got 0x%02x", want, got);
+    return got == T_UNKNOWN ? want : got;
+}
+
+static void pop_types(compiler *c, const wasm_valtype *t, uint32_t n)
+{
+    for (uint32_t i = n; i-- > 0;) pop_expect(c, t[i]);
+}
+
+static void push_types(compiler *c, const wasm_valtype *t, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) push(c, t[i]);
+}
+
+static bool is_ref(wasm_valtype t) { return t == WASM_FUNCREF || t == WASM_EXTERNREF; }
+
+static void push_ctrl(compiler *c, uint8_t kind, const wasm_functype *bt)
+{
+    if (c->nctrl == c->ccap) c->ctrls = grow_array(c, c->ctrls, &c->ccap, sizeof(ctrl));
+    bool parent_dead = c->nctrl > 0 && (top(c)->dead || top(c)->unreachable);
+    ctrl *f = &c->ctrls[c->nctrl++];
+    memset(f, 0, sizeof *f);
+    f->dead = parent_dead;
+    f->kind = kind;
+    f->nparams = bt->nparams; f->params = bt->params;
+    f->nresults = bt->nresults; f->results = bt->results;
+    f->height = c->nvals;
+    push_types(c, bt->params, bt->nparams);
+}
+
+/* The values a branch to this frame carries. */
+static uint32_t label_arity(const ctrl *f) { return f->kind == K_LOOP ? f->nparams : f->nresults; }
+static const wasm_valtype *label_types(const ctrl *f) { return f->kind == K_LOOP ? f->params : f->results; }
+
+static void set_unreachable(compiler *c)
+{
+    c->nvals = top(c)->height;
+    top(c)->unreachable = true;
+}
+
+/* ---- emission ---- */
+
+static bool dead(compiler *c) { return top(c)->unreachable || top(c)->dead; }
+
+static size_t emit_cell(compiler *c, wasm_cell v)
+{
+    wasm_module *m = c->m;
+    if (m->ir_len == m->ir_cap) {
+        size_t n = m->ir_cap ? m->ir_cap * 2 : 1024;
+        wasm_cell *p = realloc(m->ir, n * sizeof *p);
+        if (!p) wasm_fail(c->r, WASM_ERR_NOMEM, "out of memory");
+        m->ir = p;
+        m->ir_cap = n;
+    }
+    m->ir[m->ir_len] = v;
+    return m->ir_len++;
+}
+
+static void emit_op(compiler *c, int op)
+{
+    if (dead(c)) return;
+    size_t pos = emit_cell(c, (wasm_cell){.op = c->labels[op]});
+    c->hist[0] = c->hist[1];
+    c->hist[1].op = op;
+    c->hist[1].pos = pos;
+    if (c->nhist < 2) c->nhist++;
+}
+
+/* Removes the last emitted instruction if it is `op`; returns whether it was. */
+static bool take_last(compiler *c, int op)
+{
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != op) return false;
+    c->m->ir_len = c->hist[1].pos;
+    c->nhist = 0;
+    return true;
+}
+
+static void emit_u64(compiler *c, uint64_t v)
+{
+    if (!dead(c)) emit_cell(c, (wasm_cell){.u64 = v});
+}
+
+static void emit_pair(compiler *c, uint32_t a, uint32_t b)
+{
+    if (!dead(c)) emit_cell(c, (wasm_cell){.p = {a, b}});
+}
+
+/* A target cell for frame f: loops are backward (known now), others are
+ * chained for patching at `end`. */
+static void emit_target(compiler *c, ctrl *f)
+{
+    if (dead(c)) return;
+    size_t at = emit_cell(c, (wasm_cell){.i64 = 0});
+    if (f->kind == K_LOOP) {
+        c->m->ir[at].i64 = (int64_t)f->start - (int64_t)at;
+    } else {
+        c->m->ir[at].u64 = f->chain;
+        f->chain = at + 1;
+    }
+}
+
+static void patch_chain(compiler *c, size_t chain, size_t target)
+{
+    while (chain) {
+        size_t at = chain - 1;
+        chain = c->m->ir[at].u64;
+        c->m->ir[at].i64 = (int64_t)target - (int64_t)at;
+    }
+}
+
+static ctrl *label(compiler *c, uint32_t depth)
+{
+    if (depth >= c->nctrl) FAIL(c, "unknown label %u", depth);
+    return &c->ctrls[c->nctrl - 1 - depth];
+}
+
+static bool fuse_branch(compiler *c, bool on_zero);
+
+/* Branch code for `br depth` (cond: br_if) at the current stack height,
+ * after the condition was popped. */
+static void emit_branch(compiler *c, uint32_t depth, bool cond)
+{
+    if (dead(c)) return;
+    ctrl *f = label(c, depth);
+    uint32_t arity = label_arity(f);
+    uint32_t height = c->nlocals + f->height;
+    uint32_t cur = c->nlocals + c->nvals;
+    if (f->kind == K_FUNC && !cond) {
+        emit_op(c, OP_RETURN);
+        emit_u64(c, arity);
+        return;
+    }
+    if (cur == height + arity) {
+        /* i32.eqz; br_if  ->  branch unless */
+        if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
+        else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        emit_target(c, f);
+    } else {
+        emit_op(c, cond ? OP_BR_IF : OP_BR);
+        emit_target(c, f);
+        emit_pair(c, height, arity);
+    }
+}
+
+/* ---- immediates ---- */
+
+static wasm_functype block_type(compiler *c, wasm_valtype *one)
+{
+    wasm_functype bt = {0, 0, NULL, NULL};
+    wasm_reader *r = c->r;
+    if (r->p >= r->end) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
+    uint8_t b = *r->p;
+    if (b == 0x40) { r->p++; return bt; }
+    if (b == WASM_V128) wasm_fail(r, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
+    if (wasm_valtype_ok(b)) {
+        r->p++;
+        *one = b;
+        bt.nresults = 1;
+        bt.results = one;
+        return bt;
+    }
+    int64_t idx = wasm_read_s64(r);    /* s33 in the spec */
+    if (idx < 0 || idx >= c->m->ntypes) FAIL(c, "unknown type %lld", (long long)idx);
+    return c->m->types[idx];
+}
+
+static uint32_t memarg(compiler *c, unsigned natural_align)
+{
+    uint32_t align = wasm_read_u32(c->r);
+    uint32_t offset = wasm_read_u32(c->r);
+    if (align >= 32) wasm_fail(c->r, WASM_ERR_MALFORMED, "malformed memop flags");
+    if (align > natural_align) FAIL(c, "alignment must not be larger than natural");
+    if (c->m->nmems == 0) FAIL(c, "unknown memory 0");
+    return offset;
+}
+
+static void need_memory(compiler *c, uint32_t idx)
+{
+    if (idx >= c->m->nmems) FAIL(c, "unknown memory %u", idx);
+}
+
+static wasm_valtype table_type(compiler *c, uint32_t idx)
+{
+    if (idx >= c->m->ntables) FAIL(c, "unknown table %u", idx);
+    return c->m->tables[idx].elem;
+}
+
+static void zero_byte(compiler *c)
+{
+    if (wasm_read_u8(c->r) != 0) wasm_fail(c->r, WASM_ERR_MALFORMED, "zero byte expected");
+}
+
+static void need_datacount(compiler *c, uint32_t seg)
+{
+    if (!c->m->has_datacount) wasm_fail(c->r, WASM_ERR_MALFORMED, "data count section required");
+    if (seg >= c->m->datacount) FAIL(c, "unknown data segment %u", seg);
+}
+
+static wasm_valtype letter_type(char t)
+{
+    switch (t) {
+    case 'I': return WASM_I32;
+    case 'L': return WASM_I64;
+    case 'F': return WASM_F32;
+    case 'D': return WASM_F64;
+    default: return T_UNKNOWN;
+    }
+}
+
+/* Type of a numeric instruction indexed by opcode (0x45..0xc4, 0x100..0x107). */
+typedef struct numeric_info { int op; wasm_valtype a, b, r; } numeric_info;
+
+static numeric_info table[0x108];
+static pthread_once_t numeric_once = PTHREAD_ONCE_INIT;
+
+static void numeric_init(void)
+{
+#define WASM_X_INFO(code_, name, a_, b_, r_) \
+    table[code_] = (numeric_info){OP_##name, letter_type(#a_[0]), letter_type(#b_[0]), letter_type(#r_[0])};
+    WASM_NUMERIC_OPS(WASM_X_INFO)
+    WASM_SAT_OPS(WASM_X_INFO)
+#undef WASM_X_INFO
+}
+
+static const numeric_info *numeric(uint32_t code)
+{
+    pthread_once(&numeric_once, numeric_init);
+    return code < 0x108 && table[code].r ? &table[code] : NULL;
+}
+
+/* Fused forms of a binary operator, indexed by its plain op; 0 = none. */
+static int fused_forms[OP_COUNT_][3];
+/* For an _LL/_LC op producing an i32: its [branch-if-nonzero, branch-if-zero] forms. */
+static int branch_forms[OP_COUNT_][2];
+/* For a fusible operator in any form: the forms that store into a local
+ * (local.set) and store-and-keep (local.tee). */
+static int set_forms[OP_COUNT_], tee_forms[OP_COUNT_];
+/* For a load: its form with the address in a local; for a store: its forms
+ * with the value in a local [address on the stack, address in a local]. */
+static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
+static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
+
+static void fused_init(void)
+{
+#define WASM_X_FINFO(name, in, out, expr) \
+    fused_forms[OP_##name][0] = OP_##name##_LL; fused_forms[OP_##name][1] = OP_##name##_LC; \
+    fused_forms[OP_##name][2] = OP_##name##_SC; \
+    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
+    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ; \
+    set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
+    set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
+    tee_forms[OP_##name##_LL] = OP_##name##_LL_TEE; tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; \
+    tee_forms[OP_##name##_SC] = OP_##name##_SC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE; \
+    branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name##_SC][1] = OP_##name##_SC_BRZ; \
+    branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ; branch_forms[OP_##name][1] = OP_##name##_SS_BRZ;
+    WASM_FUSED_OPS(WASM_X_FINFO)
+#undef WASM_X_FINFO
+#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
+    WASM_LOAD_IMPL(WASM_X_LINFO)
+#undef WASM_X_LINFO
+#define WASM_X_SINFO(name, ct, field) \
+    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
+    WASM_STORE_IMPL(WASM_X_SINFO)
+#undef WASM_X_SINFO
+}
+
+/* local.get x; local.get y; OP  ->  OP_LL x y
+ * local.get x; CONST k; OP       ->  OP_LC x k
+ * CONST k; OP                    ->  OP_SC k        (no branch target in between) */
+static bool fuse_binary(compiler *c, int op)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || !fused_forms[op][0] || c->nhist < 1) return false;
+    wasm_cell *ir = c->m->ir;
+    int prev = c->nhist == 2 ? c->hist[0].op : -1, last = c->hist[1].op;
+    size_t ppos = c->hist[0].pos, lpos = c->hist[1].pos;
+    if (prev == OP_LOCAL_GET && (last == OP_LOCAL_GET || last == OP_CONST)) {
+        uint64_t x = ir[ppos + 1].u64, y = ir[lpos + 1].u64;
+        c->m->ir_len = ppos;
+        c->nhist = 0;
+        if (last == OP_LOCAL_GET) {
+            emit_op(c, fused_forms[op][0]);
+            emit_pair(c, (uint32_t)x, (uint32_t)y);
+        } else {
+            emit_op(c, fused_forms[op][1]);
+            emit_u64(c, x);
+            emit_u64(c, y);
+        }
+        return true;
+    }
+    if (last == OP_CONST) {
+        uint64_t k = ir[lpos + 1].u64;
+        c->m->ir_len = lpos;
+        c->nhist = 0;
+        emit_op(c, fused_forms[op][2]);
+        emit_u64(c, k);
+        return true;
+    }
+    return false;
+}
+
+/* If the last instruction is a fused _LL/_LC operator (whose i32 result the
+ * branch consumes), turns it into its branching form and returns true; the
+ * caller then emits the target cell. `on_zero` selects branch-if-zero. */
+static bool fuse_branch(compiler *c, bool on_zero)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1) return false;
+    int op = c->hist[1].op;
+    if (!branch_forms[op][0]) return false;
+    int nop = branch_forms[op][on_zero];
+    c->m->ir[c->hist[1].pos].op = c->labels[nop];
+    c->hist[1].op = nop;
+    return true;
+}
+
+/* op; local.set x  ->  op_SET ... x  (the last instruction stores its
+ * result); with `tee`, op; local.tee x  ->  op_TEE ... x. */
+static bool fuse_set(compiler *c, uint32_t local, bool tee)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1) return false;
+    int nop = (tee ? tee_forms : set_forms)[c->hist[1].op];
+    if (!nop) return false;
+    c->m->ir[c->hist[1].pos].op = c->labels[nop];
+    emit_cell(c, (wasm_cell){.u64 = local});
+    c->hist[1].op = nop;
+    return true;
+}
+
+/* local.get x; load off  ->  load_L x off */
+static bool take_local_get(compiler *c, int load_op, uint32_t off)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
+    uint64_t x = c->m->ir[c->hist[1].pos + 1].u64;
+    c->m->ir_len = c->hist[1].pos;
+    c->nhist = 0;
+    emit_op(c, load_local_forms[load_op]);
+    emit_u64(c, x);
+    emit_u64(c, off);
+    return true;
+}
+
+/* [local.get a;] local.get v; store off  ->  store_LL a v off / store_SL v off */
+static bool fuse_store(compiler *c, int store_op, uint32_t off)
+{
+    pthread_once(&fused_once, fused_init);
+    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
+    wasm_cell *ir = c->m->ir;
+    uint64_t v = ir[c->hist[1].pos + 1].u64;
+    if (c->nhist == 2 && c->hist[0].op == OP_LOCAL_GET) {
+        uint64_t a = ir[c->hist[0].pos + 1].u64;
+        c->m->ir_len = c->hist[0].pos;
+        c->nhist = 0;
+        emit_op(c, store_local_forms[store_op][1]);
+        emit_pair(c, (uint32_t)a, (uint32_t)v);
+    } else {
+        c->m->ir_len = c->hist[1].pos;
+        c->nhist = 0;
+        emit_op(c, store_local_forms[store_op][0]);
+        emit_u64(c, v);
+    }
+    emit_u64(c, off);
+    return true;
+}
+
+static void numeric_op(compiler *c, uint32_t code)
+{
+    const numeric_info *ni = numeric(code);
+    if (!ni) wasm_fail(c->r, WASM_ERR_MALFORMED, "illegal opcode 0x%x", code);
+    if (ni->b) pop_expect(c, ni->b);
+    pop_expect(c, ni->a);
+    push(c, ni->r);
+    if (!fuse_binary(c, ni->op)) emit_op(c, ni->op);
+}
+
+typedef struct memop_info { int op; wasm_valtype t; uint8_t align; bool store; } memop_info;
+
+static const memop_info *memop(uint8_t code)
+{
+    static const memop_info table[] = {
+#define WASM_X_MINFO(code_, name, t_, al) [code_ - 0x28] = {OP_##name, 0, al, code_ >= 0x36},
+        WASM_MEMORY_OPS(WASM_X_MINFO)
+#undef WASM_X_MINFO
+    };
+    return &table[code - 0x28];
+}
+
+static wasm_valtype memop_type(uint8_t code)
+{
+    switch (code) {
+    case 0x29: case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35:
+    case 0x37: case 0x3c: case 0x3d: case 0x3e: return WASM_I64;
+    case 0x2a: case 0x38: return WASM_F32;
+    case 0x2b: case 0x39: return WASM_F64;
+    default: return WASM_I32;
+    }
+}
+
+/* ---- the 0xfc prefix: saturating truncation, bulk memory, tables ---- */
+
+static void prefixed(compiler *c)
+{
+    wasm_reader *r = c->r;
+    wasm_module *m = c->m;
+    uint32_t sub = wasm_read_u32(r);
+    uint32_t a, b;
+    if (sub <= 7) { numeric_op(c, 0x100 + sub); return; }
+    switch (sub) {
+    case 8:  /* memory.init seg mem */
+        a = wasm_read_u32(r);
+        zero_byte(c);
+        need_memory(c, 0);
+        need_datacount(c, a);
+        pop_expect(c, WASM_I32); pop_expect(c, WASM_I32); pop_expect(c, WASM_I32);
+        emit_op(c, OP_MEMORY_INIT); emit_u64(c, a);
+        break;
+    case 9:
+        a = wasm_read_u32(r);
+        need_datacount(c, a);
+        emit_op(c, OP_DATA_DROP); emit_u64(c, a);
+        break;
+    case 10:
+        zero_byte(c); zero_byte(c);
+        need_memory(c, 0);
+        pop_expect(c, WASM_I32); pop_expect(c, WASM_I32); pop_expect(c, WASM_I32);
+        emit_op(c, OP_MEMORY_COPY);
+        break;
+    case 11:
+        zero_byte(c);
+        need_memory(c, 0);
+        pop_expect(c, WASM_I32); pop_expect(c, WASM_I32); pop_expect(c, WASM_I32);
+        emit_op(c, OP_MEMORY_FILL);
+        break;
+    case 12: { /* table.init elem table */
+        a = wasm_read_u32(r);
+        b = wasm_read_u32(r);
+        wasm_valtype t = table_type(c, b);
+        if (a >= m->nelems) FAIL(c, "unknown elem segment %u", a);
+        if (m->elems[a].type != t) FAIL(c, "type mismatch: table.init segment type");
+        pop_expect(c, WASM_I32); pop_expect(c, WASM_I32); pop_expect(c, WASM_I32);
+        emit_op(c, OP_TABLE_INIT); emit_pair(c, b, a);
+        break;
+    }
+    case 13:
+        a = wasm_read_u32(r);
+        if (a >= m->nelems) FAIL(c, "unknown elem segment %u", a);
+        emit_op(c, OP_ELEM_DROP); emit_u64(c, a);
+        break;
+    case 14: { /* table.copy dst src */
+        a = wasm_read_u32(r);
+        b = wasm_read_u32(r);
+        if (table_type(c, a) != table_type(c, b)) FAIL(c, "type mismatch: table.copy");
+        pop_expect(c, WASM_I32); pop_expect(c, WASM_I32); pop_expect(c, WASM_I32);
+        emit_op(c, OP_TABLE_COPY); emit_pair(c, a, b);
+        break;
+    }
+    case 15: { /* table.grow: init n -> old */
+        a = wasm_read_u32(r);
+        wasm_valtype t = table_type(c, a);
+        pop_expect(c, WASM_I32); pop_expect(c, t);
+        push(c, WASM_I32);
+        emit_op(c, OP_TABLE_GROW); emit_u64(c, a);
+        break;
+    }
+    case 16:
+        a = wasm_read_u32(r);
+        table_type(c, a);
+        push(c, WASM_I32);
+        emit_op(c, OP_TABLE_SIZE); emit_u64(c, a);
+        break;
+    case 17: { /* table.fill: i val n */
+        a = wasm_read_u32(r);
+        wasm_valtype t = table_type(c, a);
+        pop_expect(c, WASM_I32); pop_expect(c, t); pop_expect(c, WASM_I32);
+        emit_op(c, OP_TABLE_FILL); emit_u64(c, a);
+        break;
+    }
+    default: wasm_fail(r, WASM_ERR_MALFORMED, "illegal opcode 0xfc 0x%x", sub);
+    }
+}
+
+/* ---- control instructions ---- */
+
+static void op_end(compiler *c)
+{
+    ctrl *f = top(c);
+    if (f->kind == K_IF && !wasm_functype_eq(&(wasm_functype){f->nparams, f->nparams, f->params, f->params},
+                                              &(wasm_functype){f->nresults, f->nresults, f->results, f->results}))
+        FAIL(c, "type mismatch: if without else must leave its parameters");
+    pop_types(c, f->results, f->nresults);
+    if (c->nvals != f->height) FAIL(c, "type mismatch: values remaining on the stack at end of block");
+    if (f->kind == K_FUNC) {
+        /* always present: br_if/br_table to the function label land here */
+        size_t at = emit_cell(c, (wasm_cell){.op = c->labels[OP_RETURN]});
+        emit_cell(c, (wasm_cell){.u64 = f->nresults});
+        patch_chain(c, f->chain, at);
+        c->nctrl--;
+        return;
+    }
+    size_t here = c->m->ir_len;
+    c->nhist = 0;
+    patch_chain(c, f->chain, here);
+    if (f->kind == K_IF) patch_chain(c, f->else_cell, here);
+    ctrl done = *f;
+    c->nctrl--;
+    push_types(c, done.results, done.nresults);
+}
+
+static void op_else(compiler *c)
+{
+    ctrl *f = top(c);
+    if (f->kind != K_IF) wasm_fail(c->r, WASM_ERR_MALFORMED, "else without if");
+    pop_types(c, f->results, f->nresults);
+    if (c->nvals != f->height) FAIL(c, "type mismatch: values remaining on the stack at else");
+    /* the then-arm jumps over the else-arm */
+    if (!dead(c)) {
+        emit_op(c, OP_JMP);
+        emit_target(c, f);
+    }
+    patch_chain(c, f->else_cell, c->m->ir_len);
+    c->nhist = 0;
+    f->else_cell = 0;
+    f->kind = K_ELSE;
+    f->unreachable = false;
+    push_types(c, f->params, f->nparams);
+}
+
+static wasm_valtype pop_raw(compiler *c, wasm_valtype want)
+{
+    wasm_valtype got = pop(c);
+    if (got != want && got != T_UNKNOWN && want != T_UNKNOWN)
+        FAIL(c, "type mismatch: expected 0x%02x, got 0x%02x", want, got);
+    return got;
+}
+
+static void op_br_table(compiler *c)
+{
+    wasm_reader *r = c->r;
+    uint32_t n = wasm_read_count(r, 1);
+    pop_expect(c, WASM_I32);
+    bool was_dead = dead(c);
+    if (!was_dead) { emit_op(c, OP_BR_TABLE); emit_u64(c, n); }
+    uint32_t arity = 0;
+    for (uint32_t i = 0; i <= n; i++) {
+        uint32_t depth = wasm_read_u32(r);
+        ctrl *f = label(c, depth);
+        uint32_t a = label_arity(f);
+        if (i == 0) {
+            arity = a;
+            while (c->scap < arity) c->scratch = grow_array(c, c->scratch, &c->scap, 1);
+        } else if (a != arity) {
+            FAIL(c, "type mismatch: br_table targets differ in arity");
+        }
+        /* each target must accept the operands: pop them with its types
+         * and push back what was there */
+        const wasm_valtype *t = label_types(f);
+        for (uint32_t k = a; k-- > 0;) c->scratch[k] = pop_raw(c, t[k]);
+        for (uint32_t k = 0; k < a; k++) push(c, c->scratch[k]);
+        if (!was_dead) {
+            emit_target(c, f);
+            emit_pair(c, c->nlocals + f->height, a);
+        }
+    }
+    for (uint32_t k = 0; k < arity; k++) pop(c);
+    set_unreachable(c);
+}
+
+static void op_call_indirect(compiler *c)
+{
+    uint32_t ti = wasm_read_u32(c->r);
+    uint32_t tab = wasm_read_u32(c->r);
+    if (tab >= c->m->ntables) FAIL(c, "unknown table %u", tab);
+    if (ti >= c->m->ntypes) FAIL(c, "unknown type %u", ti);
+    if (c->m->tables[tab].elem != WASM_FUNCREF) FAIL(c, "type mismatch: call_indirect on a non-funcref table");
+    const wasm_functype *ft = &c->m->types[ti];
+    pop_expect(c, WASM_I32);
+    pop_types(c, ft->params, ft->nparams);
+    push_types(c, ft->results, ft->nresults);
+    emit_op(c, OP_CALL_INDIRECT);
+    emit_pair(c, ti, tab);
+}
+
+static void local_op(compiler *c, uint8_t code)
+{
+    uint32_t i = wasm_read_u32(c->r);
+    if (i >= c->nlocals) FAIL(c, "unknown local %u", i);
+    wasm_valtype t = c->locals[i];
+    if (code == 0x20) { push(c, t); emit_op(c, OP_LOCAL_GET); }
+    else if (code == 0x21) {
+        pop_expect(c, t);
+        if (fuse_set(c, i, false)) return;
+        emit_op(c, OP_LOCAL_SET);
+    } else {
+        pop_expect(c, t);
+        push(c, t);
+        if (fuse_set(c, i, true)) return;
+        emit_op(c, OP_LOCAL_TEE);
+    }
+    emit_u64(c, i);
+}
+
+static void global_op(compiler *c, uint8_t code)
+{
+    uint32_t i = wasm_read_u32(c->r);
+    if (i >= c->m->nglobals) FAIL(c, "unknown global %u", i);
+    const wasm_global_decl *g = &c->m->globals[i];
+    if (code == 0x23) { push(c, g->type); emit_op(c, OP_GLOBAL_GET); }
+    else {
+        if (!g->mut) FAIL(c, "global is immutable");
+        pop_expect(c, g->type);
+        emit_op(c, OP_GLOBAL_SET);
+    }
+    emit_u64(c, i);
+}
+
+static void const_op(compiler *c, uint8_t code)
+{
+    wasm_reader *r = c->r;
+    wasm_slot v = {.u64 = 0};
+    switch (code) {
+    case 0x41: v.i32 = wasm_read_s32(r); push(c, WASM_I32); break;
+    case 0x42: v.i64 = wasm_read_s64(r); push(c, WASM_I64); break;
+    case 0x43:
+        if (r->end - r->p < 4) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
+        memcpy(&v.u32, r->p, 4); r->p += 4; push(c, WASM_F32); break;
+    default:
+        if (r->end - r->p < 8) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
+        memcpy(&v.u64, r->p, 8); r->p += 8; push(c, WASM_F64); break;
+    }
+    emit_op(c, OP_CONST);
+    emit_u64(c, v.u64);
+}
+
+/* One instruction. */
+static void instruction(compiler *c, uint8_t code)
+{
+    wasm_reader *r = c->r;
+    wasm_module *m = c->m;
+    wasm_valtype one = 0;
+    switch (code) {
+    case 0x00: emit_op(c, OP_UNREACHABLE); set_unreachable(c); break;
+    case 0x01: break;
+    case 0x02: case 0x03: case 0x04: {
+        wasm_functype bt = block_type(c, &one);
+        /* single-result block types point at `one`: keep a stable copy */
+        static const wasm_valtype single[256] = {
+            [0x7f] = 0x7f, [0x7e] = 0x7e, [0x7d] = 0x7d, [0x7c] = 0x7c, [0x70] = 0x70, [0x6f] = 0x6f};
+        if (bt.results == &one) bt.results = &single[one];
+        if (code == 0x04) pop_expect(c, WASM_I32);
+        pop_types(c, bt.params, bt.nparams);
+        bool was_dead = dead(c);
+        size_t else_cell = 0;
+        if (code == 0x04 && !was_dead) {
+            /* i32.eqz; if  ->  skip the then-arm when the operand is non-zero */
+            if (!fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
+            else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
+        }
+        if (code == 0x03 && !was_dead) emit_op(c, OP_LOOP);
+        push_ctrl(c, code == 0x02 ? K_BLOCK : code == 0x03 ? K_LOOP : K_IF, &bt);
+        top(c)->start = m->ir_len - (code == 0x03 ? 1 : 0);
+        top(c)->else_cell = else_cell;
+        break;
+    }
+    case 0x05: op_else(c); break;
+    case 0x0b: op_end(c); break;
+    case 0x0c: {
+        uint32_t d = wasm_read_u32(r);
+        ctrl *f = label(c, d);
+        pop_types(c, label_types(f), label_arity(f));
+        push_types(c, label_types(f), label_arity(f));
+        emit_branch(c, d, false);
+        set_unreachable(c);
+        break;
+    }
+    case 0x0d: {
+        uint32_t d = wasm_read_u32(r);
+        pop_expect(c, WASM_I32);
+        ctrl *f = label(c, d);
+        pop_types(c, label_types(f), label_arity(f));
+        push_types(c, label_types(f), label_arity(f));
+        emit_branch(c, d, true);
+        break;
+    }
+    case 0x0e: op_br_table(c); break;
+    case 0x0f: {
+        ctrl *f = &c->ctrls[0];
+        pop_types(c, f->results, f->nresults);
+        emit_op(c, OP_RETURN);
+        emit_u64(c, f->nresults);
+        set_unreachable(c);
+        break;
+    }
+    case 0x10: {
+        uint32_t fi = wasm_read_u32(r);
+        if (fi >= m->nfuncs) FAIL(c, "unknown function %u", fi);
+        const wasm_functype *ft = &m->types[m->func_types[fi]];
+        pop_types(c, ft->params, ft->nparams);
+        push_types(c, ft->results, ft->nresults);
+        emit_op(c, OP_CALL);
+        emit_u64(c, fi);
+        break;
+    }
+    case 0x11: op_call_indirect(c); break;
+    case 0x1a: pop(c); emit_op(c, OP_DROP); break;
+    case 0x1b: case 0x1c: {
+        wasm_valtype want = T_UNKNOWN;
+        if (code == 0x1c) {
+            uint32_t n = wasm_read_u32(r);
+            if (n != 1) FAIL(c, "invalid result arity");
+            want = wasm_read_valtype(r);
+        }
+        pop_expect(c, WASM_I32);
+        wasm_valtype t1 = pop_expect(c, want), t2 = pop_expect(c, want);
+        if (code == 0x1b && (is_ref(t1) || is_ref(t2))) FAIL(c, "type mismatch: select needs a type for references");
+        if (t1 != t2 && t1 != T_UNKNOWN && t2 != T_UNKNOWN) FAIL(c, "type mismatch: select operands differ");
+        push(c, t1 != T_UNKNOWN ? t1 : t2);
+        emit_op(c, OP_SELECT);
+        break;
+    }
+    case 0x20: case 0x21: case 0x22: local_op(c, code); break;
+    case 0x23: case 0x24: global_op(c, code); break;
+    case 0x25: case 0x26: {
+        uint32_t t = wasm_read_u32(r);
+        wasm_valtype et = table_type(c, t);
+        if (code == 0x25) { pop_expect(c, WASM_I32); push(c, et); emit_op(c, OP_TABLE_GET); }
+        else { pop_expect(c, et); pop_expect(c, WASM_I32); emit_op(c, OP_TABLE_SET); }
+        emit_u64(c, t);
+        break;
+    }
+    case 0x3f: case 0x40:
+        zero_byte(c);
+        need_memory(c, 0);
+        if (code == 0x40) pop_expect(c, WASM_I32);
+        push(c, WASM_I32);
+        emit_op(c, code == 0x3f ? OP_MEMORY_SIZE : OP_MEMORY_GROW);
+        break;
+    case 0x41: case 0x42: case 0x43: case 0x44: const_op(c, code); break;
+    case 0xd0: {
+        uint8_t t = wasm_read_u8(r);
+        if (t != WASM_FUNCREF && t != WASM_EXTERNREF) wasm_fail(r, WASM_ERR_MALFORMED, "malformed reference type");
+        push(c, t);
+        emit_op(c, OP_CONST);
+        emit_u64(c, 0);
+        break;
+    }
+    case 0xd1: {
+        wasm_valtype t = pop(c);
+        if (t != T_UNKNOWN && !is_ref(t)) FAIL(c, "type mismatch: ref.is_null needs a reference");
+        push(c, WASM_I32);
+        emit_op(c, OP_REF_IS_NULL);
+        break;
+    }
+    case 0xd2: {
+        uint32_t fi = wasm_read_u32(r);
+        if (fi >= m->nfuncs) FAIL(c, "unknown function %u", fi);
+        if (!m->func_refs[fi]) FAIL(c, "undeclared function reference");
+        push(c, WASM_FUNCREF);
+        emit_op(c, OP_REF_FUNC);
+        emit_u64(c, fi);
+        break;
+    }
+    case 0xfc: prefixed(c); break;
+    case 0xfd: wasm_fail(r, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
+    default:
+        if (code >= 0x28 && code <= 0x3e) {
+            const memop_info *mi = memop(code);
+            uint32_t off = memarg(c, mi->align);
+            wasm_valtype t = memop_type(code);
+            if (mi->store) { pop_expect(c, t); pop_expect(c, WASM_I32); }
+            else { pop_expect(c, WASM_I32); push(c, t); }
+            if (!mi->store && take_local_get(c, mi->op, off)) break;
+            if (mi->store && fuse_store(c, mi->op, off)) break;
+            emit_op(c, mi->op);
+            emit_u64(c, off);
+        } else if (code >= 0x45 && code <= 0xc4) {
+            numeric_op(c, code);
+        } else {
+            wasm_fail(r, WASM_ERR_MALFORMED, "illegal opcode 0x%02x", code);
+        }
+    }
+}
+
+static void compile_body(compiler *c, uint32_t fidx)
+{
+    wasm_module *m = c->m;
+    wasm_reader *r = c->r;
+    wasm_code *code = &m->codes[fidx];
+    const wasm_functype *ft = &m->types[code->type];
+    /* locals: params, then the declared groups */
+    uint32_t ngroups = wasm_read_count(r, 2);
+    uint64_t total = ft->nparams;
+    const uint8_t *save = r->p;
+    for (uint32_t g = 0; g < ngroups; g++) {
+        total += wasm_read_u32(r);
+        wasm_read_valtype(r);
+        if (total > WASM_MAX_LOCALS) wasm_fail(r, WASM_ERR_MALFORMED, "too many locals");
+    }
+    r->p = save;
+    c->locals = malloc(total ? total : 1);
+    if (!c->locals) wasm_fail(r, WASM_ERR_NOMEM, "out of memory");
+    memcpy(c->locals, ft->params, ft->nparams);
+    c->nlocals = ft->nparams;
+    for (uint32_t g = 0; g < ngroups; g++) {
+        uint32_t n = wasm_read_u32(r);
+        wasm_valtype t = wasm_read_valtype(r);
+        memset(c->locals + c->nlocals, t, n);
+        c->nlocals += n;
+    }
+    code->nparams = ft->nparams;
+    code->nresults = ft->nresults;
+    code->nlocals = c->nlocals;
+    code->entry = m->ir_len;
+    push_ctrl(c, K_FUNC, &(wasm_functype){0, ft->nresults, NULL, ft->results});
+    while (c->nctrl > 0) instruction(c, wasm_read_u8(r));
+    if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
+    code->max_height = c->max_height;
+}
+
+void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
+{
+    compiler c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.r = r;
+    c.labels = wasm_interp_labels();
+    jmp_buf jb, *outer = r->jb;
+    r->jb = &jb;
+    if (setjmp(jb)) {
+        free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
+        longjmp(*outer, 1);
+    }
+    compile_body(&c, i);
+    if (r->p > r->end) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
+    free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
+    r->jb = outer;
+}
+
+bool wasm_functype_eq(const wasm_functype *a, const wasm_functype *b)
+{
+    return a == b || (a->nparams == b->nparams && a->nresults == b->nresults &&
+                      (!a->nparams || !memcmp(a->params, b->params, a->nparams)) &&
+                      (!a->nresults || !memcmp(a->results, b->results, a->nresults)));
+}

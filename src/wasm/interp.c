@@ -1,0 +1,573 @@
+/*
+ * src/wasm/interp.c - the direct-threaded interpreter.
+ *
+ * Code is the IR of compile.c: each instruction is the address of its handler
+ * (gcc/clang computed goto) followed by its immediates, so dispatch is one
+ * indirect jump with no decoding. State lives in registers: pc, sp (operand
+ * stack top), fp (frame base: locals then operands), the current instance and
+ * its memory base/size. All frames of a call share the value stack of the
+ * instance the call entered through (the "executing" instance, ex); a wasm
+ * call only moves fp to the arguments already on the stack, clears the
+ * declared locals and pushes a small return record, so calls never allocate
+ * and never recurse on the C stack. Host functions are called in place.
+ *
+ * Deadline/interrupt: a countdown (fuel) decremented at every loop header and
+ * call; when it runs out we read the clock and the atomic interrupt flag.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wasm/internal.h"
+#include "wasm/numeric.h"
+#include "wasm/ops.h"
+
+#define FUEL_INTERVAL 2048
+
+uint64_t wasm_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static wasm_status check_time(wasm_instance *ex)
+{
+    if (atomic_load_explicit(&ex->interrupt, memory_order_relaxed)) {
+        atomic_store(&ex->interrupt, 0);
+        return wasm_trap(ex, WASM_TRAP_INTERRUPTED, "interrupted");
+    }
+    if (ex->deadline_ns && wasm_now_ns() >= ex->deadline_ns)
+        return wasm_trap(ex, WASM_TRAP_DEADLINE, "deadline exceeded");
+    return WASM_OK;
+}
+
+/* Calls host function f with its arguments at args[0..nparams); results are
+ * written back from args[0]. */
+static wasm_status call_host(wasm_instance *ex, wasm_instance *caller, wasm_func *f, wasm_slot *args)
+{
+    const wasm_functype *t = f->type;
+    wasm_val a[WASM_MAX_HOST_ARITY], res[WASM_MAX_HOST_ARITY];
+    for (uint32_t i = 0; i < t->nparams; i++) a[i] = wasm_slot_to_val(args[i], t->params[i]);
+    for (uint32_t i = 0; i < t->nresults; i++) { res[i].type = t->results[i]; res[i].of.i64 = 0; }
+    size_t saved = ex->stack_used;
+    /* a re-entrant wasm_call from the host function starts above us */
+    ex->stack_used = (size_t)(args + (t->nparams > t->nresults ? t->nparams : t->nresults) - ex->stack);
+    if (caller) caller->msg[0] = 0;
+    wasm_status st = f->host(caller ? caller : ex, a, res, f->user);
+    ex->stack_used = saved;
+    if (st != WASM_OK) {
+        if (caller && caller != ex) {
+            memcpy(ex->msg, caller->msg, sizeof ex->msg);
+            ex->exit_code = caller->exit_code;
+        }
+        if (!ex->msg[0]) wasm_trap(ex, st, "host function failed");
+        return st;
+    }
+    for (uint32_t i = 0; i < t->nresults; i++) args[i] = wasm_val_to_slot(res[i]);
+    return WASM_OK;
+}
+
+/* ---- bulk memory and table helpers (kept out of the hot loop) ---- */
+
+/* The helpers below return a trap kind; the caller words the message. */
+static wasm_status mem_fill(wasm_instance *inst, uint32_t d, uint32_t val, uint32_t n)
+{
+    wasm_memory *m = inst->mem0;
+    if ((uint64_t)d + n > m->size) return WASM_TRAP_MEMORY_OOB;
+    if (n) memset(m->data + d, (int)(val & 0xff), n);
+    return WASM_OK;
+}
+
+static wasm_status mem_copy(wasm_instance *inst, uint32_t d, uint32_t s, uint32_t n)
+{
+    wasm_memory *m = inst->mem0;
+    if ((uint64_t)d + n > m->size || (uint64_t)s + n > m->size)
+        return WASM_TRAP_MEMORY_OOB;
+    if (n) memmove(m->data + d, m->data + s, n);
+    return WASM_OK;
+}
+
+static wasm_status mem_init(wasm_instance *inst, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
+{
+    wasm_memory *m = inst->mem0;
+    const wasm_data_decl *dd = &inst->mod->datas[seg];
+    uint64_t len = inst->data_dropped[seg] ? 0 : dd->len;
+    if ((uint64_t)s + n > len || (uint64_t)d + n > m->size)
+        return WASM_TRAP_MEMORY_OOB;
+    if (n) memcpy(m->data + d, dd->bytes + s, n);
+    return WASM_OK;
+}
+
+static wasm_status table_oob(wasm_instance *inst)
+{
+    (void)inst;
+    return WASM_TRAP_TABLE_OOB;
+}
+
+static wasm_status tab_fill(wasm_instance *inst, uint32_t ti, uint32_t i, void *v, uint32_t n)
+{
+    wasm_table *t = inst->tables[ti];
+    if ((uint64_t)i + n > t->size) return table_oob(inst);
+    for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+    return WASM_OK;
+}
+
+static wasm_status tab_copy(wasm_instance *inst, uint32_t di, uint32_t si, uint32_t d, uint32_t s, uint32_t n)
+{
+    wasm_table *dt = inst->tables[di], *st = inst->tables[si];
+    if ((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size) return table_oob(inst);
+    if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+    return WASM_OK;
+}
+
+static wasm_status tab_init(wasm_instance *inst, uint32_t ti, uint32_t seg, uint32_t d, uint32_t s, uint32_t n)
+{
+    wasm_table *t = inst->tables[ti];
+    if ((uint64_t)s + n > inst->elem_len[seg] || (uint64_t)d + n > t->size) return table_oob(inst);
+    if (n) memcpy(t->elems + d, inst->elem_items[seg] + s, (size_t)n * sizeof(void *));
+    return WASM_OK;
+}
+
+/* The interpreter proper. With ex == NULL it only returns its label table
+ * through *labels_out (compile.c needs the handler addresses). */
+static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, const void *const **labels_out)
+{
+    static const void *const labels[OP_COUNT_] = {
+#define WASM_X_LCTL(name) [OP_##name] = &&L_##name,
+#define WASM_X_LNUM(code, name, a, b, r) [OP_##name] = &&L_##name,
+#define WASM_X_LMEM(code, name, t, al) [OP_##name] = &&L_##name,
+        WASM_CONTROL_OPS(WASM_X_LCTL)
+        WASM_NUMERIC_OPS(WASM_X_LNUM)
+        WASM_SAT_OPS(WASM_X_LNUM)
+        WASM_MEMORY_OPS(WASM_X_LMEM)
+#define WASM_X_LFUSED(name, in, out, expr) \
+        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC, \
+        [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, \
+        [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
+        [OP_##name##_LL_SET] = &&L_##name##_LL_SET, [OP_##name##_LC_SET] = &&L_##name##_LC_SET, \
+        [OP_##name##_SC_SET] = &&L_##name##_SC_SET, [OP_##name##_SS_SET] = &&L_##name##_SS_SET, \
+        [OP_##name##_LL_TEE] = &&L_##name##_LL_TEE, [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, \
+        [OP_##name##_SC_TEE] = &&L_##name##_SC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE, \
+        [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SC_BRZ] = &&L_##name##_SC_BRZ, \
+        [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ, [OP_##name##_SS_BRZ] = &&L_##name##_SS_BRZ,
+        WASM_FUSED_OPS(WASM_X_LFUSED)
+#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
+        WASM_LOAD_IMPL(WASM_X_LLOADL)
+#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
+        WASM_STORE_IMPL(WASM_X_LSTORE)
+    };
+    if (!ex) { *labels_out = labels; return WASM_OK; }
+
+    const wasm_cell *pc;
+    wasm_slot *sp, *fp;
+    wasm_instance *cur = entry->inst;
+    uint8_t *mem = NULL;
+    uint64_t memsize = 0;
+    wasm_slot *const stack_end = ex->stack + ex->stack_slots;
+    wasm_frame *const frames = ex->frames;
+    const uint32_t max_depth = ex->limits.max_call_depth;
+    const uint32_t depth0 = ex->depth;
+    int32_t fuel = ex->fuel;
+    wasm_status st = WASM_OK;
+    wasm_func *callee;
+
+#define NEXT() goto *(pc++)->op
+#define RELOAD() do { wasm_memory *m0_ = cur->mem0; mem = m0_ ? m0_->data : NULL; \
+                      memsize = m0_ ? m0_->size : 0; } while (0)
+#define TRAP(kind, msg) do { st = wasm_trap(ex, kind, "%s", msg); goto trapped; } while (0)
+#define CHECK(expr) do { st = (expr); if (st != WASM_OK) goto trapped; } while (0)
+#define CHECK_KIND(expr) do { st = (expr); if (st != WASM_OK) TRAP(st, wasm_status_name(st)); } while (0)
+
+    sp = args + entry->type->nparams;
+    pc = NULL;
+    fp = NULL;
+    callee = entry;
+    goto do_call;
+
+L_UNREACHABLE: TRAP(WASM_TRAP_UNREACHABLE, "unreachable");
+L_JMP: pc += pc->i64; NEXT();
+L_LOOP:
+    if (--fuel <= 0) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    NEXT();
+L_BR: {
+    uint32_t h = pc[1].p.a, n = pc[1].p.b;
+    wasm_slot *src = sp - n, *dst = fp + h;
+    for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
+    sp = dst + n;
+    pc += pc->i64;
+    NEXT();
+}
+L_BR_IF_JMP:
+    if ((--sp)->u32) pc += pc->i64; else pc++;
+    NEXT();
+L_BR_IF:
+    if ((--sp)->u32) goto L_BR;
+    pc += 2;
+    NEXT();
+L_BR_UNLESS:
+    if (!(--sp)->u32) pc += pc->i64; else pc++;
+    NEXT();
+L_BR_TABLE: {
+    uint32_t i = (--sp)->u32;
+    uint64_t n = pc->u64;
+    if (i > n) i = (uint32_t)n;
+    const wasm_cell *e = pc + 1 + 2 * (size_t)i;
+    uint32_t h = e[1].p.a, k = e[1].p.b;
+    wasm_slot *src = sp - k, *dst = fp + h;
+    for (uint32_t j = 0; j < k; j++) dst[j] = src[j];
+    sp = dst + k;
+    pc = e + e->i64;
+    NEXT();
+}
+L_RETURN: {
+    uint32_t n = (uint32_t)pc->u64;
+    wasm_slot *src = sp - n;
+    for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
+    sp = fp + n;
+    wasm_frame *fr = &frames[--ex->depth];
+    if (!fr->ret_pc) goto done;
+    pc = fr->ret_pc;
+    fp = fr->fp;
+    cur = fr->inst;
+    RELOAD();
+    NEXT();
+}
+L_CALL:
+    callee = cur->funcs[pc->u64];
+    pc++;
+do_call: {
+    if (--fuel <= 0) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    if (callee->host) {
+        wasm_slot *a = sp - callee->type->nparams;
+        if (a + callee->type->nresults > stack_end || ex->depth >= max_depth)
+            TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+        ex->depth++;
+        ex->fuel = fuel;
+        st = call_host(ex, pc ? cur : NULL, callee, a);
+        ex->depth--;
+        if (st != WASM_OK) goto trapped;
+        sp = a + callee->type->nresults;
+        if (!pc) goto done;
+        RELOAD();
+        NEXT();
+    }
+    const wasm_code *code = callee->code;
+    wasm_slot *nfp = sp - code->nparams;
+    if (ex->depth >= max_depth || (size_t)(stack_end - nfp) < (size_t)code->nlocals + code->max_height + 1)
+        TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    wasm_frame *fr = &frames[ex->depth++];
+    fr->ret_pc = pc;
+    fr->fp = fp;
+    fr->inst = cur;
+    fp = nfp;
+    for (uint32_t i = code->nparams; i < code->nlocals; i++) fp[i].u64 = 0;
+    sp = fp + code->nlocals;
+    cur = callee->inst;
+    RELOAD();
+    pc = callee->ir;
+    NEXT();
+}
+L_CALL_INDIRECT: {
+    uint32_t ti = pc->p.a, tab = pc->p.b;
+    pc++;
+    wasm_table *t = cur->tables[tab];
+    uint32_t i = (--sp)->u32;
+    if (i >= t->size) TRAP(WASM_TRAP_UNDEFINED_ELEMENT, "undefined element");
+    callee = t->elems[i];
+    if (!callee) TRAP(WASM_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element");
+    if (!wasm_functype_eq(callee->type, &cur->mod->types[ti]))
+        TRAP(WASM_TRAP_INDIRECT_MISMATCH, "indirect call type mismatch");
+    goto do_call;
+}
+L_DROP: sp--; NEXT();
+L_SELECT: {
+    uint32_t c = sp[-1].u32;
+    sp -= 2;
+    if (!c) sp[-1] = sp[0];
+    NEXT();
+}
+L_LOCAL_GET: *sp++ = fp[pc->u64]; pc++; NEXT();
+L_LOCAL_SET: fp[pc->u64] = *--sp; pc++; NEXT();
+L_LOCAL_TEE: fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
+L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
+L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
+L_REF_FUNC: (sp++)->ptr = cur->funcs[pc->u64]; pc++; NEXT();
+L_REF_IS_NULL: sp[-1].u64 = sp[-1].ptr == NULL; NEXT();
+L_TABLE_GET: {
+    wasm_table *t = cur->tables[pc->u64];
+    pc++;
+    uint32_t i = sp[-1].u32;
+    if (i >= t->size) TRAP(WASM_TRAP_TABLE_OOB, "out of bounds table access");
+    sp[-1].ptr = t->elems[i];
+    NEXT();
+}
+L_TABLE_SET: {
+    wasm_table *t = cur->tables[pc->u64];
+    pc++;
+    sp -= 2;
+    uint32_t i = sp[0].u32;
+    if (i >= t->size) TRAP(WASM_TRAP_TABLE_OOB, "out of bounds table access");
+    t->elems[i] = sp[1].ptr;
+    NEXT();
+}
+L_TABLE_SIZE: (sp++)->u64 = cur->tables[pc->u64]->size; pc++; NEXT();
+L_TABLE_GROW: {
+    wasm_table *t = cur->tables[pc->u64];
+    pc++;
+    sp--;
+    sp[-1].u64 = (uint32_t)wasm_table_grow_impl(t, sp[0].u32, sp[-1].ptr);
+    NEXT();
+}
+L_TABLE_FILL:
+    sp -= 3;
+    CHECK_KIND(tab_fill(cur, (uint32_t)pc->u64, sp[0].u32, sp[1].ptr, sp[2].u32));
+    pc++;
+    NEXT();
+L_TABLE_COPY:
+    sp -= 3;
+    CHECK_KIND(tab_copy(cur, pc->p.a, pc->p.b, sp[0].u32, sp[1].u32, sp[2].u32));
+    pc++;
+    NEXT();
+L_TABLE_INIT:
+    sp -= 3;
+    CHECK_KIND(tab_init(cur, pc->p.a, pc->p.b, sp[0].u32, sp[1].u32, sp[2].u32));
+    pc++;
+    NEXT();
+L_ELEM_DROP: cur->elem_len[pc->u64] = 0; pc++; NEXT();
+L_MEMORY_SIZE: (sp++)->u64 = memsize / WASM_PAGE; NEXT();
+L_MEMORY_GROW:
+    sp[-1].u64 = (uint32_t)wasm_memory_grow_impl(cur->mem0, sp[-1].u32);
+    RELOAD();
+    NEXT();
+L_MEMORY_FILL:
+    sp -= 3;
+    CHECK_KIND(mem_fill(cur, sp[0].u32, sp[1].u32, sp[2].u32));
+    NEXT();
+L_MEMORY_COPY:
+    sp -= 3;
+    CHECK_KIND(mem_copy(cur, sp[0].u32, sp[1].u32, sp[2].u32));
+    NEXT();
+L_MEMORY_INIT:
+    sp -= 3;
+    CHECK_KIND(mem_init(cur, (uint32_t)pc->u64, sp[0].u32, sp[1].u32, sp[2].u32));
+    pc++;
+    NEXT();
+L_DATA_DROP: cur->data_dropped[pc->u64] = 1; pc++; NEXT();
+
+    /* ---- loads and stores: effective address = u32 operand + offset ---- */
+#define EA(n) ({ uint64_t ea_ = (uint64_t)sp[-1].u32 + pc->u64; pc++; \
+                 if (ea_ + (n) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+                 mem + ea_; })
+#define LOAD(NAME, CT, FIELD, CAST) \
+L_##NAME: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; NEXT(); }
+    WASM_LOAD_IMPL(LOAD)
+    /* local.get x; load  ->  load from the address in local x */
+#define LOAD_L(NAME, CT, FIELD, CAST) \
+L_##NAME##_L: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; sp++; NEXT(); }
+    WASM_LOAD_IMPL(LOAD_L)
+#define STORE(NAME, CT, FIELD) \
+L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
+    WASM_STORE_IMPL(STORE)
+    /* the value in a local (_SL: address on the stack; _LL: address in a local too) */
+#define STORE_SL(NAME, CT, FIELD) \
+L_##NAME##_SL: { CT v_ = (CT)fp[pc->u64].FIELD; uint64_t ea_ = (uint64_t)(--sp)->u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
+L_##NAME##_LL: { CT v_ = (CT)fp[pc->p.b].FIELD; uint64_t ea_ = (uint64_t)fp[pc->p.a].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); }
+    WASM_STORE_IMPL(STORE_SL)
+
+    /* ---- numeric instructions ---- */
+#define UN(NAME, IN, OUT, EXPR) L_##NAME: { __typeof__(sp->IN) a = sp[-1].IN; (void)a; sp[-1].OUT = (EXPR); NEXT(); }
+#define BIN(NAME, IN, OUT, EXPR) \
+L_##NAME: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; sp--; sp[-1].OUT = (EXPR); NEXT(); }
+    UN(I32_EQZ, u32, u64, a == 0)
+    BIN(I32_EQ, u32, u64, a == b) BIN(I32_NE, u32, u64, a != b)
+    BIN(I32_LT_S, i32, u64, a < b) BIN(I32_LT_U, u32, u64, a < b)
+    BIN(I32_GT_S, i32, u64, a > b) BIN(I32_GT_U, u32, u64, a > b)
+    BIN(I32_LE_S, i32, u64, a <= b) BIN(I32_LE_U, u32, u64, a <= b)
+    BIN(I32_GE_S, i32, u64, a >= b) BIN(I32_GE_U, u32, u64, a >= b)
+    UN(I64_EQZ, u64, u64, a == 0)
+    BIN(I64_EQ, u64, u64, a == b) BIN(I64_NE, u64, u64, a != b)
+    BIN(I64_LT_S, i64, u64, a < b) BIN(I64_LT_U, u64, u64, a < b)
+    BIN(I64_GT_S, i64, u64, a > b) BIN(I64_GT_U, u64, u64, a > b)
+    BIN(I64_LE_S, i64, u64, a <= b) BIN(I64_LE_U, u64, u64, a <= b)
+    BIN(I64_GE_S, i64, u64, a >= b) BIN(I64_GE_U, u64, u64, a >= b)
+    BIN(F32_EQ, f32, u64, a == b) BIN(F32_NE, f32, u64, a != b)
+    BIN(F32_LT, f32, u64, a < b) BIN(F32_GT, f32, u64, a > b)
+    BIN(F32_LE, f32, u64, a <= b) BIN(F32_GE, f32, u64, a >= b)
+    BIN(F64_EQ, f64, u64, a == b) BIN(F64_NE, f64, u64, a != b)
+    BIN(F64_LT, f64, u64, a < b) BIN(F64_GT, f64, u64, a > b)
+    BIN(F64_LE, f64, u64, a <= b) BIN(F64_GE, f64, u64, a >= b)
+    UN(I32_CLZ, u32, u64, clz32(a)) UN(I32_CTZ, u32, u64, ctz32(a))
+    UN(I32_POPCNT, u32, u64, (uint32_t)__builtin_popcount(a))
+    BIN(I32_ADD, u32, u32, a + b) BIN(I32_SUB, u32, u32, a - b) BIN(I32_MUL, u32, u32, a * b)
+L_I32_DIV_S: {
+    int32_t a = sp[-2].i32, b = sp[-1].i32;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    if (a == INT32_MIN && b == -1) TRAP(WASM_TRAP_INT_OVERFLOW, "integer overflow");
+    sp--; sp[-1].i32 = a / b; NEXT();
+}
+L_I32_DIV_U: {
+    uint32_t a = sp[-2].u32, b = sp[-1].u32;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    sp--; sp[-1].u32 = a / b; NEXT();
+}
+L_I32_REM_S: {
+    int32_t a = sp[-2].i32, b = sp[-1].i32;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    sp--; sp[-1].i32 = b == -1 ? 0 : a % b; NEXT();
+}
+L_I32_REM_U: {
+    uint32_t a = sp[-2].u32, b = sp[-1].u32;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    sp--; sp[-1].u32 = a % b; NEXT();
+}
+    BIN(I32_AND, u32, u32, a & b) BIN(I32_OR, u32, u32, a | b) BIN(I32_XOR, u32, u32, a ^ b)
+    BIN(I32_SHL, u32, u32, a << (b & 31)) BIN(I32_SHR_U, u32, u32, a >> (b & 31))
+    BIN(I32_SHR_S, i32, i32, a >> (b & 31))
+    BIN(I32_ROTL, u32, u32, rotl32(a, b)) BIN(I32_ROTR, u32, u32, rotr32(a, b))
+    UN(I64_CLZ, u64, u64, clz64(a)) UN(I64_CTZ, u64, u64, ctz64(a))
+    UN(I64_POPCNT, u64, u64, (uint64_t)__builtin_popcountll(a))
+    BIN(I64_ADD, u64, u64, a + b) BIN(I64_SUB, u64, u64, a - b) BIN(I64_MUL, u64, u64, a * b)
+L_I64_DIV_S: {
+    int64_t a = sp[-2].i64, b = sp[-1].i64;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    if (a == INT64_MIN && b == -1) TRAP(WASM_TRAP_INT_OVERFLOW, "integer overflow");
+    sp--; sp[-1].i64 = a / b; NEXT();
+}
+L_I64_DIV_U: {
+    uint64_t a = sp[-2].u64, b = sp[-1].u64;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    sp--; sp[-1].u64 = a / b; NEXT();
+}
+L_I64_REM_S: {
+    int64_t a = sp[-2].i64, b = sp[-1].i64;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    sp--; sp[-1].i64 = b == -1 ? 0 : a % b; NEXT();
+}
+L_I64_REM_U: {
+    uint64_t a = sp[-2].u64, b = sp[-1].u64;
+    if (b == 0) TRAP(WASM_TRAP_DIV_ZERO, "integer divide by zero");
+    sp--; sp[-1].u64 = a % b; NEXT();
+}
+    BIN(I64_AND, u64, u64, a & b) BIN(I64_OR, u64, u64, a | b) BIN(I64_XOR, u64, u64, a ^ b)
+    BIN(I64_SHL, u64, u64, a << (b & 63)) BIN(I64_SHR_U, u64, u64, a >> (b & 63))
+    BIN(I64_SHR_S, i64, i64, a >> (b & 63))
+    BIN(I64_ROTL, u64, u64, rotl64(a, b)) BIN(I64_ROTR, u64, u64, rotr64(a, b))
+    UN(F32_ABS, u32, u32, a & 0x7fffffffu) UN(F32_NEG, u32, u32, a ^ 0x80000000u)
+    UN(F32_CEIL, f32, f32, a != a ? a + a : ceilf(a)) UN(F32_FLOOR, f32, f32, a != a ? a + a : floorf(a))
+    UN(F32_TRUNC, f32, f32, a != a ? a + a : truncf(a)) UN(F32_NEAREST, f32, f32, a != a ? a + a : nearbyintf(a))
+    UN(F32_SQRT, f32, f32, sqrtf(a))
+    BIN(F32_ADD, f32, f32, a + b) BIN(F32_SUB, f32, f32, a - b)
+    BIN(F32_MUL, f32, f32, a * b) BIN(F32_DIV, f32, f32, a / b)
+    BIN(F32_MIN, f32, f32, wf32_min(a, b)) BIN(F32_MAX, f32, f32, wf32_max(a, b))
+    BIN(F32_COPYSIGN, u32, u32, (a & 0x7fffffffu) | (b & 0x80000000u))
+    UN(F64_ABS, u64, u64, a & 0x7fffffffffffffffull) UN(F64_NEG, u64, u64, a ^ 0x8000000000000000ull)
+    UN(F64_CEIL, f64, f64, a != a ? a + a : ceil(a)) UN(F64_FLOOR, f64, f64, a != a ? a + a : floor(a))
+    UN(F64_TRUNC, f64, f64, a != a ? a + a : trunc(a)) UN(F64_NEAREST, f64, f64, a != a ? a + a : nearbyint(a))
+    UN(F64_SQRT, f64, f64, sqrt(a))
+    BIN(F64_ADD, f64, f64, a + b) BIN(F64_SUB, f64, f64, a - b)
+    BIN(F64_MUL, f64, f64, a * b) BIN(F64_DIV, f64, f64, a / b)
+    BIN(F64_MIN, f64, f64, wf64_min(a, b)) BIN(F64_MAX, f64, f64, wf64_max(a, b))
+    BIN(F64_COPYSIGN, u64, u64, (a & 0x7fffffffffffffffull) | (b & 0x8000000000000000ull))
+    UN(I32_WRAP_I64, u64, u64, (uint32_t)a)
+#define TRUNC(NAME, IN, OUT, CT, RANGE) \
+L_##NAME: { double x_ = (double)sp[-1].IN; \
+    switch (trunc_check(x_, RANGE)) { \
+    case 1: TRAP(WASM_TRAP_INVALID_CONVERSION, "invalid conversion to integer"); \
+    case 2: TRAP(WASM_TRAP_INT_OVERFLOW, "integer overflow"); } \
+    sp[-1].OUT = (CT)x_; NEXT(); }
+    TRUNC(I32_TRUNC_F32_S, f32, i32, int32_t, TR_I32_S)
+    TRUNC(I32_TRUNC_F32_U, f32, u32, uint32_t, TR_U32)
+    TRUNC(I32_TRUNC_F64_S, f64, i32, int32_t, TR_I32_S)
+    TRUNC(I32_TRUNC_F64_U, f64, u32, uint32_t, TR_U32)
+    TRUNC(I64_TRUNC_F32_S, f32, i64, int64_t, TR_I64_S)
+    TRUNC(I64_TRUNC_F32_U, f32, u64, uint64_t, TR_U64)
+    TRUNC(I64_TRUNC_F64_S, f64, i64, int64_t, TR_I64_S)
+    TRUNC(I64_TRUNC_F64_U, f64, u64, uint64_t, TR_U64)
+    UN(I64_EXTEND_I32_S, i32, i64, (int64_t)a) UN(I64_EXTEND_I32_U, u32, u64, (uint64_t)a)
+    UN(F32_CONVERT_I32_S, i32, f32, (float)a) UN(F32_CONVERT_I32_U, u32, f32, (float)a)
+    UN(F32_CONVERT_I64_S, i64, f32, (float)a) UN(F32_CONVERT_I64_U, u64, f32, (float)a)
+    UN(F32_DEMOTE_F64, f64, f32, (float)a)
+    UN(F64_CONVERT_I32_S, i32, f64, (double)a) UN(F64_CONVERT_I32_U, u32, f64, (double)a)
+    UN(F64_CONVERT_I64_S, i64, f64, (double)a) UN(F64_CONVERT_I64_U, u64, f64, (double)a)
+    UN(F64_PROMOTE_F32, f32, f64, (double)a)
+    UN(I32_REINTERPRET_F32, u32, u64, a) UN(I64_REINTERPRET_F64, u64, u64, a)
+    UN(F32_REINTERPRET_I32, u32, u64, a) UN(F64_REINTERPRET_I64, u64, u64, a)
+    UN(I32_EXTEND8_S, u32, u32, (uint32_t)(int32_t)(int8_t)a)
+    UN(I32_EXTEND16_S, u32, u32, (uint32_t)(int32_t)(int16_t)a)
+    UN(I64_EXTEND8_S, u64, u64, (uint64_t)(int64_t)(int8_t)a)
+    UN(I64_EXTEND16_S, u64, u64, (uint64_t)(int64_t)(int16_t)a)
+    UN(I64_EXTEND32_S, u64, u64, (uint64_t)(int64_t)(int32_t)a)
+    UN(I32_TRUNC_SAT_F32_S, f32, i32, sat_i32_s(a)) UN(I32_TRUNC_SAT_F32_U, f32, u32, sat_i32_u(a))
+    UN(I32_TRUNC_SAT_F64_S, f64, i32, sat_i32_s(a)) UN(I32_TRUNC_SAT_F64_U, f64, u32, sat_i32_u(a))
+    UN(I64_TRUNC_SAT_F32_S, f32, i64, sat_i64_s(a)) UN(I64_TRUNC_SAT_F32_U, f32, u64, sat_i64_u(a))
+    UN(I64_TRUNC_SAT_F64_S, f64, i64, sat_i64_s(a)) UN(I64_TRUNC_SAT_F64_U, f64, u64, sat_i64_u(a))
+
+    /* ---- superinstructions (see ops.h) ---- */
+#define FUSED(NAME, IN, OUT, EXPR) \
+L_##NAME##_LL: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; pc++; sp->OUT = (EXPR); sp++; NEXT(); } \
+L_##NAME##_LC: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 pc += 2; sp->OUT = (EXPR); sp++; NEXT(); } \
+L_##NAME##_SC: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 pc++; sp[-1].OUT = (EXPR); NEXT(); } \
+L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+L_##NAME##_LL_SET: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
+L_##NAME##_LC_SET: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 fp[pc[2].u64].OUT = (EXPR); pc += 3; NEXT(); } \
+L_##NAME##_SC_SET: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
+L_##NAME##_SS_SET: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; fp[pc->u64].OUT = (EXPR); pc++; NEXT(); } \
+L_##NAME##_LL_TEE: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 sp->OUT = (EXPR); fp[pc[1].u64] = *sp++; pc += 2; NEXT(); } \
+L_##NAME##_LC_TEE: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 sp->OUT = (EXPR); fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
+L_##NAME##_SC_TEE: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp[-1].OUT = (EXPR); fp[pc[1].u64] = sp[-1]; pc += 2; NEXT(); } \
+L_##NAME##_SS_TEE: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+L_##NAME##_SC_BRNZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_SC_BRZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp--; if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); } \
+L_##NAME##_SS_BRZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
+                 sp -= 2; if ((EXPR) == 0) pc += pc->i64; else pc++; NEXT(); }
+    WASM_FUSED_OPS(FUSED)
+
+trapped:
+    ex->depth = depth0;
+    ex->fuel = fuel;
+    return st;
+done:
+    ex->fuel = fuel;
+    return WASM_OK;
+}
+
+const void *const *wasm_interp_labels(void)
+{
+    const void *const *labels = NULL;
+    run(NULL, NULL, NULL, &labels);
+    return labels;
+}
+
+wasm_status wasm_interp_call(wasm_instance *ex, wasm_func *f, wasm_slot *args)
+{
+    return run(ex, f, args, NULL);
+}
