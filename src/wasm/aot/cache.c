@@ -26,6 +26,13 @@
 
 extern char **environ;
 
+/* Part of the cache key (see tool_id_init). No sibling-call optimization:
+ * endless recursion must exhaust the stack (a trap), not become a loop. */
+#define AOT_CC_FLAGS "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
+                     "-DNDEBUG", "-w"
+#define AOT_STR2(...) #__VA_ARGS__
+#define AOT_STR(...) AOT_STR2(__VA_ARGS__)
+
 static const char *compiler(void)
 {
     const char *cc = getenv("SLUICE_AOT_CC");
@@ -77,7 +84,8 @@ static void tool_id_init(void)
     char cc[240], w2c[64];
     version_line(compiler(), cc, sizeof cc);
     version_line("wasm2c", w2c, sizeof w2c);
-    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u", cc, w2c, SLUICE_AOT_ABI_VERSION);
+    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u|%s", cc, w2c, SLUICE_AOT_ABI_VERSION,
+             AOT_STR(AOT_CC_FLAGS));
 }
 
 /* mkdir -p; true if the directory exists afterwards. */
@@ -183,9 +191,7 @@ static bool compile_into(const wasm_module *m, const char *dir, const char *key,
         if (wrote) wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot write %s", shim);
         goto done;
     }
-    char *cc[] = {(char *)compiler(), "-O2", "-shared", "-fPIC", "-fvisibility=hidden",
-                  "-fno-optimize-sibling-calls", /* recursion must exhaust the stack, not loop */ "-DNDEBUG",
-                  "-w", "-o", out, shim, NULL};
+    char *cc[] = {(char *)compiler(), AOT_CC_FLAGS, "-o", out, shim, NULL};
     if (run(cc, log) != 0) { log_error(err, "cc", log); goto done; }
     if (rename(out, so)) { wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot rename into %s", so); goto done; }
     ok = true;
