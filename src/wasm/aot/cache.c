@@ -110,7 +110,13 @@ bool wasm_aot_cache_dir(char *buf, size_t cap)
     else if (x && *x == '/') n = snprintf(buf, cap, "%s/sluice/aot", x);
     else if (h && *h) n = snprintf(buf, cap, "%s/.cache/sluice/aot", h);
     else return false;
-    return n > 0 && (size_t)n < cap && make_dirs(buf);
+    if (n <= 0 || (size_t)n >= cap || !make_dirs(buf)) return false;
+    /* absolute, so the compiler's view does not depend on the cwd */
+    char *abs = realpath(buf, NULL);
+    if (!abs) return false;
+    n = snprintf(buf, cap, "%s", abs);
+    free(abs);
+    return (size_t)n < cap;
 }
 
 /* Cache key (64 hex chars + NUL) of module bytes. */
@@ -186,7 +192,7 @@ static bool compile_into(const wasm_module *m, const char *dir, const char *key,
     if (run(w2c, log) != 0) { log_error(err, "wasm2c", log); goto done; }
     sf = fopen(shim, "w");
     if (!sf) { wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot write %s", shim); goto done; }
-    bool wrote = aot_shim_write(sf, m, name, gen, err);
+    bool wrote = aot_shim_write(sf, m, name, "gen.c", err);  /* beside shim.c */
     if (fclose(sf) != 0 || !wrote) {
         if (wrote) wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot write %s", shim);
         goto done;
