@@ -59,6 +59,9 @@ typedef const struct sluice_aot_desc *(*sluice_aot_entry_fn)(const struct sluice
  * the shim with _Static_assert). */
 enum { AOT_TRAP_NONE, AOT_TRAP_OOB, AOT_TRAP_INT_OVERFLOW, AOT_TRAP_DIV_BY_ZERO,
        AOT_TRAP_INVALID_CONVERSION, AOT_TRAP_UNREACHABLE, AOT_TRAP_CALL_INDIRECT,
-       AOT_TRAP_UNCAUGHT_EXCEPTION, AOT_TRAP_EXHAUSTION };
+       AOT_TRAP_UNCAUGHT_EXCEPTION, AOT_TRAP_EXHAUSTION,
+       /* ours: call_indirect's one trap split the interpreter's way (the
+        * generated CALL_INDIRECT macro is patched to raise these) */
+       AOT_TRAP_UNDEFINED_ELEMENT = 100, AOT_TRAP_UNINITIALIZED_ELEMENT = 101 };
 
 #endif

@@ -85,6 +85,8 @@ void aot_rt_sync_memory(aot_ctx *ctx);
  * memories or tables). */
 bool aot_shim_write(FILE *out, const wasm_module *m, const char *name, const char *gen_c,
                     wasm_error *err);
+/* Patches wasm2c's output file in place (call_indirect trap kinds). */
+bool aot_patch_generated(const char *path);
 /* Checks the same conditions without writing. */
 bool aot_shim_supported(const wasm_module *m, wasm_error *err);
 

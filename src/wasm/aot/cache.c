@@ -84,7 +84,7 @@ static void tool_id_init(void)
     char cc[240], w2c[64];
     version_line(compiler(), cc, sizeof cc);
     version_line("wasm2c", w2c, sizeof w2c);
-    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u|%s", cc, w2c, SLUICE_AOT_ABI_VERSION,
+    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u.1|%s", cc, w2c, SLUICE_AOT_ABI_VERSION,
              AOT_STR(AOT_CC_FLAGS));
 }
 
@@ -190,6 +190,7 @@ static bool compile_into(const wasm_module *m, const char *dir, const char *key,
     if (!write_file(in, m->bytes, m->len)) { wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot write %s", in); goto done; }
     char *w2c[] = {"wasm2c", "-n", name, in, "-o", gen, NULL};
     if (run(w2c, log) != 0) { log_error(err, "wasm2c", log); goto done; }
+    if (!aot_patch_generated(gen)) { wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot rewrite %s", gen); goto done; }
     sf = fopen(shim, "w");
     if (!sf) { wasm_set_error(err, WASM_ERR_NOMEM, "aot: cannot write %s", shim); goto done; }
     bool wrote = aot_shim_write(sf, m, name, "gen.c", err);  /* beside shim.c */

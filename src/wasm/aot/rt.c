@@ -105,6 +105,8 @@ static void rt_trap(unsigned kind)
         [AOT_TRAP_CALL_INDIRECT] = WASM_TRAP_INDIRECT_MISMATCH,
         [AOT_TRAP_UNCAUGHT_EXCEPTION] = WASM_TRAP_HOST, [AOT_TRAP_EXHAUSTION] = WASM_TRAP_STACK_EXHAUSTED,
     };
+    if (kind == AOT_TRAP_UNDEFINED_ELEMENT) aot_rt_trap_status(WASM_TRAP_UNDEFINED_ELEMENT);
+    if (kind == AOT_TRAP_UNINITIALIZED_ELEMENT) aot_rt_trap_status(WASM_TRAP_UNINITIALIZED_ELEMENT);
     aot_rt_trap_status(kind < sizeof map / sizeof map[0] ? map[kind] : WASM_TRAP_HOST);
 }
 
