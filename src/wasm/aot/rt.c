@@ -207,9 +207,22 @@ static void *rt_import_global(void *ctxp, unsigned iidx)
     return &ctx->inst->globals[iidx]->val;
 }
 
+/* Runtime calls take locks and call malloc: a deadline tick must not
+ * longjmp out of them, so they run with the module-code flag cleared. */
+#define OUTSIDE_MODULE(expr) do { sig_atomic_t was_ = t_state.in_module; t_state.in_module = 0; \
+                                  expr; t_state.in_module = was_; } while (0)
+static unsigned g_register_func_type(unsigned np, unsigned nr, const unsigned *types)
+{ unsigned r; OUTSIDE_MODULE(r = rt_register_func_type(np, nr, types)); return r; }
+static void g_alloc_memory(void *p, unsigned i, unsigned x) { OUTSIDE_MODULE(rt_alloc_memory(p, i, x)); }
+static void g_free_memory(void *p) { OUTSIDE_MODULE(rt_free_memory(p)); }
+static void g_alloc_table(void *p, unsigned e, unsigned n, unsigned x) { OUTSIDE_MODULE(rt_alloc_table(p, e, n, x)); }
+static unsigned g_grow_table(void *p, unsigned e, unsigned d, const void *init)
+{ unsigned r; OUTSIDE_MODULE(r = rt_grow_table(p, e, d, init)); return r; }
+static void g_free_table(void *p) { OUTSIDE_MODULE(rt_free_table(p)); }
+
 static const struct sluice_aot_rt g_rt = {
-    SLUICE_AOT_ABI_VERSION, rt_trap, rt_register_func_type, rt_alloc_memory, rt_grow_memory,
-    rt_free_memory, rt_alloc_table, rt_grow_table, rt_free_table, rt_call_import, rt_import_global,
+    SLUICE_AOT_ABI_VERSION, rt_trap, g_register_func_type, g_alloc_memory, rt_grow_memory,
+    g_free_memory, g_alloc_table, g_grow_table, g_free_table, rt_call_import, rt_import_global,
 };
 
 /* ---- signals ---- */
