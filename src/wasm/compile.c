@@ -316,7 +316,7 @@ static const numeric_info *numeric(uint32_t code)
 
 /* Fused forms of a binary operator, indexed by its plain op; 0 = none. */
 static int fused_forms[OP_COUNT_][3];
-/* For an _LL/_LC op producing an i32: its [branch-if-nonzero, branch-if-zero] forms. */
+/* For a comparison (any form): its [branch-if-nonzero, branch-if-zero] forms (0: none). */
 static int branch_forms[OP_COUNT_][2];
 /* For a fusible operator in any form: the forms that store into a local
  * (local.set) and store-and-keep (local.tee). */
@@ -330,17 +330,21 @@ static void fused_init(void)
 {
 #define WASM_X_FINFO(name, in, out, expr) \
     fused_forms[OP_##name][0] = OP_##name##_LL; fused_forms[OP_##name][1] = OP_##name##_LC; \
-    fused_forms[OP_##name][2] = OP_##name##_SC; \
-    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
-    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ; \
-    set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
-    set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
-    tee_forms[OP_##name##_LL] = OP_##name##_LL_TEE; tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; \
-    tee_forms[OP_##name##_SC] = OP_##name##_SC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE; \
-    branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name##_SC][1] = OP_##name##_SC_BRZ; \
-    branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ; branch_forms[OP_##name][1] = OP_##name##_SS_BRZ;
+    fused_forms[OP_##name][2] = OP_##name##_SC;
     WASM_FUSED_OPS(WASM_X_FINFO)
 #undef WASM_X_FINFO
+#define WASM_X_AINFO(name, in, out, expr) \
+    set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
+    set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
+    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE;
+    WASM_FUSED_ARITH(WASM_X_AINFO)
+#undef WASM_X_AINFO
+#define WASM_X_CINFO(name, in, out, expr) \
+    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
+    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ; \
+    branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ;
+    WASM_FUSED_CMP(WASM_X_CINFO)
+#undef WASM_X_CINFO
 #define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
     WASM_LOAD_IMPL(WASM_X_LINFO)
 #undef WASM_X_LINFO
@@ -393,8 +397,8 @@ static bool fuse_branch(compiler *c, bool on_zero)
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
     int op = c->hist[1].op;
-    if (!branch_forms[op][0]) return false;
     int nop = branch_forms[op][on_zero];
+    if (!nop) return false;
     c->m->ir[c->hist[1].pos].op = c->labels[nop];
     c->hist[1].op = nop;
     return true;

@@ -2,8 +2,8 @@
  * src/wasm/internal.h - data structures shared by the engine's files.
  *
  *   decode.c    binary format -> wasm_module (sections, limits, segments)
- *   validate.c  operand/control type stacks used while checking bodies
  *   compile.c   per-function validation fused with translation to IR
+ *   ops.h       the IR instruction set and its superinstructions
  *   interp.c    the direct-threaded interpreter over that IR
  *   numeric.h   the arithmetic semantics the interpreter inlines
  *   instance.c  linking, instantiation, segments, exports

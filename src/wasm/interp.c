@@ -142,16 +142,18 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_SAT_OPS(WASM_X_LNUM)
         WASM_MEMORY_OPS(WASM_X_LMEM)
 #define WASM_X_LFUSED(name, in, out, expr) \
-        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC, \
-        [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, \
-        [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
+        [OP_##name##_LL] = &&L_##name##_LL, [OP_##name##_LC] = &&L_##name##_LC, [OP_##name##_SC] = &&L_##name##_SC,
+        WASM_FUSED_OPS(WASM_X_LFUSED)
+#define WASM_X_LARITH(name, in, out, expr) \
         [OP_##name##_LL_SET] = &&L_##name##_LL_SET, [OP_##name##_LC_SET] = &&L_##name##_LC_SET, \
         [OP_##name##_SC_SET] = &&L_##name##_SC_SET, [OP_##name##_SS_SET] = &&L_##name##_SS_SET, \
-        [OP_##name##_LL_TEE] = &&L_##name##_LL_TEE, [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, \
-        [OP_##name##_SC_TEE] = &&L_##name##_SC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE, \
-        [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SC_BRZ] = &&L_##name##_SC_BRZ, \
-        [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ, [OP_##name##_SS_BRZ] = &&L_##name##_SS_BRZ,
-        WASM_FUSED_OPS(WASM_X_LFUSED)
+        [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE,
+        WASM_FUSED_ARITH(WASM_X_LARITH)
+#define WASM_X_LCMP(name, in, out, expr) \
+        [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, \
+        [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
+        [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ,
+        WASM_FUSED_CMP(WASM_X_LCMP)
 #define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
         WASM_LOAD_IMPL(WASM_X_LLOADL)
 #define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
@@ -516,15 +518,9 @@ L_##NAME##_LL: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; pc++
 L_##NAME##_LC: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  pc += 2; sp->OUT = (EXPR); sp++; NEXT(); } \
 L_##NAME##_SC: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 pc++; sp[-1].OUT = (EXPR); NEXT(); } \
-L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
-L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
-L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
-L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+                 pc++; sp[-1].OUT = (EXPR); NEXT(); }
+    WASM_FUSED_OPS(FUSED)
+#define FUSED_SET(NAME, IN, OUT, EXPR) \
 L_##NAME##_LL_SET: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
                  fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
 L_##NAME##_LC_SET: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
@@ -533,23 +529,25 @@ L_##NAME##_SC_SET: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[
                  sp--; fp[pc[1].u64].OUT = (EXPR); pc += 2; NEXT(); } \
 L_##NAME##_SS_SET: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
                  sp -= 2; fp[pc->u64].OUT = (EXPR); pc++; NEXT(); } \
-L_##NAME##_LL_TEE: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 sp->OUT = (EXPR); fp[pc[1].u64] = *sp++; pc += 2; NEXT(); } \
 L_##NAME##_LC_TEE: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  sp->OUT = (EXPR); fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
-L_##NAME##_SC_TEE: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 sp[-1].OUT = (EXPR); fp[pc[1].u64] = sp[-1]; pc += 2; NEXT(); } \
 L_##NAME##_SS_TEE: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); }
+    WASM_FUSED_ARITH(FUSED_SET)
+#define FUSED_BR(NAME, IN, OUT, EXPR) \
+L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
+                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
 L_##NAME##_SC_BRNZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
                  sp--; if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
-L_##NAME##_SC_BRZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 sp--; if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
 L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); } \
-L_##NAME##_SS_BRZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp -= 2; if ((EXPR) == 0) pc += pc->i64; else pc++; NEXT(); }
-    WASM_FUSED_OPS(FUSED)
+                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); }
+    WASM_FUSED_CMP(FUSED_BR)
 
 trapped:
     ex->depth = depth0;

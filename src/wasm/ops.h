@@ -124,39 +124,45 @@
     X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)
 
 /* Superinstructions: a binary operator fused with its operand producers.
- * X(NAME, operand slot field, result slot field, C expression of a and b)
- * makes OP_NAME_LL (two locals: immediates {x,y}), OP_NAME_LC (local x,
- * constant k: two cells) and OP_NAME_SC (stack top, constant k). The
- * _LL/_LC forms also come with a conditional branch folded in (br_if / if):
- * _BRNZ jumps when the result is non-zero, _BRZ when it is zero; the
- * relative target follows the operands. The _SET forms store the result
- * into a local (a following local.set, whose index is the last immediate);
- * _SS_SET is the plain operator (two stack operands) with that store; the
- * _TEE forms store and also push (local.tee). */
-#define WASM_FUSED_OPS(X) \
+ * X(NAME, operand slot field, result slot field, C expression of a and b).
+ * Every listed operator gets OP_NAME_LL (two locals: immediates {x,y}),
+ * OP_NAME_LC (local x, constant k: two cells) and OP_NAME_SC (stack top,
+ * constant k). Arithmetic also gets forms that store the result into a
+ * local (a following local.set: _LL_SET, _LC_SET, _SC_SET, and _SS_SET for
+ * the plain two-stack-operand operator) or store and keep it (local.tee:
+ * _LC_TEE, _SS_TEE); the local's index is the last immediate. Comparisons
+ * get a conditional branch folded in (br_if / if): _BRNZ jumps when the
+ * result is non-zero, _BRZ when zero; the relative target follows the
+ * operands (_LL_BRNZ/BRZ, _LC_BRNZ/BRZ, _SC_BRNZ, _SS_BRNZ). */
+#define WASM_FUSED_ARITH(X) \
     X(I32_ADD, u32, u32, a + b) X(I32_SUB, u32, u32, a - b) X(I32_MUL, u32, u32, a * b) \
     X(I32_AND, u32, u32, a & b) X(I32_OR, u32, u32, a | b) X(I32_XOR, u32, u32, a ^ b) \
     X(I32_SHL, u32, u32, a << (b & 31)) X(I32_SHR_U, u32, u32, a >> (b & 31)) \
     X(I32_SHR_S, i32, i32, a >> (b & 31)) \
+    X(I32_ROTL, u32, u32, rotl32(a, b)) X(I32_ROTR, u32, u32, rotr32(a, b)) \
+    X(I64_ADD, u64, u64, a + b) X(I64_SUB, u64, u64, a - b) X(I64_MUL, u64, u64, a * b) \
+    X(I64_AND, u64, u64, a & b) X(I64_OR, u64, u64, a | b) X(I64_XOR, u64, u64, a ^ b) \
+    X(I64_SHL, u64, u64, a << (b & 63)) X(I64_SHR_U, u64, u64, a >> (b & 63)) \
+    X(I64_SHR_S, i64, i64, a >> (b & 63)) \
+    X(I64_ROTL, u64, u64, rotl64(a, b)) X(I64_ROTR, u64, u64, rotr64(a, b)) \
+    X(F64_ADD, f64, f64, a + b) X(F64_SUB, f64, f64, a - b) X(F64_MUL, f64, f64, a * b) \
+    X(F64_DIV, f64, f64, a / b)
+
+#define WASM_FUSED_CMP(X) \
     X(I32_EQ, u32, u64, a == b) X(I32_NE, u32, u64, a != b) \
     X(I32_LT_S, i32, u64, a < b) X(I32_LT_U, u32, u64, a < b) \
     X(I32_GT_S, i32, u64, a > b) X(I32_GT_U, u32, u64, a > b) \
     X(I32_LE_S, i32, u64, a <= b) X(I32_LE_U, u32, u64, a <= b) \
     X(I32_GE_S, i32, u64, a >= b) X(I32_GE_U, u32, u64, a >= b) \
-    X(I64_ADD, u64, u64, a + b) X(I64_SUB, u64, u64, a - b) X(I64_MUL, u64, u64, a * b) \
-    X(I64_AND, u64, u64, a & b) X(I64_OR, u64, u64, a | b) X(I64_XOR, u64, u64, a ^ b) \
-    X(I64_SHL, u64, u64, a << (b & 63)) X(I64_SHR_U, u64, u64, a >> (b & 63)) \
-    X(I64_SHR_S, i64, i64, a >> (b & 63)) \
     X(I64_EQ, u64, u64, a == b) X(I64_NE, u64, u64, a != b) \
     X(I64_LT_S, i64, u64, a < b) X(I64_LT_U, u64, u64, a < b) \
     X(I64_GT_S, i64, u64, a > b) X(I64_GT_U, u64, u64, a > b) \
     X(I64_LE_S, i64, u64, a <= b) X(I64_LE_U, u64, u64, a <= b) \
     X(I64_GE_S, i64, u64, a >= b) X(I64_GE_U, u64, u64, a >= b) \
-    X(I32_ROTL, u32, u32, rotl32(a, b)) X(I32_ROTR, u32, u32, rotr32(a, b)) \
-    X(I64_ROTL, u64, u64, rotl64(a, b)) X(I64_ROTR, u64, u64, rotr64(a, b)) \
-    X(F64_ADD, f64, f64, a + b) X(F64_SUB, f64, f64, a - b) X(F64_MUL, f64, f64, a * b) \
-    X(F64_DIV, f64, f64, a / b) X(F64_LT, f64, u64, a < b) X(F64_GT, f64, u64, a > b) \
+    X(F64_LT, f64, u64, a < b) X(F64_GT, f64, u64, a > b) \
     X(F64_LE, f64, u64, a <= b) X(F64_GE, f64, u64, a >= b)
+
+#define WASM_FUSED_OPS(X) WASM_FUSED_ARITH(X) WASM_FUSED_CMP(X)
 
 enum wasm_op {
 #define WASM_X_CTL(name) OP_##name,
@@ -166,12 +172,16 @@ enum wasm_op {
     WASM_NUMERIC_OPS(WASM_X_NUM)
     WASM_SAT_OPS(WASM_X_NUM)
     WASM_MEMORY_OPS(WASM_X_MEM)
-#define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC, \
-    OP_##name##_LL_BRNZ, OP_##name##_LC_BRNZ, OP_##name##_LL_BRZ, OP_##name##_LC_BRZ, \
-    OP_##name##_LL_SET, OP_##name##_LC_SET, OP_##name##_SC_SET, OP_##name##_SS_SET, \
-    OP_##name##_LL_TEE, OP_##name##_LC_TEE, OP_##name##_SC_TEE, OP_##name##_SS_TEE, \
-    OP_##name##_SC_BRNZ, OP_##name##_SC_BRZ, OP_##name##_SS_BRNZ, OP_##name##_SS_BRZ,
+#define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC,
     WASM_FUSED_OPS(WASM_X_FUSED)
+#define WASM_X_FARITH(name, in, out, expr) OP_##name##_LL_SET, OP_##name##_LC_SET, OP_##name##_SC_SET, \
+    OP_##name##_SS_SET, OP_##name##_LC_TEE, OP_##name##_SS_TEE,
+    WASM_FUSED_ARITH(WASM_X_FARITH)
+#define WASM_X_FCMP(name, in, out, expr) OP_##name##_LL_BRNZ, OP_##name##_LL_BRZ, OP_##name##_LC_BRNZ, \
+    OP_##name##_LC_BRZ, OP_##name##_SC_BRNZ, OP_##name##_SS_BRNZ,
+    WASM_FUSED_CMP(WASM_X_FCMP)
+#undef WASM_X_FARITH
+#undef WASM_X_FCMP
 #undef WASM_X_FUSED
 #define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L,
     WASM_LOAD_IMPL(WASM_X_LOADL)
