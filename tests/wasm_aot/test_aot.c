@@ -213,6 +213,7 @@ int main(void)
     wasm_module_free(im);
 
     /* a fault outside module code is not ours: the process still dies */
+    printf("forking a child that faults on purpose (a sanitizer report from it is expected)\n");
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
