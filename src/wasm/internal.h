@@ -145,6 +145,7 @@ struct wasm_memory {
     uint32_t pages, max;         /* max already includes the instance cap */
     uint32_t decl_max;           /* as declared (for import matching) */
     bool has_max;
+    struct aot_ctx *aot;         /* mirror of a compiled instance's memory, or NULL */
 };
 
 struct wasm_table {
@@ -242,5 +243,6 @@ wasm_val wasm_slot_to_val(wasm_slot s, wasm_valtype t);
 void aot_lib_free(struct aot_lib *lib);
 bool aot_instance_finish(wasm_instance *inst, wasm_error *err);
 void aot_instance_release(wasm_instance *inst);
+int64_t aot_memory_grow(wasm_memory *mem, uint32_t delta);
 
 #endif

@@ -38,7 +38,9 @@ typedef struct aot_lib {
 } aot_lib;
 
 /* Per-instance state: the `ctx` every import sees. */
+#define AOT_CTX_MAGIC 0x534c55494345414full   /* "SLUICEAO" */
 typedef struct aot_ctx {
+    uint64_t magic;               /* AOT_CTX_MAGIC: see aot_ctx_of() in rt.c */
     wasm_instance *inst;          /* the public instance */
     const aot_lib *lib;
     void *rt_inst;                /* wasm2c's instance struct (instance_size bytes) */
@@ -75,6 +77,8 @@ wasm_status aot_rt_instantiate(aot_ctx *ctx);
 void aot_rt_import_begin(void);
 void aot_rt_import_end(void);
 _Noreturn void aot_rt_trap_status(wasm_status st);
+/* wasm_rt_grow_memory for the host side: old page count or (unsigned)-1. */
+unsigned aot_rt_grow(aot_rt_memory *mem, unsigned delta);
 /* Copies memory 0's current view into the public wasm_memory. */
 void aot_rt_sync_memory(aot_ctx *ctx);
 

@@ -71,6 +71,7 @@ bool aot_instance_finish(wasm_instance *inst, wasm_error *err)
     aot_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) { wasm_set_error(err, WASM_ERR_NOMEM, "out of memory"); return false; }
     inst->aot = ctx;
+    ctx->magic = AOT_CTX_MAGIC;
     ctx->inst = inst;
     ctx->lib = lib;
     ctx->max_pages = inst->limits.max_memory_pages;
@@ -82,7 +83,10 @@ bool aot_instance_finish(wasm_instance *inst, wasm_error *err)
         wasm_set_error(err, WASM_ERR_NOMEM, "out of memory");
         return false;
     }
-    if (m->nmems > m->nimported_mems) inst->mem0 = inst->mems[0] = &inst->own_mems[0];
+    if (m->nmems > m->nimported_mems) {
+        inst->mem0 = inst->mems[0] = &inst->own_mems[0];
+        inst->own_mems[0].aot = ctx;
+    }
     wasm_status st = aot_rt_instantiate(ctx);
     if (st != WASM_OK) {
         wasm_set_error(err, st, "%s", inst->msg[0] ? inst->msg : wasm_status_name(st));
@@ -139,6 +143,19 @@ wasm_module *wasm_module_load_engine(const uint8_t *bytes, size_t len, wasm_engi
     }
     m->aot = lib;
     return m;
+}
+
+/* wasm_memory_grow (host or an interpreted importer) on a compiled
+ * instance's memory: grow the reservation in place, then re-mirror. */
+int64_t aot_memory_grow(wasm_memory *mem, uint32_t delta)
+{
+    aot_ctx *ctx = mem->aot;
+    if (!ctx->mem0) return -1;
+    uint32_t old = ctx->mem0->pages;
+    if ((uint64_t)old + delta > ctx->mem0->max_pages) return -1;
+    if (aot_rt_grow(ctx->mem0, delta) == (unsigned)-1) return -1;
+    aot_rt_sync_memory(ctx);
+    return old;
 }
 
 bool wasm_module_is_aot(const wasm_module *m) { return m && m->aot; }

@@ -152,6 +152,8 @@ static unsigned rt_grow_memory(void *p, unsigned delta)
     return old;
 }
 
+unsigned aot_rt_grow(aot_rt_memory *mem, unsigned delta) { return rt_grow_memory(mem, delta); }
+
 static void rt_free_memory(void *p)
 {
     aot_rt_memory *mem = p;
@@ -198,10 +200,20 @@ static void rt_free_table(void *p)
 
 /* ---- imports ---- */
 
+/* The pointer an import forwarder gets: normally our ctx (we pass it as
+ * every import module's "instance"), but a funcref to an imported function,
+ * called through a table, carries the generated instance struct instead,
+ * whose first field is one of those import-instance pointers, i.e. ctx. */
+static aot_ctx *aot_ctx_of(void *p)
+{
+    aot_ctx *ctx = p;
+    return ctx->magic == AOT_CTX_MAGIC ? ctx : *(aot_ctx **)p;
+}
+
 static void rt_call_import(void *ctxp, unsigned fidx, unsigned long long *slots);
 static void *rt_import_global(void *ctxp, unsigned iidx)
 {
-    aot_ctx *ctx = ctxp;
+    aot_ctx *ctx = aot_ctx_of(ctxp);
     /* wasm_global keeps its value in a wasm_slot whose first bytes are the
      * value, which is what the generated code reads through this pointer. */
     return &ctx->inst->globals[iidx]->val;
@@ -450,7 +462,7 @@ void aot_rt_import_end(void)
  * instance linked (host function, interpreted or compiled wasm). */
 static void rt_call_import(void *ctxp, unsigned fidx, unsigned long long *slots)
 {
-    aot_ctx *ctx = ctxp;
+    aot_ctx *ctx = aot_ctx_of(ctxp);
     wasm_instance *inst = ctx->inst;
     aot_rt_import_begin();
     wasm_func *f = inst->funcs[fidx];
