@@ -305,6 +305,30 @@ typedef struct wasm_wasi_config {
  * copied into state owned by `imp`. Returns false on OOM. */
 bool wasm_wasi_add(wasm_imports *imp, const wasm_wasi_config *cfg);
 
+/* ---- engine choice and the compiled tier (src/wasm/aot, docs/wasm-aot.md) ---- */
+
+/* INTERP: the interpreter. AOT: wasm2c + cc, cached as a shared object under
+ * $XDG_CACHE_HOME/sluice/aot (fails with WASM_ERR_UNSUPPORTED, "aot: ...",
+ * when the module or the toolchain cannot be compiled). AUTO: AOT when
+ * possible, else the interpreter. Everything after loading (imports,
+ * instances, calls, limits, deadlines, traps) is the same for both tiers. */
+typedef enum wasm_engine { WASM_ENGINE_INTERP = 0, WASM_ENGINE_AOT, WASM_ENGINE_AUTO } wasm_engine;
+wasm_module *wasm_module_load_engine(const uint8_t *bytes, size_t len, wasm_engine engine, wasm_error *err);
+/* True if instances of m run compiled code. */
+bool wasm_module_is_aot(const wasm_module *m);
+/* Fills the cache (compiles unless cached); *cache_hit (may be NULL) says
+ * whether it was already there. */
+bool wasm_aot_compile(const uint8_t *bytes, size_t len, bool *cache_hit, wasm_error *err);
+/* The cache directory (created); false if there is none. */
+bool wasm_aot_cache_dir(char *buf, size_t cap);
+/* Background compile for tier-up: start, poll, free (free waits for it).
+ * The bytes are copied. Once done and ok, wasm_module_load_engine(AOT) of
+ * the same bytes is a cache hit. */
+typedef struct wasm_aot_job wasm_aot_job;
+wasm_aot_job *wasm_aot_compile_async(const uint8_t *bytes, size_t len);
+bool wasm_aot_job_done(const wasm_aot_job *j, bool *ok, wasm_error *err);
+void wasm_aot_job_free(wasm_aot_job *j);
+
 #ifdef __cplusplus
 }
 #endif

@@ -146,6 +146,7 @@ void wasm_instance_interrupt(wasm_instance *inst) { atomic_store(&inst->interrup
 
 int64_t wasm_memory_grow_impl(wasm_memory *mem, uint32_t delta)
 {
+    if (mem->aot) return aot_memory_grow(mem, delta);   /* guard-page reservation */
     uint32_t old = mem->pages;
     uint64_t pages = (uint64_t)old + delta;
     if (pages > mem->max) return -1;

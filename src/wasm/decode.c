@@ -592,6 +592,7 @@ void wasm_module_free(wasm_module *m)
     free(m->types); free(m->typebuf); free(m->func_types); free(m->tables);
     free(m->mems); free(m->globals); free(m->func_refs); free(m->codes);
     free(m->ir); free(m->bytes);
+    aot_lib_free(m->aot);
     free(m);
 }
 

@@ -365,6 +365,11 @@ wasm_instance *wasm_instance_new(const wasm_module *m, const wasm_imports *imp, 
             return NULL;
         }
     }
+    if (m->aot) {   /* compiled tier: the generated code defines and initializes */
+        if (aot_instance_finish(inst, err)) return inst;
+        wasm_instance_free(inst);
+        return NULL;
+    }
     if (!define_objects(inst, err)) {
         wasm_instance_free(inst);
         return NULL;
@@ -397,6 +402,7 @@ static void free_orphans(wasm_table *t)
 void wasm_instance_free(wasm_instance *inst)
 {
     if (!inst) return;
+    aot_instance_release(inst);
     const wasm_module *m = inst->mod;
     if (inst->own_tables)
         for (uint32_t i = 0; i < m->ntables - m->nimported_tables; i++) free_orphans(&inst->own_tables[i]);

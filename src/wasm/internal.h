@@ -123,6 +123,7 @@ struct wasm_module {
     uint8_t *func_refs;          /* functions that ref.func may name (C.refs) */
     wasm_code *codes;            /* nfuncs - nimported_funcs */
     wasm_cell *ir; size_t ir_len, ir_cap;
+    struct aot_lib *aot;         /* compiled tier (src/wasm/aot/), or NULL */
 };
 
 /* ---- runtime objects ---- */
@@ -144,6 +145,7 @@ struct wasm_memory {
     uint32_t pages, max;         /* max already includes the instance cap */
     uint32_t decl_max;           /* as declared (for import matching) */
     bool has_max;
+    struct aot_ctx *aot;         /* mirror of a compiled instance's memory, or NULL */
 };
 
 struct wasm_table {
@@ -193,6 +195,7 @@ struct wasm_instance {
     char msg[256];
     void *user;
     wasm_instance *next_orphan;
+    struct aot_ctx *aot;         /* compiled tier state, or NULL */
 };
 
 /* ---- shared helpers ---- */
@@ -235,5 +238,11 @@ wasm_slot wasm_val_to_slot(wasm_val v);
 /* Attaches state freed with the imports set (one per set; used by wasi.c). */
 void wasm_imports_set_state(wasm_imports *imp, void *state, void (*state_free)(void *));
 wasm_val wasm_slot_to_val(wasm_slot s, wasm_valtype t);
+
+/* The compiled tier's hooks (src/wasm/aot/aot.h). */
+void aot_lib_free(struct aot_lib *lib);
+bool aot_instance_finish(wasm_instance *inst, wasm_error *err);
+void aot_instance_release(wasm_instance *inst);
+int64_t aot_memory_grow(wasm_memory *mem, uint32_t delta);
 
 #endif

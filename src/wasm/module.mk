@@ -1,6 +1,7 @@
 # WebAssembly engine: libsluice_wasm.a (libc/libm/pthread only) and the CLI.
 WASM_SRCS := src/wasm/decode.c src/wasm/compile.c src/wasm/interp.c src/wasm/instance.c \
              src/wasm/api.c src/wasm/wasi.c
+WASM_SRCS += $(wildcard src/wasm/aot/*.c)   # compiled tier (docs/wasm-aot.md)
 WASM_OBJS := $(WASM_SRCS:%.c=$(BUILD)/%.o)
 WASM_LIB  := $(BUILD)/libsluice_wasm.a
 LIBS += $(WASM_LIB)

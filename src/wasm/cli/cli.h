@@ -5,6 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/wasm.h"
+
+/* The tier chosen with --engine (default: the interpreter). */
+extern wasm_engine swcli_engine;
+
 /* Reads a whole file (at most 256 MiB); returns a heap buffer the caller
  * frees, or NULL with errno set. */
 uint8_t *swcli_read_file(const char *path, size_t *len);

@@ -92,7 +92,7 @@ static int cmd_run(int argc, char **argv)
     uint8_t *bytes = swcli_read_file(path, &len);
     if (!bytes) { fprintf(stderr, "sluice-wasm: %s: %s\n", path, strerror(errno)); return 2; }
     wasm_error err;
-    wasm_module *m = wasm_module_load(bytes, len, &err);
+    wasm_module *m = wasm_module_load_engine(bytes, len, swcli_engine, &err);
     free(bytes);
     if (!m) { fprintf(stderr, "sluice-wasm: %s: %s\n", path, err.message); return 2; }
     int rc = 2;
@@ -144,11 +144,41 @@ out:
 static void usage(void)
 {
     fprintf(stderr, "usage: sluice-wasm run FILE.wasm EXPORT [i32:N|i64:N|f32:X|f64:X ...]\n"
-                    "       sluice-wasm spec FILE.json\n");
+                    "       sluice-wasm spec FILE.json\n"
+                    "       sluice-wasm compile FILE.wasm...   (fill the AOT cache)\n"
+                    "run and spec take --engine interp|aot|auto right after the subcommand\n");
+}
+
+wasm_engine swcli_engine = WASM_ENGINE_INTERP;
+
+static int cmd_compile(int argc, char **argv)
+{
+    int rc = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t len;
+        uint8_t *bytes = swcli_read_file(argv[i], &len);
+        if (!bytes) { fprintf(stderr, "sluice-wasm: %s: %s\n", argv[i], strerror(errno)); rc = 2; continue; }
+        wasm_error err;
+        bool hit = false;
+        if (wasm_aot_compile(bytes, len, &hit, &err)) printf("%s: %s\n", argv[i], hit ? "cached" : "compiled");
+        else { fprintf(stderr, "sluice-wasm: %s: %s\n", argv[i], err.message); rc = 2; }
+        free(bytes);
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && !strcmp(argv[1], "compile")) return cmd_compile(argc - 2, argv + 2);
+    if (argc >= 4 && !strcmp(argv[2], "--engine")) {   /* run|spec --engine X ... */
+        const char *e = argv[3];
+        if (!strcmp(e, "aot")) swcli_engine = WASM_ENGINE_AOT;
+        else if (!strcmp(e, "auto")) swcli_engine = WASM_ENGINE_AUTO;
+        else if (strcmp(e, "interp")) { usage(); return 2; }
+        argv[3] = argv[1];
+        argc -= 2;
+        argv += 2;
+    }
     if (argc >= 4 && !strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
     if (argc == 3 && !strcmp(argv[1], "spec")) return swcli_spec(argv[2]);
     usage();
