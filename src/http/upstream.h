@@ -49,6 +49,7 @@ typedef struct up_options {
     long connect_timeout_ms;     /* 0 = 10 s */
     long timeout_ms;             /* whole transfer; 0 = none */
     long idle_timeout_ms;        /* no body bytes for this long; 0 = none (for streams) */
+    const char *ca_file;         /* PEM CA bundle to trust; NULL = the system store */
 } up_options;
 
 typedef struct up_callbacks {
@@ -69,6 +70,11 @@ typedef struct up_callbacks {
  * after every request is done or cancelled (it cancels leftovers silently). */
 up_loop *up_loop_new(uv_loop_t *loop);
 void up_loop_free(up_loop *ul);
+
+/* Caps the connections one loop opens to one host (0 = no cap, the default).
+ * Requests beyond the cap wait for a free connection (HTTP/1.1) or share one
+ * (HTTP/2). */
+void up_loop_set_max_host_connections(up_loop *ul, long n);
 
 /* Starts a request. Returns NULL on immediate failure (bad URL, OOM); then no
  * callback is called. Callbacks never run inside up_start itself. */

@@ -35,6 +35,8 @@ typedef struct sse_parser {
     bool has_data;
     bool last_was_cr;
     bool failed;
+    int error;       /* the value returned since `failed` was set */
+    bool skip_line;  /* inside a comment line, which is not buffered */
 } sse_parser;
 
 #define SSE_ERR_TOO_BIG (-1) /* an event exceeded max_event_bytes */

@@ -1,0 +1,308 @@
+/*
+ * server.c - worker threads, listening sockets, accept loop, per-request
+ * bookkeeping (x-request-id, access log) and graceful shutdown.
+ *
+ * Threads: the main thread binds one SO_REUSEPORT socket per worker (so that
+ * a bind error is reported before anything starts), starts the workers, then
+ * sleeps in sigwait() for SIGTERM/SIGINT. Each worker runs its own libuv loop
+ * with its own h2o context and upstream client; a connection lives and dies on
+ * the worker that accepted it, so request handling needs no locks.
+ *
+ * Shutdown: the main thread wakes every worker (uv_async); a worker closes its
+ * listener, asks h2o to close keep-alive connections after their current
+ * request, and stops its loop once its in-flight count reaches zero or the
+ * grace period ends, whichever comes first.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static h2o_globalconf_t srv_globalconf;
+static srv_worker *srv_workers;
+
+uint64_t srv_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- request ids ---------------------------------------------------------- */
+
+/* splitmix64: a bijection, so distinct counters give distinct outputs. */
+static uint64_t srv_mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* A client-supplied id is echoed only if it is short and made of characters
+ * that cannot break a header or a log line. */
+static bool srv_id_is_sane(const char *s, size_t len)
+{
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static void srv_assign_id(srv_request *sr)
+{
+    h2o_req_t *req = sr->req;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
+    if (i != -1) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (srv_id_is_sane(v.base, v.len)) {
+            memcpy(sr->id, v.base, v.len);
+            sr->id[v.len] = '\0';
+            return;
+        }
+    }
+    srv_worker *w = sr->worker;
+    uint64_t n = w->next_id++;
+    /* random-looking part (unique per worker) + worker id + counter */
+    snprintf(sr->id, sizeof(sr->id), "%016" PRIx64 "%02x%06" PRIx64, srv_mix(w->id_seed + n),
+             (unsigned)(w->id & 0xff), n & 0xffffff);
+}
+
+/* ---- per-request bookkeeping ---------------------------------------------- */
+
+typedef struct srv_logged {
+    srv_request sr;
+    char method[16];
+    char path[256];
+} srv_logged;
+
+/* Runs when the request's pool is cleared, i.e. when the response is done
+ * (or the connection died): one access-log line, and the in-flight count. */
+static void srv_on_request_dispose(void *p)
+{
+    srv_logged *lg = p;
+    srv_request *sr = &lg->sr;
+    double ms = (double)(srv_now_ns() - sr->start_ns) / 1e6;
+    fprintf(stderr, "%s %s %d %s %.1fms id=%s\n", lg->method, lg->path, sr->req->res.status,
+            sr->provider ? sr->provider : "-", ms, sr->id);
+    sr->worker->inflight--;
+}
+
+static void srv_copy_trunc(char *dst, size_t cap, h2o_iovec_t v)
+{
+    size_t n = v.len < cap - 1 ? v.len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v.base[i];
+        dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c; /* keep log lines one line */
+    }
+    dst[n] = '\0';
+}
+
+static int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    srv_worker *w = H2O_STRUCT_FROM_MEMBER(srv_worker, ctx, req->conn->ctx);
+    srv_logged *lg = h2o_mem_alloc_shared(&req->pool, sizeof(*lg), srv_on_request_dispose);
+    memset(lg, 0, sizeof(*lg));
+    srv_request *sr = &lg->sr;
+    sr->req = req;
+    sr->worker = w;
+    sr->start_ns = srv_now_ns();
+    w->inflight++;
+    srv_copy_trunc(lg->method, sizeof(lg->method), req->method);
+    srv_copy_trunc(lg->path, sizeof(lg->path), req->path);
+    srv_assign_id(sr);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, sr->id,
+                          strlen(sr->id));
+    gw_route(sr);
+    return 0;
+}
+
+/* ---- accepting ------------------------------------------------------------ */
+
+static void srv_on_accept(uv_stream_t *listener, int status)
+{
+    if (status != 0)
+        return;
+    srv_worker *w = listener->data;
+    uv_tcp_t *conn = h2o_mem_alloc(sizeof(*conn));
+    uv_tcp_init(listener->loop, conn);
+    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
+        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(conn, 1); /* SSE chunks are small and latency-sensitive */
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    h2o_accept(&w->accept_ctx, sock);
+}
+
+/* Binds host:port with SO_REUSEPORT; returns the fd or -1 with a message. */
+static int srv_bind(const char *host, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        sslen = sizeof(*a4);
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        sslen = sizeof(*a6);
+    } else {
+        fprintf(stderr, "sluice: --listen: '%s' is not a numeric IPv4/IPv6 address\n", host);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, 1024) != 0) {
+        fprintf(stderr, "sluice: cannot listen on %s:%d: %s\n", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- worker lifecycle ----------------------------------------------------- */
+
+static void srv_on_drain_tick(uv_timer_t *t)
+{
+    srv_worker *w = t->data;
+    if (w->inflight == 0 || uv_now(&w->loop) >= w->drain_deadline)
+        uv_stop(&w->loop);
+}
+
+static void srv_on_wakeup(uv_async_t *a)
+{
+    srv_worker *w = a->data;
+    if (w->draining)
+        return;
+    w->draining = true;
+    uv_close((uv_handle_t *)&w->listener, NULL);
+    h2o_context_request_shutdown(&w->ctx);
+    w->drain_deadline = uv_now(&w->loop) + w->opt->shutdown_grace_ms;
+    uv_timer_start(&w->drain_timer, srv_on_drain_tick, 0, 20);
+}
+
+/* Posted by each worker when its loop has stopped. */
+static sem_t srv_stopped;
+
+static void *srv_worker_main(void *arg)
+{
+    srv_worker *w = arg;
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    /* Connections still open are abandoned: the process is about to exit.
+     * The thread parks instead of returning because h2o keeps free lists in
+     * thread-local storage: they stay reachable (not reported as leaks) as
+     * long as the thread lives, and the process exit releases them. */
+    sem_post(&srv_stopped);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+static int srv_worker_init(srv_worker *w, int id, const srv_options *opt)
+{
+    w->id = id;
+    w->opt = opt;
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+        seed = srv_now_ns() ^ ((uint64_t)getpid() << 32);
+    w->id_seed = seed;
+    w->listen_fd = srv_bind(opt->host, opt->port);
+    if (w->listen_fd < 0)
+        return -1;
+    uv_loop_init(&w->loop);
+    h2o_context_init(&w->ctx, &w->loop, &srv_globalconf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = srv_globalconf.hosts;
+    w->up = up_loop_new(&w->loop);
+    if (w->up == NULL) {
+        fprintf(stderr, "sluice: cannot create the upstream client\n");
+        return -1;
+    }
+    uv_tcp_init(&w->loop, &w->listener);
+    w->listener.data = w;
+    if (uv_tcp_open(&w->listener, w->listen_fd) != 0 ||
+        uv_listen((uv_stream_t *)&w->listener, 1024, srv_on_accept) != 0) {
+        fprintf(stderr, "sluice: cannot listen on %s:%d\n", opt->host, opt->port);
+        return -1;
+    }
+    uv_async_init(&w->loop, &w->wakeup, srv_on_wakeup);
+    w->wakeup.data = w;
+    uv_timer_init(&w->loop, &w->drain_timer);
+    w->drain_timer.data = w;
+    return 0;
+}
+
+int srv_run(const srv_options *opt)
+{
+    h2o_config_init(&srv_globalconf);
+    srv_globalconf.max_request_entity_size = opt->max_body_bytes;
+    srv_globalconf.http1.req_timeout = opt->req_timeout_ms;
+    srv_globalconf.http1.upgrade_to_http2 = 0;
+    srv_globalconf.server_name = h2o_iovec_init(H2O_STRLIT("sluice"));
+    h2o_hostconf_t *host = h2o_config_register_host(&srv_globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = srv_on_req;
+
+    /* Workers inherit this mask: only the main thread takes the signals. */
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    sem_init(&srv_stopped, 0, 0);
+    srv_workers = calloc((size_t)opt->workers, sizeof(*srv_workers));
+    if (srv_workers == NULL)
+        return 1;
+    for (int i = 0; i < opt->workers; i++)
+        if (srv_worker_init(&srv_workers[i], i, opt) != 0)
+            return 1;
+    for (int i = 0; i < opt->workers; i++)
+        if (pthread_create(&srv_workers[i].thread, NULL, srv_worker_main, &srv_workers[i]) != 0) {
+            fprintf(stderr, "sluice: cannot start worker thread\n");
+            return 1;
+        }
+    fprintf(stderr, "sluice: listening on %s:%d with %d worker%s\n", opt->host, opt->port, opt->workers,
+            opt->workers == 1 ? "" : "s");
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "sluice: %s received, finishing in-flight requests (up to %" PRIu64 " ms)\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", opt->shutdown_grace_ms);
+    for (int i = 0; i < opt->workers; i++)
+        uv_async_send(&srv_workers[i].wakeup);
+    for (int i = 0; i < opt->workers; i++)
+        while (sem_wait(&srv_stopped) != 0)
+            ;
+    fprintf(stderr, "sluice: stopped\n");
+    return 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * provider.c - model-name resolution and the model list shared by all
+ * provider families.
+ */
+#include "provider/provider.h"
+
+#include <string.h>
+#include <time.h>
+
+const prov_ops *prov_ops_for(const cfg_provider *p)
+{
+    switch (p->family) {
+    case CFG_FAMILY_MOCK:
+        return &prov_mock_ops;
+    case CFG_FAMILY_OPENAI:
+        return &prov_openai_ops;
+    case CFG_FAMILY_ANTHROPIC:
+        return NULL;
+    }
+    return NULL;
+}
+
+static bool prov_lists_model(const cfg_provider *p, const char *model)
+{
+    for (size_t k = 0; k < p->n_keys; k++)
+        for (size_t i = 0; i < p->keys[k].n_models; i++)
+            if (strcmp(p->keys[k].models[i], model) == 0)
+                return true;
+    return false;
+}
+
+const cfg_provider *prov_resolve(const cfg_config *cfg, const char *name, const char **model)
+{
+    const char *slash = strchr(name, '/');
+    if (slash != NULL && slash[1] != '\0') {
+        size_t plen = (size_t)(slash - name);
+        for (size_t i = 0; i < cfg->n_providers; i++) {
+            const cfg_provider *p = &cfg->providers[i];
+            if (strlen(p->name) == plen && memcmp(p->name, name, plen) == 0) {
+                *model = slash + 1;
+                return p;
+            }
+        }
+    }
+    /* Not prefixed by a provider: "gpt-4o-mini" or "meta-llama/Llama-3" listed by a key. */
+    for (size_t i = 0; i < cfg->n_providers; i++)
+        if (name[0] != '\0' && prov_lists_model(&cfg->providers[i], name)) {
+            *model = name;
+            return &cfg->providers[i];
+        }
+    return NULL;
+}
+
+static void prov_model_entry(sj_buf *b, bool *first, const char *prov, const char *model, long created)
+{
+    sj_buf_cstr(b, *first ? "{\"id\":" : ",{\"id\":");
+    *first = false;
+    size_t plen = strlen(prov), mlen = strlen(model);
+    char id[512];
+    if (plen + 1 + mlen >= sizeof(id))
+        return;
+    memcpy(id, prov, plen);
+    id[plen] = '/';
+    memcpy(id + plen + 1, model, mlen + 1);
+    sj_buf_str(b, id, plen + 1 + mlen);
+    sj_buf_cstr(b, ",\"object\":\"model\",\"created\":");
+    sj_buf_i64(b, created);
+    sj_buf_cstr(b, ",\"owned_by\":");
+    sj_buf_str(b, prov, plen);
+    sj_buf_cstr(b, "}");
+}
+
+void prov_models_json(const cfg_config *cfg, sj_buf *b)
+{
+    long created = (long)time(NULL);
+    bool first = true;
+    sj_buf_cstr(b, "{\"object\":\"list\",\"data\":[");
+    for (size_t i = 0; i < cfg->n_providers; i++) {
+        const cfg_provider *p = &cfg->providers[i];
+        if (p->family == CFG_FAMILY_MOCK) {
+            prov_model_entry(b, &first, p->name, "mock-1", created);
+            continue;
+        }
+        for (size_t k = 0; k < p->n_keys; k++)
+            for (size_t m = 0; m < p->keys[k].n_models; m++) {
+                const char *model = p->keys[k].models[m];
+                bool dup = strcmp(model, "*") == 0;
+                /* the same model under several keys is listed once */
+                for (size_t k2 = 0; k2 <= k && !dup; k2++)
+                    for (size_t m2 = 0; m2 < p->keys[k2].n_models && !dup; m2++) {
+                        if (k2 == k && m2 >= m)
+                            break;
+                        dup = strcmp(p->keys[k2].models[m2], model) == 0;
+                    }
+                if (!dup)
+                    prov_model_entry(b, &first, p->name, model, created);
+            }
+    }
+    sj_buf_cstr(b, "]}");
+}

@@ -1,0 +1,79 @@
+/*
+ * provider.h - the interface between the chat-completions handler and the
+ * provider families (mock, OpenAI-compatible, later Anthropic).
+ *
+ * Prefix: prov_. A provider call is asynchronous: start() returns a handle and
+ * the provider reports back through a prov_sink on the worker's loop thread.
+ * Exactly one terminal sink callback (response, error or done) ends a call;
+ * after it the provider has freed the call and the handle must not be used.
+ * A provider may finish inside start() itself (the mock does): then start()
+ * returns NULL after the terminal callback ran.
+ *
+ * In streaming mode a provider delivers each chunk as the JSON text of one
+ * OpenAI chat.completion.chunk (no SSE framing, no [DONE]); the caller frames
+ * it and applies backpressure with pause()/resume().
+ */
+#ifndef SLUICE_PROVIDER_PROVIDER_H
+#define SLUICE_PROVIDER_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "core/config.h"
+#include "http/upstream.h"
+#include "sluice/json.h"
+
+typedef struct prov_call prov_call; /* private to each family */
+
+typedef struct prov_sink {
+    /* Non-streaming success: the response JSON as the provider got it; the
+     * caller adds extra_fields. `status` is the HTTP status to send (200). */
+    void (*response)(void *ud, int status, const char *body, size_t len);
+    /* Failure. `status` is what the client should get; `type`/`code` the
+     * OpenAI error type and code (code may be NULL). Never contains a key. */
+    void (*error)(void *ud, int status, const char *type, const char *code, const char *message);
+    /* Streaming: one chunk's JSON text, valid during the call only. */
+    void (*chunk)(void *ud, const char *data, size_t len);
+    /* Streaming: the stream ended normally. */
+    void (*done)(void *ud);
+} prov_sink;
+
+/* One request to a provider. Everything pointed to stays valid until the
+ * call ends (terminal callback) or is cancelled. */
+typedef struct prov_request {
+    const cfg_provider *provider;
+    const char *model;       /* model name without the provider prefix */
+    sj_doc *doc;             /* the client's parsed request; the provider may edit it */
+    sj_val *body;            /* its root object */
+    bool stream;
+    const char *request_id;
+    uv_loop_t *loop;
+    up_loop *up;
+} prov_request;
+
+typedef struct prov_ops {
+    const char *family;
+    prov_call *(*start)(const prov_request *rq, const prov_sink *sink, void *ud);
+    void (*pause)(prov_call *c);
+    void (*resume)(prov_call *c);
+    /* Aborts the call: no callback afterwards, the handle is freed. */
+    void (*cancel)(prov_call *c);
+} prov_ops;
+
+extern const prov_ops prov_mock_ops;
+extern const prov_ops prov_openai_ops;
+
+/* The ops for a configured provider, or NULL if its family is not available yet. */
+const prov_ops *prov_ops_for(const cfg_provider *p);
+
+/* Resolves a client's "model" against the configuration: "provider/model"
+ * when the prefix is a configured provider, else a provider whose keys list
+ * the model. On success returns the provider and sets *model to the name to
+ * send upstream (a pointer into `name`). NULL if nothing serves it. */
+const cfg_provider *prov_resolve(const cfg_config *cfg, const char *name, const char **model);
+
+/* Appends the OpenAI /v1/models list JSON for the configuration onto b. */
+void prov_models_json(const cfg_config *cfg, sj_buf *b);
+
+#endif /* SLUICE_PROVIDER_PROVIDER_H */
