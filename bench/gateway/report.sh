@@ -5,8 +5,12 @@
 set -u
 RES=$1 MD=$2 PNG=$3 DUR=$4 QUICK=$5 NETNS=$6 TARGETS=$7
 
-# v TARGET SCENARIO KEY: the value, or nothing.
-v() { awk -F'\t' -v t="$1" -v s="$2" -v k="$3" '$1==t && $2==s && $3==k {print $4; exit}' "$RES"; }
+# v TARGET SCENARIO KEY: the value, or nothing (the first one recorded).
+declare -A VAL
+while IFS=$'\t' read -r t s k val; do
+  [ -n "${VAL[$t/$s/$k]+x}" ] || VAL[$t/$s/$k]=$val
+done <"$RES"
+v() { printf '%s' "${VAL[$1/$2/$3]-}"; }
 
 # why TARGET SCENARIO: the reason a cell has no number ("" when it has one).
 why() {
@@ -28,6 +32,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) 
 num() { [ -n "$1" ] && printf "%'.0f" "$1" 2>/dev/null || echo "–"; }
 mb() { [ -n "$1" ] && awk -v k="$1" 'BEGIN{printf "%.1f", k / 1024}' || echo "–"; }
 
+# Portkey's streaming rows run with our preload work-around: marked, never hidden.
+label() { if [ "$1" = portkey ]; then echo "portkey¹"; else echo "$1"; fi; }
+footnote() {
+  has portkey || return 0
+  local st; st=$(v portkey stock_stream http_status)
+  echo "¹ With bench/gateway/portkey/fetch-headers-fix.mjs preloaded (\`node --import\`): stock"
+  echo "@portkey-ai/gateway cannot stream on Node $(node --version 2>/dev/null) (its issues #1389 and #1550)."
+  if [ -n "$st" ]; then
+    echo "In this run, stock Portkey answered a streaming request with HTTP $st \`$(v portkey stock_stream body | tr '|`' '/ ')\`$([ -n "$(v portkey stock_stream log)" ] && echo " and logged \`TypeError: immutable\`")."
+  fi
+  echo "The non-streaming rows use stock Portkey."
+  echo
+}
 has() { [[ " $TARGETS " == *" $1 "* ]]; }
 # ok TARGET SCENARIO: true when the scenario produced numbers for this target.
 ok() { [ -z "$(why "$1" "$2")" ]; }
@@ -96,9 +113,11 @@ closed_table() { # closed_table SCENARIO TITLE
   for t in $TARGETS; do
     if ! ok "$t" $s; then failrow "$t" $s 11; continue; fi
     tt=$(v "$t" $s ttfc_p50); ev=$(v "$t" $s events_per_s)
-    echo "| $t | $(num "$(v "$t" $s rate)") | $(num "$tt") | $(num "$(v "$t" $s ttfc_p99)") | $(num "$(v "$t" $s p50)") | $(num "$ev") | $(v "$t" $s errors) | $(v "$t" $s cpu_us) | $(ratio "$tt" "$dt") | $(ratio "$ev" "$de") | $(ratio "$ev" "$pe") |"
+    echo "| $(label "$t") | $(num "$(v "$t" $s rate)") | $(num "$tt") | $(num "$(v "$t" $s ttfc_p99)") | $(num "$(v "$t" $s p50)") | $(num "$ev") | $(v "$t" $s errors) | $(v "$t" $s cpu_us) | $(ratio "$tt" "$dt") | $(ratio "$ev" "$de") | $(ratio "$ev" "$pe") |"
   done
   echo
+
+  footnote
 
   echo "### Memory (RSS of the target's processes, MB)"
   echo
@@ -116,9 +135,21 @@ closed_table() { # closed_table SCENARIO TITLE
     c1="$(mb "$h1")"; [ -z "$h1" ] && c1="failed: $(why "$t" hold1000)"
     c2="$(mb "$h2")"; [ -z "$h2" ] && c2="failed: $(why "$t" hold10000)"
     per=$([ -n "$h2" ] && awk -v a="$h2" -v b="$i" 'BEGIN{printf "%.1f", (a - b) / 10000}' || echo "–")
-    echo "| $t | $(mb "$i") | $c1 | $(v "$t" hold1000 upstream_open) | $c2 | $(v "$t" hold10000 upstream_open) | $per | $(ratio "$i" "$pi") | $(ratio "$h2" "$ph") |"
+    echo "| $(label "$t") | $(mb "$i") | $c1 | $(v "$t" hold1000 upstream_open) | $c2 | $(v "$t" hold10000 upstream_open) | $per | $(ratio "$i" "$pi") | $(ratio "$h2" "$ph") |"
   done
   echo
+
+  # A target that does not pass the held streams on to the upstream is not holding
+  # them the way the others do: say so next to the numbers.
+  for t in $TARGETS; do
+    for h in hold1000:1000 hold10000:10000; do
+      u=$(ok "$t" "${h%%:*}" && v "$t" "${h%%:*}" upstream_open)
+      [ -n "$u" ] && [ "$u" -lt $(( ${h#*:} * 9 / 10 )) ] &&
+        echo "- $t: only $u upstream connections were open with ${h#*:} streams held: the other requests were waiting inside $t, not at the upstream."
+    done
+  done
+  echo
+  has portkey && echo "¹ Portkey with our streaming work-around preloaded: see the note under the streaming table." && echo
 
   # Whatever failed, in full.
   if awk -F'\t' '$3=="failed" || $3=="first_error"' "$RES" | grep -q .; then
