@@ -15,8 +15,11 @@ v() { printf '%s' "${VAL[$1/$2/$3]-}"; }
 # why TARGET SCENARIO: the reason a cell has no number ("" when it has one).
 why() {
   local r
-  r=$(v "$1" all failed); [ -n "$r" ] && { echo "$r"; return; }
   r=$(v "$1" "$2" failed); [ -n "$r" ] && { echo "$r"; return; }
+  # The target's run was cut short: scenarios that had finished keep their numbers.
+  if [ -z "$(v "$1" "$2" rss_kb)$(v "$1" "$2" completed)$(v "$1" "$2" requests)" ]; then
+    r=$(v "$1" all failed); [ -n "$r" ] && { echo "$r"; return; }
+  fi
   if [ -n "$(v "$1" "$2" completed)" ] && [ "$(v "$1" "$2" completed)" = 0 ]; then
     echo "every request failed ($(v "$1" "$2" errors) errors, first: $(v "$1" "$2" first_error))"
     return

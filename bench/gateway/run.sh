@@ -48,7 +48,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
               || echo $((20000 + RANDOM % 20000)); }
 RES=$TMP/results.tsv
 : >"$RES"
-budget=$((DUR * 4 + 60))   # per target: four timed runs, start-ups, memory phase
+budget=$((DUR * 4 + 90))   # per target: four timed runs, start-ups, memory phase
 for t in $TARGETS; do
   if [ $NETNS = 1 ]; then mp=19090; tp=18080; else mp=$(free_port); tp=$(free_port); fi
   env BUILD="$BUILD" OUT="$RES" DUR=$DUR QUICK=$QUICK MOCK_PORT=$mp TARGET_PORT=$tp NETNS=$NETNS \

@@ -190,14 +190,16 @@ hold() {
   local scen=$1 n=$2
   "$LOADGEN" --url "$URL" --body "$BODY" --model "$MODEL" "${HDRS[@]}" --stream --hold \
     --connections "$n" --duration 60 >"$TMP/$scen.out" 2>&1 &
-  local lg=$!; pids+=($lg)
-  for _ in $(seq 300); do
+  local lg=$! limit=$((SECONDS + 20))
+  pids+=($lg)
+  while [ $SECONDS -lt $limit ]; do
     grep -q '^HOLDING' "$TMP/$scen.out" && break
     kill -0 $lg 2>/dev/null || break
-    sleep 0.05
+    sleep 0.1
   done
   if ! grep -q '^HOLDING' "$TMP/$scen.out"; then
-    fail "$scen" "could not open $n streams in 15 s: $(tail -n1 "$TMP/$scen.out")"
+    fail "$scen" "could not open $n streams in 20 s: $(tail -n1 "$TMP/$scen.out")"
+    kill $lg 2>/dev/null
     return 1
   fi
   sleep 1   # let the target settle (upstream connects, buffers)
