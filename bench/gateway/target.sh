@@ -198,7 +198,8 @@ hold() {
     sleep 0.1
   done
   if ! grep -q '^HOLDING' "$TMP/$scen.out"; then
-    fail "$scen" "could not open $n streams in 20 s: $(tail -n1 "$TMP/$scen.out")"
+    local last; last=$(tail -n1 "$TMP/$scen.out")
+    fail "$scen" "could not open $n streams in 20 s (the target did not accept or read them)${last:+: $last}"
     kill $lg 2>/dev/null
     return 1
   fi

@@ -527,6 +527,10 @@ int main(int argc, char **argv) {
             if (c->state == LG_DEAD && G.connecting < LG_MAX_CONNECTING) conn_open(c);
             idle += c->state == LG_IDLE;
         }
+        if (G.err_io) {  /* nobody listening: say so rather than spin on reconnects */
+            fprintf(stderr, "sluice-loadgen: cannot connect to %s: %s\n", url, G.first_error);
+            return 1;
+        }
         if (idle == G.nconn || t > deadline || G.hold) break;
         int n = epoll_wait(G.epfd, evs, 512, 10);
         for (int i = 0; i < n; i++) if (evs[i].data.ptr) conn_event(evs[i].data.ptr, evs[i].events);
