@@ -37,7 +37,7 @@ FUZZ_CFLAGS := -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Isrc -pthread \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test check bench bench-quick fuzz clean
+.PHONY: all deps run test check bench bench-quick fuzz fuzz-build print-fuzz-bins clean
 all:
 
 include $(sort $(wildcard src/*/module.mk tests/*/module.mk bench/*/module.mk))
@@ -76,6 +76,11 @@ bench: deps
 bench-quick: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@BENCH_QUICK=1 bench/run.sh $(BUILD)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+print-fuzz-bins:
+	@echo $(FUZZ_BINS)
 
 # Runs every fuzz target for FUZZ_SECONDS (default 60) on its seed corpus.
 fuzz: deps

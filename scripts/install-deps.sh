@@ -10,6 +10,8 @@ PACKAGES=(
   libclang-rt-14-dev libfuzzer-14-dev                     # sanitizers and fuzzing
   wabt                                                    # wast2json, wasm-interp, wasm2c
   wrk nodejs npm                                          # load generator, npm test clients
+  libsqlite3-dev                                          # request log store
+  nginx-light gnuplot-nox iproute2                        # benchmarks: peer proxy, charts, netns
 )
 
 missing=()
@@ -26,5 +28,12 @@ fi
 echo "install-deps: installing ${missing[*]}"
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx start a system service on install: we only want the
+# binaries, so forbid service starts for the duration (policy-rc.d, exit 101).
+policy=/usr/sbin/policy-rc.d; own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null; $SUDO chmod +x "$policy"; own_policy=1
+fi
+trap '[ -n "$own_policy" ] && $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -18,16 +18,20 @@
  * returned. When curl is not on the stack they act at once.
  *
  * Pause / backpressure. Returning CURL_WRITEFUNC_PAUSE would make curl keep
- * the chunk and deliver it again later, which mixes badly with a user who may
- * already have consumed it. Instead the write callback always consumes: if the
- * request is paused the bytes go to r->held (our own buffer, bounded by
- * UP_HELD_MAX) and on_body is not called. curl itself is paused with
- * curl_easy_pause(CURLPAUSE_RECV) only after its callback has returned, so it
- * stops reading the socket; TCP then fills and the upstream slows down.
- * up_resume never calls on_body synchronously: it arms the request's timer
- * for 0 ms, whose callback delivers the held bytes and unpauses curl.
- * A transfer that ends while bytes are held reports on_done after they have
- * been delivered.
+ * the chunk and deliver it again later, which mixes badly with a user who has
+ * already seen it in on_body. So the write callback always consumes (returns
+ * the full length): on_body gets the chunk first, and if it called up_pause
+ * the wrapper calls curl_easy_pause(CURLPAUSE_RECV) after on_body returned,
+ * still inside curl's write callback (curl supports that). curl then stops
+ * reading the socket; TCP fills and the upstream slows down. Bytes curl had
+ * already received and hands over anyway (HTTP/2 streams do in curl 7.88: what
+ * the peer sent within the stream window) go to r->held, our own buffer
+ * (bounded by UP_HELD_MAX), and on_body is not called while paused. A pause
+ * requested for another request while curl is on the stack is applied once
+ * curl has returned. up_resume never calls on_body synchronously: it arms the
+ * request's timer for 0 ms, whose callback delivers the held bytes and then
+ * unpauses curl. A transfer that ends while bytes are held reports on_done
+ * after they have been delivered.
  *
  * Timers. Each request owns one uv_timer_t, used for the idle timeout (no
  * bytes received for idle_timeout_ms; re-armed lazily from r->last_rx so a
@@ -46,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define UP_HEADERS_MAX (64 * 1024)        /* bytes of response headers */
 #define UP_HEADER_COUNT_MAX 256
@@ -257,8 +262,14 @@ static void up_do_resume(up_req *r) {
         r->curl_paused = false;
         up_loop *ul = r->ul;
         ul->in_curl++;
-        curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may call up_write_cb */
+        CURLcode rc = curl_easy_pause(r->easy, CURLPAUSE_CONT); /* may call up_write_cb */
         ul->in_curl--;
+        /* A failure here (e.g. on_body aborting on re-delivered bytes) is not
+         * reported through the multi handle: end the request ourselves. */
+        if (rc != CURLE_OK && !r->cancelled) {
+            up_fail(r, up_map_code(rc), "%s", curl_easy_strerror(rc));
+            up_finish(r, r->result, r->msg);
+        }
         up_run_deferred(ul); /* r may be gone after this */
     }
 }
@@ -288,7 +299,8 @@ static bool up_head_end(up_req *r) {
         size_t len = strlen(line);
         off += len + 1;
         char *colon = memchr(line, ':', len);
-        if (!colon || colon == line) continue;
+        /* Skip lines with no name and obsolete folded continuations. */
+        if (!colon || colon == line || line[0] == ' ' || line[0] == '\t') continue;
         char *v = colon + 1, *end = line + len;
         while (v < end && (*v == ' ' || *v == '\t')) v++;
         while (end > v && (end[-1] == ' ' || end[-1] == '\t')) end--;
@@ -362,10 +374,9 @@ static size_t up_header_cb(char *data, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
-/* Pauses curl's receiving. Inside r's own header/write callback this is
- * supported by curl (7.88 handles the recursion), and any bytes curl has
- * already decoded stay in curl's buffer until CURLPAUSE_CONT re-delivers
- * them: as they were never passed to us, nothing is delivered twice. */
+/* Pauses curl's receiving. Allowed inside r's own header/write callback
+ * (curl 7.88 handles that recursion). Whatever curl still passes to
+ * up_write_cb afterwards lands in r->held, so nothing is lost or doubled. */
 static void up_curl_pause(up_req *r) {
     curl_easy_pause(r->easy, CURLPAUSE_RECV);
     r->curl_paused = true;
@@ -512,8 +523,8 @@ static int up_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, voi
     int events = 0;
     if (what & CURL_POLL_IN) events |= UV_READABLE;
     if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, up_poll_cb);
-    return 0;
+    /* -1 makes curl fail the transfers on this socket rather than hang. */
+    return uv_poll_start(&s->poll, events, up_poll_cb) == 0 ? 0 : -1;
 }
 
 /* CURLMOPT_TIMERFUNCTION: never acts synchronously, even for 0 ms. */
@@ -631,7 +642,10 @@ static bool up_configure(up_req *r, const up_options *opt) {
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    SET(CURLOPT_PIPEWAIT, 1L);
+    /* Wait for a connection being set up to learn (ALPN) if it multiplexes,
+     * rather than open more. Only https can: for http curl would queue behind
+     * a busy HTTP/1.1 connection. */
+    if (strncasecmp(opt->url, "https:", 6) == 0) SET(CURLOPT_PIPEWAIT, 1L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);

@@ -67,7 +67,10 @@ typedef struct up_callbacks {
 } up_callbacks;
 
 /* Creates the client for one libuv loop. NULL on failure. Free with up_loop_free
- * after every request is done or cancelled (it cancels leftovers silently). */
+ * after every request is done or cancelled (it cancels leftovers silently).
+ * up_loop_free must not run inside a callback of this client; it only closes
+ * its uv handles: the caller must run the loop afterwards (e.g. uv_run DEFAULT
+ * until it returns, before uv_loop_close) so their memory is released. */
 up_loop *up_loop_new(uv_loop_t *loop);
 void up_loop_free(up_loop *ul);
 

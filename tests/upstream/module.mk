@@ -11,13 +11,19 @@ $(BUILD)/libsluice_upstream.a: $(UPSTREAM_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-TEST_BINS += $(BUILD)/tests/test_sse $(BUILD)/tests/test_upstream
+TEST_BINS += $(BUILD)/tests/test_sse $(BUILD)/tests/test_upstream $(BUILD)/tests/test_upstream_mock
 
 $(BUILD)/tests/test_sse: $(BUILD)/tests/upstream/test_sse.o $(BUILD)/libsluice_upstream.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@
 
 $(BUILD)/tests/test_upstream: $(BUILD)/tests/upstream/test_upstream.o \
+		$(BUILD)/tests/upstream/test_server.o $(BUILD)/libsluice_upstream.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(UPSTREAM_LDLIBS) -o $@
+
+# Against the mock provider (skips when $(BUILD)/sluice-mockllm is not built).
+$(BUILD)/tests/test_upstream_mock: $(BUILD)/tests/upstream/test_upstream_mock.o \
 		$(BUILD)/tests/upstream/test_server.o $(BUILD)/libsluice_upstream.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(UPSTREAM_LDLIBS) -o $@

@@ -6,7 +6,12 @@
 #include "test_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,7 +25,7 @@
 #include <unistd.h>
 
 #define TS_MAX_CONNS 512
-#define TS_REQ_MAX (512 * 1024)
+#define TS_REQ_MAX (4 * 1024 * 1024)
 
 struct ts_server {
     int lfd, port;
@@ -207,6 +212,8 @@ static void *ts_accept_main(void *arg) {
         if (poll(&p, 1, 20) <= 0) continue;
         int fd = accept(s->lfd, NULL, NULL);
         if (fd < 0) continue;
+        int one = 1; /* no Nagle delay between a head and its body */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         int slot = atomic_fetch_add(&s->nconns, 1);
         ts_conn *c = malloc(sizeof *c);
         if (slot >= TS_MAX_CONNS || !c) { close(fd); free(c); continue; }
@@ -264,4 +271,63 @@ void ts_stop(ts_server *s) {
         if (s->threads[i]) pthread_join(s->threads[i], NULL);
     pthread_mutex_destroy(&s->mu);
     free(s);
+}
+
+/* ------------------------------------------------------------ child servers */
+
+int ts_spawn(ts_child *k, const char *dir, char *const argv[], const char *fmt) {
+    char out[256];
+    const char *slash = strrchr(argv[0], '/');
+    snprintf(out, sizeof out, "%s/%s.out", dir, slash ? slash + 1 : argv[0]);
+    /* Everything that may allocate happens before fork: other threads (the
+     * test server, curl's resolver) may hold malloc's lock at that moment,
+     * and the child may only make async-signal-safe calls before exec. */
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) return 0;
+    int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    k->pid = ofd >= 0 && nfd >= 0 ? fork() : -1;
+    if (k->pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+        if (dup2(pfd[0], 0) < 0 || dup2(ofd, 1) < 0 || dup2(nfd, 2) < 0 || chdir(dir) != 0)
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pfd[0]);
+    if (ofd >= 0) close(ofd);
+    if (nfd >= 0) close(nfd);
+    k->stdin_w = pfd[1];
+    if (k->pid < 0) { close(pfd[1]); k->pid = 0; return 0; }
+    int port = 0;
+    for (int i = 0; i < 500 && !port; i++) {
+        ts_sleep_ms(10);
+        FILE *f = fopen(out, "r");
+        char line[256];
+        while (f && !port && fgets(line, sizeof line, f))
+            if (sscanf(line, fmt, &port) != 1) port = 0;
+        if (f) fclose(f);
+        if (!port && waitpid(k->pid, NULL, WNOHANG) == k->pid) { k->pid = 0; break; }
+    }
+    return port;
+}
+
+void ts_child_stop(ts_child *k) {
+    if (k->pid <= 0) return;
+    close(k->stdin_w);
+    kill(k->pid, SIGTERM);
+    for (int waited = 0; waitpid(k->pid, NULL, WNOHANG) == 0; waited++) {
+        if (waited == 200) kill(k->pid, SIGKILL);
+        ts_sleep_ms(10);
+    }
+    k->pid = 0;
+}
+
+void ts_rmdir(char *dir) {
+    if (!dir[0]) return;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    dir[0] = '\0';
 }

@@ -30,4 +30,20 @@ double ts_stream_last_sent(ts_server *s); /* ts_now() when /stream sent its last
 void ts_stop(ts_server *s);           /* closes everything, joins the threads, frees s */
 double ts_now(void);                  /* CLOCK_MONOTONIC seconds */
 
+/* A server run as a child process. Its stdin is a pipe we hold (closing it
+ * tells node servers to exit), its stdout goes to DIR/<argv[0]>.out. */
+typedef struct ts_child {
+    int pid;     /* 0 = not running */
+    int stdin_w;
+} ts_child;
+
+/* Starts argv (PATH lookup) in `dir` and waits up to 5 s for a stdout line
+ * matching `fmt` (scanf format with one %d: the port). Returns the port, or 0
+ * if it did not start (k->pid is then 0 or still to be stopped). */
+int ts_spawn(ts_child *k, const char *dir, char *const argv[], const char *fmt);
+/* SIGTERM, then SIGKILL after 2 s; waits for it. No-op if not running. */
+void ts_child_stop(ts_child *k);
+/* rm -rf dir (a mkdtemp directory), then dir[0] = '\0'. No-op if empty. */
+void ts_rmdir(char *dir);
+
 #endif

@@ -17,9 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures;
@@ -47,7 +45,8 @@ typedef struct rq {
     double t_first_body, t_done;
     int calls_after_cancel, calls_while_paused;
     /* what to do */
-    bool cancel_in_head, cancel_in_body, abort_in_head, start_in_head;
+    bool cancel_in_head, cancel_in_body, abort_in_head, abort_in_body, start_in_head;
+    struct rq *cancel_other; /* cancelled from this one's first on_body */
     size_t pause_every;   /* pause each time this many more bytes arrived */
     size_t next_pause;
     bool paused, cancelled;
@@ -110,7 +109,12 @@ static int on_body(void *ud, const char *data, size_t len) {
     memcpy(q->body + q->body_len, data, len);
     q->body_len += len;
     q->body[q->body_len] = '\0';
+    if (q->cancel_other && !q->cancel_other->cancelled) {
+        q->cancel_other->cancelled = true;
+        up_cancel(q->cancel_other->req);
+    }
     if (q->cancel_in_body) { q->cancelled = true; up_cancel(q->req); return 0; }
+    if (q->abort_in_body) return 1;
     if (q->pause_every && q->body_len >= q->next_pause) {
         q->next_pause = q->body_len + q->pause_every;
         q->paused = true;
@@ -210,7 +214,7 @@ static void test_json_and_headers(void) {
 static void test_post_echo(void) {
     env e;
     env_open(&e);
-    size_t n = 200 * 1024;
+    size_t n = 1536 * 1024; /* curl 7.88 adds Expect: 100-continue above 1 MiB */
     char *body = malloc(n);
     for (size_t i = 0; i < n; i++) body[i] = (char)('a' + i % 26);
     rq q = {0};
@@ -280,6 +284,29 @@ static void test_errors(void) {
     rq_free(&reset);
     rq_free(&stall);
 
+    /* The whole-transfer timeout (curl's) maps to UP_ETIMEOUT too. */
+    rq total = {0};
+    up_options to = {.method = "GET", .url = u, .timeout_ms = 250};
+    t0 = ts_now();
+    CHECK((total.req = up_start(e.ul, &to, &callbacks, &total)));
+    run_until(&e, &total.done, 1, 5000);
+    CHECK(total.done == 1 && total.res == UP_ETIMEOUT);
+    CHECK(total.t_done - t0 >= 0.2 && total.t_done - t0 < 1.5);
+    printf("total timeout 250 ms: %s after %.0f ms (%s)\n", up_result_name(total.res),
+           (total.t_done - t0) * 1000, total.msg);
+    rq_free(&total);
+
+    /* A name that cannot resolve (.invalid is reserved, RFC 6761). A resolver
+     * that never answers would end in the connect timeout instead. */
+    rq nx = {0};
+    up_options no = {.method = "GET", .url = "http://sluice-test.invalid/",
+                     .connect_timeout_ms = 3000};
+    CHECK((nx.req = up_start(e.ul, &no, &callbacks, &nx)));
+    run_until(&e, &nx.done, 1, 5000);
+    CHECK(nx.done == 1 && (nx.res == UP_ECONNECT || nx.res == UP_ETIMEOUT));
+    printf("unresolvable name: %s (%s)\n", up_result_name(nx.res), nx.msg);
+    rq_free(&nx);
+
     /* Immediate failures: NULL and no callback. */
     rq bad = {0};
     CHECK(start(e.ul, &bad, "GET", "ftp://127.0.0.1/", NULL, 0, 0) == NULL);
@@ -297,7 +324,7 @@ static void test_errors(void) {
 static void test_interim_redirect_abort(void) {
     env e;
     env_open(&e);
-    rq cont = {0}, redir = {0}, abrt = {0};
+    rq cont = {0}, redir = {0}, abrt = {0}, abrt_body = {0};
     char u[96];
     url(u, sizeof u, "/continue");
     CHECK(start(e.ul, &cont, "GET", u, NULL, 0, 0));
@@ -306,7 +333,11 @@ static void test_interim_redirect_abort(void) {
     abrt.abort_in_head = true;
     url(u, sizeof u, "/big");
     CHECK(start(e.ul, &abrt, "GET", u, NULL, 0, 0));
+    abrt_body.abort_in_body = true;
+    CHECK(start(e.ul, &abrt_body, "GET", u, NULL, 0, 0));
     run_until(&e, &cont.done, 1, 5000);
+    run_until(&e, &abrt_body.done, 1, 5000);
+    CHECK(abrt_body.done == 1 && abrt_body.res == UP_EABORTED && abrt_body.body_calls == 1);
     run_until(&e, &redir.done, 1, 5000);
     run_until(&e, &abrt.done, 1, 5000);
     CHECK(cont.done == 1 && cont.res == UP_OK && cont.heads == 1 && cont.status == 200);
@@ -317,6 +348,7 @@ static void test_interim_redirect_abort(void) {
     rq_free(&cont);
     rq_free(&redir);
     rq_free(&abrt);
+    rq_free(&abrt_body);
     env_close(&e);
 }
 
@@ -353,8 +385,9 @@ static void test_pause_resume(void) {
 static void test_cancel(void) {
     env e;
     env_open(&e);
-    rq in_body = {0}, in_head = {0}, outside = {0};
+    rq in_body = {0}, in_head = {0}, outside = {0}, killer = {0}, victim = {0};
     in_body.cancel_in_body = true;
+    killer.cancel_other = &victim; /* cancels another request from its on_body */
     in_head.cancel_in_head = true;
     char u[96];
     url(u, sizeof u, "/stream");
@@ -363,6 +396,16 @@ static void test_cancel(void) {
     CHECK(start(e.ul, &in_head, "GET", u, NULL, 0, 0));
     url(u, sizeof u, "/stall");
     CHECK(start(e.ul, &outside, "GET", u, NULL, 0, 0));
+    double t_victim = ts_now();
+    CHECK(start(e.ul, &victim, "GET", u, NULL, 0, 0));
+    run_until(&e, &victim.body_calls, 1, 3000);
+    /* Two streams to one http host run side by side: the second must not
+     * queue behind the first's busy HTTP/1.1 connection (CURLOPT_PIPEWAIT). */
+    CHECK(victim.body_calls == 1 && ts_now() - t_victim < 1.0);
+    url(u, sizeof u, "/json?killer");
+    CHECK(start(e.ul, &killer, "GET", u, NULL, 0, 0));
+    run_until(&e, &killer.done, 1, 3000);
+    CHECK(killer.res == UP_OK && victim.calls_after_cancel == 0 && victim.done == 0);
     run_until(&e, &outside.body_calls, 1, 3000);
     outside.cancelled = true;
     up_cancel(outside.req);
@@ -380,6 +423,8 @@ static void test_cancel(void) {
     rq_free(&in_head);
     rq_free(&outside);
     rq_free(&after);
+    rq_free(&killer);
+    rq_free(&victim);
     env_close(&e);
 }
 
@@ -404,6 +449,30 @@ static void test_start_in_callback(void) {
     env_close(&e);
 }
 
+/* Runs the loop until all n requests are done (or ms pass), then counts
+ * those that got {"path":"/json?i=<index>"} and frees their bodies. */
+static int wait_json_batch(env *e, rq *qs, int n, int ms) {
+    double end = ts_now() + ms / 1000.0;
+    int done = 0;
+    while (done < n && ts_now() < end) {
+        uv_run(&e->loop, UV_RUN_ONCE);
+        done = 0;
+        for (int i = 0; i < n; i++) done += qs[i].done;
+    }
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "{\"path\":\"/json?i=%d\"}", i);
+        if (qs[i].done == 1 && qs[i].res == UP_OK && qs[i].status == 200 && qs[i].body &&
+            strcmp(qs[i].body, want) == 0)
+            ok++;
+        else
+            fprintf(stderr, "request %d: %s %s\n", i, up_result_name(qs[i].res), qs[i].msg);
+        rq_free(&qs[i]);
+    }
+    return ok;
+}
+
 static void test_many_and_reuse(void) {
     env e;
     env_open(&e);
@@ -418,21 +487,7 @@ static void test_many_and_reuse(void) {
         snprintf(u, sizeof u, "%s/json?i=%d", base, i);
         CHECK(start(e.ul, &qs[i], "GET", u, NULL, 0, 0));
     }
-    double end = ts_now() + 10;
-    int done = 0;
-    while (done < N && ts_now() < end) {
-        uv_run(&e.loop, UV_RUN_ONCE);
-        done = 0;
-        for (int i = 0; i < N; i++) done += qs[i].done;
-    }
-    int ok = 0;
-    for (int i = 0; i < N; i++) {
-        char want[64];
-        snprintf(want, sizeof want, "{\"path\":\"/json?i=%d\"}", i);
-        if (qs[i].done == 1 && qs[i].res == UP_OK && qs[i].body && strcmp(qs[i].body, want) == 0)
-            ok++;
-        rq_free(&qs[i]);
-    }
+    int ok = wait_json_batch(&e, qs, N, 10000);
     int conns = ts_connections(srv) - before;
     CHECK(ok == N);
     CHECK(conns >= 1 && conns <= 6);
@@ -447,7 +502,7 @@ static void test_many_and_reuse(void) {
     url(u, sizeof u, "/json?chain=start");
     before = ts_connections(srv);
     CHECK(start(e.ul, &chain, "GET", u, NULL, 0, 0));
-    end = ts_now() + 10;
+    double end = ts_now() + 10;
     while (left > 0 && ts_now() < end) uv_run(&e.loop, UV_RUN_ONCE);
     CHECK(left == 0 && chain.res == UP_OK);
     conns = ts_connections(srv) - before;
@@ -480,28 +535,21 @@ static void test_free_in_flight(void) {
 
 /* ------------------------------------------------------------------ TLS */
 
-static pid_t tls_pid;
+/* Servers run as child processes (ts_spawn): `openssl s_server` (HTTP/1.x
+ * over TLS) and tests/upstream/tls_server.js (HTTP/2 or HTTPS/1.1), in
+ * tls_dir with the certificates. */
+static ts_child kids[3];
 static char tls_dir[64];
 
 static void tls_cleanup(void) {
-    if (tls_pid > 0) {
-        kill(tls_pid, SIGTERM);
-        waitpid(tls_pid, NULL, 0);
-        tls_pid = 0;
-    }
-    if (tls_dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tls_dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tls_dir);
-        tls_dir[0] = '\0';
-    }
+    for (int i = 0; i < 3; i++) ts_child_stop(&kids[i]);
+    ts_rmdir(tls_dir);
 }
 
-/* Makes a CA and a server cert for 127.0.0.1, starts openssl s_server.
- * Returns its port, or 0 if openssl is not usable. */
-static int tls_start(void) {
+/* Makes a throwaway CA and a server cert for 127.0.0.1 in tls_dir. */
+static bool tls_make_certs(void) {
     snprintf(tls_dir, sizeof tls_dir, "/tmp/sluice-up-tls-XXXXXX");
-    if (!mkdtemp(tls_dir)) { tls_dir[0] = '\0'; return 0; }
+    if (!mkdtemp(tls_dir)) { tls_dir[0] = '\0'; return false; }
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "(cd '%s' && "
@@ -514,39 +562,10 @@ static int tls_start(void) {
              "-out srv.crt -days 1 -extfile ext && "
              "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello tls\\n' "
              "> ok.txt) >/dev/null 2>&1", tls_dir);
-    if (system(cmd) != 0) return 0;
-    char out[128];
-    snprintf(out, sizeof out, "%s/s_server.out", tls_dir);
-    tls_pid = fork();
-    if (tls_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-        if (!freopen(out, "w", stdout) || !freopen("/dev/null", "w", stderr) ||
-            chdir(tls_dir) != 0)
-            _exit(127);
-        execlp("openssl", "openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", "srv.crt",
-               "-key", "srv.key", "-HTTP", (char *)NULL);
-        _exit(127);
-    }
-    /* s_server prints "ACCEPT 127.0.0.1:PORT" once it listens. */
-    int port = 0;
-    for (int i = 0; i < 500 && !port; i++) {
-        usleep(10000);
-        FILE *f = fopen(out, "r");
-        char line[256];
-        while (f && !port && fgets(line, sizeof line, f))
-            if (sscanf(line, "ACCEPT 127.0.0.1:%d", &port) != 1) port = 0;
-        if (f) fclose(f);
-    }
-    return port;
+    return system(cmd) == 0;
 }
 
-static void test_tls(void) {
-    int port = tls_start();
-    if (!port) {
-        printf("tls: openssl s_server unavailable, TLS cases skipped\n");
-        tls_cleanup();
-        return;
-    }
+static void test_tls(int port) {
     env e;
     env_open(&e);
     char u[96], ca[128];
@@ -567,15 +586,131 @@ static void test_tls(void) {
     rq_free(&untrusted);
     rq_free(&trusted);
     env_close(&e);
+}
+
+/* Starts a request with the test CA trusted. */
+static up_req *start_ca(up_loop *ul, rq *q, const char *u) {
+    char ca[128];
+    snprintf(ca, sizeof ca, "%s/ca.crt", tls_dir);
+    up_options o = {.method = "GET", .url = u, .ca_file = ca, .timeout_ms = 20000};
+    q->ul = ul;
+    return q->req = up_start(ul, &o, &callbacks, q);
+}
+
+/* HTTP/2 over TLS: the server speaks only h2, so success proves ALPN; many
+ * concurrent streams share one connection; pause and cancel work per stream. */
+static void test_h2(int port) {
+    env e;
+    env_open(&e);
+    enum { N = 20 };
+    rq qs[N], big = {0}, cancelled = {0}, sessions = {0};
+    memset(qs, 0, sizeof qs);
+    char u[96];
+    big.pause_every = 128 * 1024;
+    big.next_pause = 1;
+    uv_timer_init(&e.loop, &big.resume_timer);
+    big.resume_timer.data = &big;
+    cancelled.cancel_in_body = true;
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/big", port);
+    CHECK(start_ca(e.ul, &big, u));
+    CHECK(start_ca(e.ul, &cancelled, u));
+    for (int i = 0; i < N; i++) {
+        snprintf(u, sizeof u, "https://127.0.0.1:%d/json?i=%d", port, i);
+        CHECK(start_ca(e.ul, &qs[i], u));
+    }
+    int ok = wait_json_batch(&e, qs, N, 10000);
+    run_until(&e, &big.done, 1, 5000);
+    CHECK(ok == N);
+    CHECK(big.done == 1 && big.res == UP_OK && big.body_len == TS_BIG_LEN);
+    size_t bad = 0;
+    for (size_t i = 0; i < big.body_len && i < TS_BIG_LEN; i++)
+        if ((unsigned char)big.body[i] != ts_big_byte(i)) bad++;
+    /* curl 7.88 keeps delivering what an h2 peer already sent within the
+     * stream window after a pause: upstream.c holds it, so fewer, larger
+     * deliveries than over HTTP/1.1, but never one while paused. */
+    CHECK(bad == 0 && big.calls_while_paused == 0 && big.pauses >= 2);
+    CHECK(cancelled.body_calls == 1 && cancelled.calls_after_cancel == 0 && !cancelled.done);
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/sessions", port);
+    CHECK(start_ca(e.ul, &sessions, u));
+    run_until(&e, &sessions.done, 1, 5000);
+    CHECK(sessions.res == UP_OK && sessions.body && strcmp(sessions.body, "1") == 0);
+    printf("h2: %d/%d streams ok, big body %zu bytes with %d pauses, %s connection(s)\n", ok, N,
+           big.body_len, big.pauses, sessions.body ? sessions.body : "?");
+    uv_close((uv_handle_t *)&big.resume_timer, NULL);
+    rq_free(&big);
+    rq_free(&cancelled);
+    rq_free(&sessions);
+    env_close(&e);
+}
+
+/* HTTPS to an HTTP/1.1-only server: requests started together must not wait
+ * for one another's connection once ALPN said "no multiplexing". */
+static void test_https_h1(int port) {
+    env e;
+    env_open(&e);
+    rq stall = {0}, json = {0};
+    char u[96];
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/stall", port);
+    double t0 = ts_now();
+    CHECK(start_ca(e.ul, &stall, u));
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/json?i=0", port);
+    CHECK(start_ca(e.ul, &json, u));
+    run_until(&e, &json.done, 1, 3000);
+    run_until(&e, &stall.body_calls, 1, 3000);
+    double took = ts_now() - t0;
+    CHECK(json.res == UP_OK && json.body && strcmp(json.body, "{\"path\":\"/json?i=0\"}") == 0);
+    CHECK(stall.body_calls == 1 && stall.done == 0 && took < 1.5);
+    printf("https/1.1: a request beside a stalled stream took %.0f ms\n", took * 1000);
+    stall.cancelled = true;
+    up_cancel(stall.req);
+    rq_free(&stall);
+    rq_free(&json);
+    env_close(&e);
+}
+
+/* The TLS cases, skipped (with a note) when a tool is missing. */
+static void test_tls_all(void) {
+    if (!tls_make_certs()) {
+        printf("tls: cannot make certificates with openssl, TLS cases skipped\n");
+        tls_cleanup();
+        return;
+    }
+    char *ossl[] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", "srv.crt",
+                    "-key", "srv.key", "-HTTP", NULL};
+    int port = ts_spawn(&kids[0], tls_dir, ossl, "ACCEPT 127.0.0.1:%d");
+    if (port) test_tls(port);
+    else printf("tls: openssl s_server did not start, skipped\n");
+    char script[600];
+    char cwd[512];
+    snprintf(script, sizeof script, "%s/tests/upstream/tls_server.js",
+             getcwd(cwd, sizeof cwd) ? cwd : ".");
+    char *node[] = {"node", script, "srv.crt", "srv.key", NULL};
+    port = ts_spawn(&kids[1], tls_dir, node, "PORT %d");
+    if (port) test_h2(port);
+    else printf("h2: node did not start, HTTP/2 cases skipped\n");
+    char *node1[] = {"node", script, "srv.crt", "srv.key", "h1", NULL};
+    port = ts_spawn(&kids[2], tls_dir, node1, "PORT %d");
+    if (port) test_https_h1(port);
+    else printf("https/1.1: node did not start, case skipped\n");
     tls_cleanup();
+}
+
+/* Killed by the runner's timeout: still remove the temp dir and children
+ * (exit() runs the atexit handler; good enough for a test program). */
+static void on_term(int sig) {
+    (void)sig;
+    exit(3);
 }
 
 #define RUN(f) (printf("== %s\n", #f), f())
 
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGPIPE, SIG_IGN); /* as the gateway does: OpenSSL writes may raise it */
     callbacks = (up_callbacks){on_head, on_body, on_done};
     atexit(tls_cleanup);
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
     srv = ts_start();
     if (!srv) { fprintf(stderr, "cannot start the test server\n"); return 1; }
     snprintf(base, sizeof base, "http://127.0.0.1:%d", ts_port(srv));
@@ -590,7 +725,7 @@ int main(void) {
     RUN(test_start_in_callback);
     RUN(test_many_and_reuse);
     RUN(test_free_in_flight);
-    RUN(test_tls);
+    RUN(test_tls_all);
     ts_stop(srv);
     printf("total %.1f s\n", ts_now() - t0);
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
