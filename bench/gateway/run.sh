@@ -1,62 +1,65 @@
 #!/usr/bin/env bash
-# Gateway benchmark: the same 2 KB chat request against sluice-mockllm directly (the
-# floor) and through Sluice (OpenAI-compatible provider pointed at the same mock),
-# non-streaming, at concurrency 1 and 64, with wrk on 127.0.0.1 only.
-# Usage: bench/gateway/run.sh BUILD   (BENCH_QUICK=1: 3 s per run instead of 10 s)
+# Gateway benchmark, side by side: the same 2 KB chat request against the same
+# sluice-mockllm upstream, directly (the floor), through Sluice, nginx (plain
+# proxy_pass) and Portkey's gateway (pinned npm version), all on 127.0.0.1.
+# Each target runs alone, in its own network namespace when we can make one
+# (bench/gateway/target.sh); this script sets up, runs them in turn and writes the
+# report: bench/results/latest.md and bench/results/latency.png (bench-quick:
+# latest-quick.md, latency-quick.png). Method: docs/benchmarks.md.
+#
+# Usage: bench/gateway/run.sh BUILD      BENCH_QUICK=1: the short form (< 2 min)
+#        BENCH_TARGETS="direct sluice"   a subset
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
-DUR=10; [ -n "${BENCH_QUICK:-}" ] && DUR=3
-OUT=bench/results/gateway.md
+QUICK=0; [ -n "${BENCH_QUICK:-}" ] && QUICK=1
+DUR=8; [ $QUICK = 1 ] && DUR=2
+TARGETS=${BENCH_TARGETS:-"direct sluice nginx portkey"}
+SUFFIX=""; [ $QUICK = 1 ] && SUFFIX="-quick"
+MD=bench/results/latest$SUFFIX.md
+PNG=bench/results/latency$SUFFIX.png
+mkdir -p bench/results
 TMP=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
+child=""
+cleanup() { [ -n "$child" ] && kill "$child" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
-for b in sluice sluice-mockllm; do
-  [ -x "$BUILD/$b" ] || { echo "bench/gateway: $BUILD/$b missing"; exit 1; }
+for b in sluice-mockllm bench/sluice-loadgen; do
+  [ -x "$BUILD/$b" ] || { echo "bench/gateway: $BUILD/$b missing (make bench builds it)"; exit 1; }
 done
 command -v wrk >/dev/null || { echo "bench/gateway: wrk missing (scripts/install-deps.sh)"; exit 1; }
 
+# Portkey: the pinned version from package-lock.json, installed once.
+PK=bench/gateway/portkey
+if [[ " $TARGETS " == *" portkey "* ]] && [ ! -f "$PK/node_modules/@portkey-ai/gateway/package.json" ]; then
+  if command -v npm >/dev/null; then
+    echo "bench/gateway: npm ci in $PK" >&2
+    (cd "$PK" && timeout 180 npm ci --no-audit --no-fund --ignore-scripts >/dev/null 2>&1) \
+      || echo "bench/gateway: npm ci failed; the portkey row will say so" >&2
+  fi
+fi
+
+# Each target in a fresh network namespace with only loopback when possible (root):
+# Portkey listens on every interface and must never be reachable from outside.
+NETNS=0
+unshare -n true 2>/dev/null && NETNS=1
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
               || echo $((20000 + RANDOM % 20000)); }
-wait_http() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.05; done; return 1; }
+RES=$TMP/results.tsv
+: >"$RES"
+budget=$((DUR * 4 + 90))   # per target: four timed runs, start-ups, memory phase
+for t in $TARGETS; do
+  if [ $NETNS = 1 ]; then mp=19090; tp=18080; else mp=$(free_port); tp=$(free_port); fi
+  env BUILD="$BUILD" OUT="$RES" DUR=$DUR QUICK=$QUICK MOCK_PORT=$mp TARGET_PORT=$tp NETNS=$NETNS \
+    timeout -k 5 $budget $([ $NETNS = 1 ] && echo unshare -n) bash bench/gateway/target.sh "$t" &
+  child=$!
+  wait $child
+  rc=$?
+  child=""
+  [ $rc = 124 ] || [ $rc = 137 ] && printf '%s\t%s\t%s\t%s\n' "$t" all failed "timed out after ${budget}s" >>"$RES"
+done
 
-MOCK_PORT=$(free_port); GW_PORT=$(free_port)
-"$BUILD/sluice-mockllm" --listen 127.0.0.1:$MOCK_PORT >"$TMP/mock.log" 2>&1 & pids+=($!)
-cat >"$TMP/config.json" <<JSON
-{"providers": {"openai": {"keys": [{"value": "sk-bench", "models": ["*"], "weight": 1.0}],
-  "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}}}}
-JSON
-"$BUILD/sluice" --config "$TMP/config.json" --listen 127.0.0.1:$GW_PORT >"$TMP/gw.log" 2>&1 & pids+=($!)
-wait_http $MOCK_PORT && wait_http $GW_PORT || { echo "bench/gateway: servers did not start"; cat "$TMP"/*.log; exit 1; }
-
-# run NAME PORT MODEL CONNS -> one table row
-run() {
-  local name=$1 port=$2 model=$3 conns=$4 threads=1
-  [ "$conns" -gt 1 ] && threads=2
-  BENCH_MODEL=$model wrk -t$threads -c$conns -d${DUR}s -s bench/gateway/post.lua \
-      "http://127.0.0.1:$port/v1/chat/completions" >"$TMP/wrk.out" 2>&1
-  local r; r=$(grep '^RESULT' "$TMP/wrk.out")
-  [ -n "$r" ] || { echo "| $name | c=$conns | wrk failed: $(tail -n1 "$TMP/wrk.out") |||||"; return; }
-  eval "${r#RESULT }"   # rps p50 p99 p999 max requests errors (latencies in µs)
-  printf '| %s | %d | %s | %s | %s | %s | %s |\n' "$name" "$conns" "$rps" \
-    "$(awk "BEGIN{printf \"%.0f\", $p50}")" "$(awk "BEGIN{printf \"%.0f\", $p99}")" \
-    "$(awk "BEGIN{printf \"%.0f\", $p999}")" "$errors"
-  echo "$name $conns $rps $p50 $p99" >>"$TMP/rows"
-}
-
-{
-  echo "Non-streaming chat completion, 2 KB request, ${DUR}s per run, wrk on 127.0.0.1 ($(nproc) cores shared by wrk, mock and gateway)."
-  echo
-  echo "| target | connections | requests/s | p50 µs | p99 µs | p99.9 µs | errors |"
-  echo "|---|---|---|---|---|---|---|"
-  for c in 1 64; do
-    run direct $MOCK_PORT gpt-4o-mini $c
-    run sluice $GW_PORT openai/gpt-4o-mini $c
-    run sluice-mock-provider $GW_PORT mock/any $c
-  done
-  echo
-  # Overhead of the gateway at concurrency 1: p50 through Sluice minus p50 direct.
-  awk '$2==1 && $1=="direct"{d=$4} $2==1 && $1=="sluice"{s=$4} END{ if (d && s) printf "Gateway overhead at concurrency 1 (p50 through sluice - p50 direct): %.0f µs\n", s-d }' "$TMP/rows"
-} | tee "$OUT"
+bash bench/gateway/report.sh "$RES" "$MD" "$PNG" "$DUR" "$QUICK" "$NETNS" "$TARGETS"
+cp "$RES" "bench/results/latest$SUFFIX.tsv"
+cat "$MD"
