@@ -64,7 +64,9 @@ native() {
 
 # The two engine CLIs. Their runs are interleaved (sluice, wasm-interp,
 # sluice, ...) so that both see the same background load on a shared machine.
-ENGINES="sluice interp"
+ENGINES="sluice aot interp"
+# The AOT tier caches compiled modules; keep the cache inside the build tree.
+export SLUICE_AOT_CACHE=${SLUICE_AOT_CACHE:-$(pwd)/$BUILD/aot-cache}
 declare -A BEST SPENT FAIL MS CELL
 
 # unavailable ENGINE -> prints why it cannot run at all, or nothing.
@@ -72,6 +74,8 @@ unavailable() {
   case $1 in
     sluice) [ -x "$SLUICE" ] || echo "n/a ($SLUICE not built)" ;;
     interp) command -v wasm-interp >/dev/null || echo "n/a (wasm-interp not installed: wabt)" ;;
+    aot) if [ ! -x "$SLUICE" ]; then echo "n/a ($SLUICE not built)"
+         elif ! command -v wasm2c >/dev/null; then echo "n/a (wasm2c not installed: wabt)"; fi ;;
   esac
 }
 
@@ -83,6 +87,7 @@ run_once() {
   case $e in
     sluice) cmd=("$SLUICE" run "$file" bench) ;;
     interp) cmd=(wasm-interp "$file" --run-all-exports) ;;
+    aot) cmd=("$SLUICE" run --engine aot "$file" bench) ;;
   esac
   t0=$(date +%s%N)
   timeout "$LIMIT" "${cmd[@]}" >"$TMP/eng.out" 2>&1; st=$?
@@ -108,6 +113,10 @@ run_once() {
 measure() {
   local e
   for e in $ENGINES; do BEST[$e]=""; SPENT[$e]=0; FAIL[$e]=$(unavailable "$e"); done
+  # The AOT compile (wasm2c + cc, cached) is not part of the timed runs.
+  if [ -z "${FAIL[aot]}" ] && ! "$SLUICE" compile "$1" >"$TMP/aot.out" 2>&1; then
+    FAIL[aot]="n/a (compile failed: $(head -n1 "$TMP/aot.out" | tr '|' '/' | cut -c1-80))"
+  fi
   for _ in $(seq $RUNS); do
     for e in $ENGINES; do
       [ -z "${FAIL[$e]}" ] && [ "${SPENT[$e]}" -lt $((REPEAT_BUDGET * 1000000000)) ] && run_once "$e" "$1" "$2"
@@ -129,7 +138,7 @@ ratio() { # A B -> A/B (2 significant decimals below 10), or n/a
 # Ten runs: each is a few ms, and the machine's noise is of that order.
 saved_runs=$RUNS; RUNS=10
 measure "$BUILD/bench/wasm/nop.wasm" 0
-NOP_SLUICE=${CELL[sluice]}${MS[sluice]:+ ms}; NOP_INTERP=${CELL[interp]}${MS[interp]:+ ms}
+NOP_SLUICE=${CELL[sluice]}${MS[sluice]:+ ms}; NOP_INTERP=${CELL[interp]}${MS[interp]:+ ms}; NOP_AOT=${CELL[aot]}${MS[aot]:+ ms}
 # ...against the cost of starting any process at all on this machine.
 spawn_best=""
 for _ in $(seq $RUNS); do
@@ -145,8 +154,8 @@ RUNS=$saved_runs
   echo "Wasm: \`$(clang --version | head -n1)\` --target=wasm32 -O2, freestanding;"
   echo "sluice-wasm and wasm-interp ($(wasm-interp --version 2>/dev/null | head -n1)) timed as whole processes (start-up included), runs alternating."
   echo
-  echo "| workload | native ms | sluice-wasm ms | wasm-interp ms | sluice/native | wasm-interp/sluice |"
-  echo "|---|---|---|---|---|---|"
+  echo "| workload | native ms | sluice-wasm ms | wasm-interp ms | sluice/native | wasm-interp/sluice | sluice aot ms | aot/native |"
+  echo "|---|---|---|---|---|---|---|---|"
   for w in $WORKLOADS; do
     if ! native "$w"; then
       echo "| $w | n/a (native build failed to run) | | | | |"; touch "$TMP/wrong"; continue
@@ -157,8 +166,9 @@ RUNS=$saved_runs
     fi
     measure "$DIR/$w.wasm" "$NAT_SUM"
     S_MS=${MS[sluice]}; S_CELL=${CELL[sluice]}; I_MS=${MS[interp]}; I_CELL=${CELL[interp]}
-    echo "| $w | $NAT_MS | $S_CELL | $I_CELL | $(ratio "$S_MS" "$NAT_MS") | $(ratio "$I_MS" "$S_MS") |"
-    echo "$w ${NAT_MS:--} ${S_MS:--} ${I_MS:--}" >>"$TMP/rows"
+    A_MS=${MS[aot]}; A_CELL=${CELL[aot]}
+    echo "| $w | $NAT_MS | $S_CELL | $I_CELL | $(ratio "$S_MS" "$NAT_MS") | $(ratio "$I_MS" "$S_MS") | $A_CELL | $(ratio "$A_MS" "$NAT_MS") |"
+    echo "$w ${NAT_MS:--} ${S_MS:--} ${I_MS:--} ${A_MS:--}" >>"$TMP/rows"
   done
   # Geometric means over the workloads where the column has a number; a
   # ratio's mean only over workloads where both of its columns do.
@@ -171,14 +181,17 @@ RUNS=$saved_runs
       if ($3 != "-") { ls += log($3); ns++ }
       if ($4 != "-") { li += log($4); ni++ }
       if ($2 != "-" && $3 != "-") { lsn += log($3 / $2); nsn++ }
-      if ($3 != "-" && $4 != "-") { lis += log($4 / $3); nis++ } }
+      if ($3 != "-" && $4 != "-") { lis += log($4 / $3); nis++ }
+      if ($5 != "-") { la += log($5); na++ }
+      if ($2 != "-" && $5 != "-") { lan += log($5 / $2); nan++ } }
     END {
       r1 = gm(lsn, nsn); if (nsn) r1 = r1 "×"
       r2 = gm(lis, nis); if (nis) r2 = r2 "×"
-      printf "| **geomean** | %s%s | %s%s | %s%s | %s%s | %s%s |\n", gm(ln, nn), cnt(nn), gm(ls, ns), cnt(ns),
-             gm(li, ni), cnt(ni), r1, cnt(nsn), r2, cnt(nis) }' "$TMP/rows"
+      r3 = gm(lan, nan); if (nan) r3 = r3 "×"
+      printf "| **geomean** | %s%s | %s%s | %s%s | %s%s | %s%s | %s%s | %s%s |\n", gm(ln, nn), cnt(nn), gm(ls, ns), cnt(ns),
+             gm(li, ni), cnt(ni), r1, cnt(nsn), r2, cnt(nis), gm(la, na), cnt(na), r3, cnt(nan) }' "$TMP/rows"
   echo
-  echo "Start-up (nop.wasm, bench() returns 0, best of 10): sluice-wasm $NOP_SLUICE, wasm-interp $NOP_INTERP; /bin/true $SPAWN_MS ms."
+  echo "Start-up (nop.wasm, bench() returns 0, best of 10): sluice-wasm $NOP_SLUICE, wasm-interp $NOP_INTERP, sluice aot $NOP_AOT; /bin/true $SPAWN_MS ms."
   echo "SHA-256 self-check: our digest of the 1 MB input equals sha256sum ($got)."
 } | tee "$OUT"
 # The table is built in a pipeline (a subshell): failures leave a mark file.
