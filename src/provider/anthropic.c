@@ -31,7 +31,6 @@
 #define ANTP_MAX_RESPONSE (64u << 20)
 #define ANTP_MAX_ERROR_BODY (64u << 10)
 #define ANTP_MAX_EVENT (8u << 20)
-#define ANTP_MAX_KEYS 64
 #define ANTP_DEFAULT_BASE "https://api.anthropic.com"
 
 struct prov_call {
@@ -49,7 +48,7 @@ struct prov_call {
     const char *headers[40];
     char key_header[1024]; /* "x-api-key: ..." */
     const cfg_key *key;
-    bool tried[ANTP_MAX_KEYS];
+    bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;
     int status;
     sj_buf resp;
@@ -81,14 +80,6 @@ static void antp_free(prov_call *c)
     uv_close((uv_handle_t *)&c->timer, antp_on_closed);
 }
 
-static double antp_rand01(prov_call *c)
-{
-    c->rng ^= c->rng << 13;
-    c->rng ^= c->rng >> 7;
-    c->rng ^= c->rng << 17;
-    return (double)(c->rng >> 11) / 9007199254740992.0;
-}
-
 /* Cuts the current key out of a message (an upstream may echo it). */
 static void antp_redact(const prov_call *c, char *msg)
 {
@@ -109,33 +100,10 @@ static void antp_error(prov_call *c, const ant_err *e)
     c->sink->error(c->ud, e->status, e->type, e->code[0] ? e->code : NULL, msg);
 }
 
-/* Picks an untried key serving the model, by weight. A provider without
- * keys sends no x-api-key (a local test server); false when none is left. */
+/* A provider without keys sends no x-api-key (a local test server). */
 static bool antp_pick_key(prov_call *c)
 {
-    const cfg_provider *p = c->prov;
-    c->key = NULL;
-    if (p->n_keys == 0)
-        return true;
-    double total = 0;
-    for (size_t i = 0; i < p->n_keys && i < ANTP_MAX_KEYS; i++)
-        if (!c->tried[i] && cfg_key_matches(&p->keys[i], c->model))
-            total += p->keys[i].weight;
-    if (total <= 0)
-        return false;
-    double r = antp_rand01(c) * total;
-    size_t pick = 0;
-    for (size_t i = 0; i < p->n_keys && i < ANTP_MAX_KEYS; i++) {
-        if (c->tried[i] || !cfg_key_matches(&p->keys[i], c->model))
-            continue;
-        pick = i;
-        if (r < p->keys[i].weight)
-            break;
-        r -= p->keys[i].weight;
-    }
-    c->tried[pick] = true;
-    c->key = &p->keys[pick];
-    return true;
+    return prov_pick_key(c->prov, c->model, c->tried, &c->rng, &c->key);
 }
 
 static int antp_begin(prov_call *c);
@@ -154,14 +122,9 @@ static bool antp_retry(prov_call *c)
     const cfg_network *n = &c->prov->net;
     if (c->sent_any || c->reported || c->attempt >= n->max_retries)
         return false;
-    double delay = (double)n->backoff_initial_ms;
-    for (int i = 0; i < c->attempt && delay < (double)n->backoff_max_ms; i++)
-        delay *= 2;
-    if (delay > (double)n->backoff_max_ms)
-        delay = (double)n->backoff_max_ms;
-    delay *= 0.8 + 0.4 * antp_rand01(c);
+    uint64_t delay = prov_backoff_ms(n, c->attempt, &c->rng);
     c->attempt++;
-    uv_timer_start(&c->timer, antp_on_retry_timer, (uint64_t)delay, 0);
+    uv_timer_start(&c->timer, antp_on_retry_timer, delay, 0);
     return true;
 }
 

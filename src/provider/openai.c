@@ -26,7 +26,6 @@
 #define OAI_MAX_RESPONSE (64u << 20)   /* a non-streaming response larger than this is refused */
 #define OAI_MAX_ERROR_BODY (64u << 10) /* kept of an error response, for its message */
 #define OAI_MAX_EVENT (8u << 20)       /* one SSE event */
-#define OAI_MAX_KEYS 64                /* keys remembered as tried (429) per request */
 
 struct prov_call {
     const cfg_provider *prov;
@@ -46,7 +45,7 @@ struct prov_call {
     size_t n_plugin_headers;
     char auth[1024];       /* "Authorization: Bearer ..." */
     const cfg_key *key;    /* key of the current attempt, or NULL */
-    bool tried[OAI_MAX_KEYS];
+    bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;           /* retries done so far */
     int status;            /* upstream HTTP status of the current attempt */
     sj_buf resp;           /* response body (non-streaming) or error body */
@@ -60,20 +59,6 @@ struct prov_call {
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
-
-static uint64_t oai_rand(prov_call *c)
-{
-    /* xorshift64*: plenty for jitter and weighted key choice */
-    c->rng ^= c->rng >> 12;
-    c->rng ^= c->rng << 25;
-    c->rng ^= c->rng >> 27;
-    return c->rng * 0x2545f4914f6cdd1dull;
-}
-
-static double oai_rand01(prov_call *c)
-{
-    return (double)(oai_rand(c) >> 11) / 9007199254740992.0;
-}
 
 static void oai_on_closed(uv_handle_t *h)
 {
@@ -146,34 +131,10 @@ static void oai_fail_status(prov_call *c, int status)
 
 static int oai_begin(prov_call *c);
 
-/* Picks a key by weight among those that serve the model and were not tried.
- * Returns false when none is left. A provider without keys (a local server)
- * sends no Authorization header. */
+/* A provider without keys (a local server) sends no Authorization header. */
 static bool oai_pick_key(prov_call *c)
 {
-    const cfg_provider *p = c->prov;
-    c->key = NULL;
-    if (p->n_keys == 0)
-        return true;
-    double total = 0;
-    for (size_t i = 0; i < p->n_keys; i++)
-        if ((i >= OAI_MAX_KEYS || !c->tried[i]) && cfg_key_matches(&p->keys[i], c->model))
-            total += p->keys[i].weight;
-    if (total <= 0)
-        return false;
-    double r = oai_rand01(c) * total;
-    for (size_t i = 0; i < p->n_keys; i++) {
-        if ((i < OAI_MAX_KEYS && c->tried[i]) || !cfg_key_matches(&p->keys[i], c->model))
-            continue;
-        c->key = &p->keys[i];
-        if (r < p->keys[i].weight)
-            break;
-        r -= p->keys[i].weight;
-    }
-    size_t idx = (size_t)(c->key - p->keys);
-    if (idx < OAI_MAX_KEYS)
-        c->tried[idx] = true;
-    return true;
+    return prov_pick_key(c->prov, c->model, c->tried, &c->rng, &c->key);
 }
 
 static void oai_on_retry_timer(uv_timer_t *t)
@@ -191,15 +152,10 @@ static bool oai_retry(prov_call *c)
     const cfg_network *n = &c->prov->net;
     if (c->sent_any || c->attempt >= n->max_retries)
         return false;
-    double delay = (double)n->backoff_initial_ms;
-    for (int i = 0; i < c->attempt && delay < (double)n->backoff_max_ms; i++)
-        delay *= 2;
-    if (delay > (double)n->backoff_max_ms)
-        delay = (double)n->backoff_max_ms;
-    delay *= 0.8 + 0.4 * oai_rand01(c); /* +-20% jitter */
+    uint64_t delay = prov_backoff_ms(n, c->attempt, &c->rng);
     c->attempt++;
     obs_retry(c->prov->name);
-    uv_timer_start(&c->timer, oai_on_retry_timer, (uint64_t)delay, 0);
+    uv_timer_start(&c->timer, oai_on_retry_timer, delay, 0);
     return true;
 }
 

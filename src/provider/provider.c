@@ -98,3 +98,58 @@ void prov_models_json(const cfg_config *cfg, sj_buf *b)
     }
     sj_buf_cstr(b, "]}");
 }
+
+/* ---- attempt policy ------------------------------------------------------------ */
+
+double prov_rand01(uint64_t *rng)
+{
+    /* xorshift64*: plenty for jitter and weighted key choice */
+    *rng ^= *rng >> 12;
+    *rng ^= *rng << 25;
+    *rng ^= *rng >> 27;
+    return (double)((*rng * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+}
+
+static bool prov_key_eligible(const cfg_provider *p, size_t i, const char *model,
+                              const bool tried[PROV_MAX_TRIED_KEYS])
+{
+    return (i >= PROV_MAX_TRIED_KEYS || !tried[i]) && cfg_key_matches(&p->keys[i], model);
+}
+
+bool prov_pick_key(const cfg_provider *p, const char *model, bool tried[PROV_MAX_TRIED_KEYS],
+                   uint64_t *rng, const cfg_key **out)
+{
+    *out = NULL;
+    if (p->n_keys == 0)
+        return true;
+    double total = 0;
+    for (size_t i = 0; i < p->n_keys; i++)
+        if (prov_key_eligible(p, i, model, tried))
+            total += p->keys[i].weight;
+    if (total <= 0)
+        return false;
+    double r = prov_rand01(rng) * total;
+    size_t pick = p->n_keys;
+    for (size_t i = 0; i < p->n_keys; i++) {
+        if (!prov_key_eligible(p, i, model, tried))
+            continue;
+        pick = i; /* the last eligible key absorbs rounding at the top end */
+        if (r < p->keys[i].weight)
+            break;
+        r -= p->keys[i].weight;
+    }
+    if (pick < PROV_MAX_TRIED_KEYS)
+        tried[pick] = true;
+    *out = &p->keys[pick];
+    return true;
+}
+
+uint64_t prov_backoff_ms(const cfg_network *n, int attempt, uint64_t *rng)
+{
+    double delay = (double)n->backoff_initial_ms;
+    for (int i = 0; i < attempt && delay < (double)n->backoff_max_ms; i++)
+        delay *= 2;
+    if (delay > (double)n->backoff_max_ms)
+        delay = (double)n->backoff_max_ms;
+    return (uint64_t)(delay * (0.8 + 0.4 * prov_rand01(rng)));
+}

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "core/config.h"
@@ -78,5 +79,24 @@ const cfg_provider *prov_resolve(const cfg_config *cfg, const char *name, const 
 
 /* Appends the OpenAI /v1/models list JSON for the configuration onto b. */
 void prov_models_json(const cfg_config *cfg, sj_buf *b);
+
+/* ---- attempt policy shared by the HTTP provider families ------------------ */
+
+/* Keys remembered as tried within one request (429/401/403 move to another).
+ * Keys past this index are never marked, so they always stay eligible. */
+#define PROV_MAX_TRIED_KEYS 64
+
+/* A uniform number in [0, 1) from the caller's xorshift64* state (non-zero). */
+double prov_rand01(uint64_t *rng);
+
+/* Picks, by weight, a key of p that serves `model` and is not marked in
+ * tried[], marks it, and stores it in *out. A provider without keys (a local
+ * server) gives true with *out = NULL. False when no key is left. */
+bool prov_pick_key(const cfg_provider *p, const char *model, bool tried[PROV_MAX_TRIED_KEYS],
+                   uint64_t *rng, const cfg_key **out);
+
+/* Delay before retry number `attempt` (0-based): min(initial * 2^attempt,
+ * max) with +-20% jitter, in milliseconds. */
+uint64_t prov_backoff_ms(const cfg_network *n, int attempt, uint64_t *rng);
 
 #endif /* SLUICE_PROVIDER_PROVIDER_H */
