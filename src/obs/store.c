@@ -185,6 +185,23 @@ static void *obs_store_writer(void *arg)
     return NULL;
 }
 
+/* Frees everything a store owns once no writer thread runs: shared by a
+ * failed open and by obs_store_close. sqlite3 and pthread calls accept the
+ * zero/NULL members of a half-built store. */
+static void obs_store_release(obs_store *s)
+{
+    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->purge);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->idle);
+    free(s->ring);
+    free(s->batch);
+    free(s->path);
+    free(s);
+}
+
 obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
 {
     obs_store *s = calloc(1, sizeof(*s));
@@ -223,16 +240,7 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
         return s;
     }
     sqlite3_free(msg);
-    sqlite3_finalize(s->insert);
-    sqlite3_finalize(s->purge);
-    sqlite3_close(s->db);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->wake);
-    pthread_cond_destroy(&s->idle);
-    free(s->ring);
-    free(s->batch);
-    free(s->path);
-    free(s);
+    obs_store_release(s);
     return NULL;
 }
 
@@ -277,14 +285,5 @@ void obs_store_close(obs_store *s)
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);
-    sqlite3_finalize(s->insert);
-    sqlite3_finalize(s->purge);
-    sqlite3_close(s->db);
-    pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->wake);
-    pthread_cond_destroy(&s->idle);
-    free(s->ring);
-    free(s->batch);
-    free(s->path);
-    free(s);
+    obs_store_release(s);
 }
