@@ -9,6 +9,7 @@ PACKAGES=(
   libjansson-dev libcmocka-dev                            # tests: differential JSON, unit tests
   libclang-rt-14-dev libfuzzer-14-dev                     # sanitizers and fuzzing
   wabt                                                    # wast2json, wasm-interp, wasm2c
+  wasi-libc libclang-rt-14-dev-wasm32                     # the C WASI-reactor example plugin
   wrk nodejs npm                                          # load generator, npm test clients
   libsqlite3-dev                                          # request log store
   nginx-light gnuplot-nox iproute2                        # benchmarks: peer proxy, charts, netns

@@ -23,3 +23,18 @@ FUZZ_BINS += $(BUILD_FUZZ)/fuzz_plugin
 $(BUILD_FUZZ)/fuzz_plugin: tests/plugin/fuzz_plugin.c src/plugin/marshal.c src/plugin/types.c $(wildcard src/json/*.c)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -lm -o $@
+
+# The example plugins written with the header-only C SDK: freestanding
+# (clang --target=wasm32, no libc) and WASI reactor on Debian's wasi-libc
+# (packages wasi-libc, libclang-rt-14-dev-wasm32). Used by test_examples_e2e.
+SDK_H := examples/plugins/sdk/sluice_plugin_sdk.h
+SDK_EXAMPLES := $(BUILD)/examples/plugins/c-guard.wasm $(BUILD)/examples/plugins/c-policy.wasm
+$(BUILD)/examples/plugins/c-guard.wasm: examples/plugins/c/guard.c $(SDK_H)
+	@mkdir -p $(@D)
+	clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra -Werror -Wl,--no-entry \
+	    -Iexamples/plugins/sdk -o $@ $<
+$(BUILD)/examples/plugins/c-policy.wasm: examples/plugins/c-wasi/policy.c $(SDK_H)
+	@mkdir -p $(@D)
+	clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Wextra -Werror \
+	    -Iexamples/plugins/sdk -o $@ $<
+all: $(SDK_EXAMPLES)

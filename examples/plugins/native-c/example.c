@@ -9,12 +9,17 @@
  * the config, default "hi") and answers 200 itself for paths containing
  * "native-short"; the stream chunk hook tags chunks with "native": true;
  * pre_hook records the model in the context; post_hook counts responses.
+ * Like the other examples it appends its name to the request header
+ * X-Plugin-Trail (http_pre_hook) and to the response header X-Post-Trail
+ * (http_post_hook), which shows the order plugins run in.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sluice/plugin.h"
+
+static const char plugin_name[] = "native-example";
 
 typedef struct state {
     char greeting[64];
@@ -36,6 +41,15 @@ static int ex_init(const char *config_json, size_t len, void **out)
     return 0;
 }
 
+/* Appends ",native-example" to header `name` of m (or sets it). */
+static bool append_trail(sluice_map *m, const char *name)
+{
+    const char *old = sluice_map_get(m, name);
+    char v[512];
+    snprintf(v, sizeof v, "%s%s%s", old ? old : "", old ? "," : "", plugin_name);
+    return sluice_map_set(m, name, v);
+}
+
 static sluice_hook_result ex_http_pre(void *sv, sluice_ctx *ctx, sluice_http_request *req,
                                       sluice_http_response *resp, char *err, size_t errlen)
 {
@@ -54,7 +68,16 @@ static sluice_hook_result ex_http_pre(void *sv, sluice_ctx *ctx, sluice_http_req
     }
     const char *ct = sluice_map_get(&req->headers, "content-type");
     sluice_ctx_set_str(ctx, "native_saw_content_type", ct ? ct : "");
-    return sluice_map_set(&req->headers, "X-Native-Plugin", st->greeting) ? SLUICE_CONTINUE : SLUICE_HOOK_ERROR;
+    return sluice_map_set(&req->headers, "X-Native-Plugin", st->greeting) && append_trail(&req->headers, "X-Plugin-Trail")
+               ? SLUICE_CONTINUE
+               : SLUICE_HOOK_ERROR;
+}
+
+static sluice_hook_result ex_http_post(void *sv, sluice_ctx *ctx, const sluice_http_request *req,
+                                       sluice_http_response *resp, char *err, size_t errlen)
+{
+    (void)sv; (void)ctx; (void)req; (void)err; (void)errlen;
+    return append_trail(&resp->headers, "X-Post-Trail") ? SLUICE_CONTINUE : SLUICE_HOOK_ERROR;
 }
 
 static sluice_hook_result ex_chunk(void *sv, sluice_ctx *ctx, const sluice_http_request *req, sj_doc **chunk,
@@ -84,9 +107,10 @@ static void ex_cleanup(void *sv) { free(sv); }
 
 static const struct sluice_plugin plugin = {
     .abi_version = SLUICE_PLUGIN_ABI_VERSION,
-    .name = "native-example",
+    .name = plugin_name,
     .init = ex_init,
     .http_pre_hook = ex_http_pre,
+    .http_post_hook = ex_http_post,
     .http_stream_chunk_hook = ex_chunk,
     .pre_hook = ex_pre,
     .post_hook = ex_post,

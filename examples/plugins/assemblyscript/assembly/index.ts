@@ -49,6 +49,13 @@ export function http_pre_hook(inputPtr: u32, inputLen: u32): u64 {
   );
 }
 
+// An LLM-level hook that only adds context: when a plugin earlier in the
+// chain short-circuits in its pre_hook, this one does not run (and its value
+// is missing from the context).
+export function pre_hook(inputPtr: u32, inputLen: u32): u64 {
+  return writeString('{"context":{"as_pre":"' + greeting + '"},"has_short_circuit":false,"error":""}');
+}
+
 export function http_post_hook(inputPtr: u32, inputLen: u32): u64 {
   return writeString('{"context":{"as_post":true},"error":""}');
 }

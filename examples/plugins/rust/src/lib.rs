@@ -1,6 +1,16 @@
 //! A Sluice / Bifrost WASM plugin in Rust. The host passes each hook's JSON
 //! input in memory from our `malloc` and reads the JSON we return as a
 //! packed `ptr << 32 | len`, then frees both buffers with `free(ptr, len)`.
+//!
+//! http_pre_hook: context values, X-Rust-Plugin (the configured greeting),
+//!   ",rust-hello" appended to X-Plugin-Trail.
+//! pre_hook: records the model in the context.
+//! post_hook: marks a successful response with "rust_mark": {greeting,
+//!   saw_policy_mark} (whether a plugin later in the chain, whose post_hook
+//!   ran first, marked it too).
+//! http_post_hook: the whole request context as the response header
+//!   X-Sluice-Context (so a client sees what every plugin put there), and
+//!   "rust-hello" appended to X-Post-Trail.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -88,8 +98,45 @@ pub extern "C" fn http_pre_hook(ptr: u32, len: u32) -> u64 {
     // Add a header, keeping the client's.
     let mut headers = inp.request.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
     headers.insert("X-Rust-Plugin".into(), json!(greeting));
+    append_trail(&mut headers, "X-Plugin-Trail");
     reply(&HttpPreOut { context, request: Some(json!({ "headers": headers })), response: None,
                         has_response: false, error: String::new() })
+}
+
+/// Appends ",rust-hello" to the header `name` (found case-insensitively).
+fn append_trail(headers: &mut Map<String, Value>, name: &str) {
+    let key = headers.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned();
+    let old = key.as_ref().and_then(|k| headers.remove(k)).and_then(|v| v.as_str().map(String::from));
+    let value = match old {
+        Some(o) if !o.is_empty() => format!("{},rust-hello", o),
+        _ => "rust-hello".to_string(),
+    };
+    headers.insert(key.unwrap_or_else(|| name.to_string()), json!(value));
+}
+
+#[no_mangle]
+pub extern "C" fn http_post_hook(ptr: u32, len: u32) -> u64 {
+    let inp: Value = serde_json::from_str(&input(ptr, len)).unwrap_or(Value::Null);
+    let mut headers = inp.pointer("/response/headers").and_then(Value::as_object).cloned().unwrap_or_default();
+    let context = inp.get("context").cloned().unwrap_or(json!({}));
+    headers.insert("X-Sluice-Context".into(), json!(context.to_string()));
+    append_trail(&mut headers, "X-Post-Trail");
+    reply(&json!({ "context": {}, "response": { "headers": headers }, "error": "" }))
+}
+
+#[no_mangle]
+pub extern "C" fn post_hook(ptr: u32, len: u32) -> u64 {
+    let inp: Value = serde_json::from_str(&input(ptr, len)).unwrap_or(Value::Null);
+    let has_error = inp.get("has_error").and_then(Value::as_bool).unwrap_or(false);
+    let mut resp = match inp.pointer("/response/chat_response") {
+        Some(Value::Object(r)) if !has_error => r.clone(),
+        _ => return reply(&json!({ "context": {}, "hook_error": "" })), // errors pass unchanged
+    };
+    let greeting = unsafe { GREETING.clone().unwrap_or_default() };
+    let saw = resp.contains_key("sluice_policy");
+    resp.insert("rust_mark".into(), json!({ "greeting": greeting, "saw_policy_mark": saw }));
+    reply(&json!({ "context": { "rust_post": true }, "response": { "chat_response": resp },
+                   "has_error": false, "hook_error": "" }))
 }
 
 #[no_mangle]
