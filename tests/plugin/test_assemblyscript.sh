@@ -5,16 +5,11 @@
 # env.abort's UTF-16 message decoded into the trap message.
 set -eu
 BUILD=${SLUICE_BUILD:-build}
-command -v npm >/dev/null || { echo "skip: npm is not installed"; exit 77; }
+. tests/plugin/examples_lib.sh
+examples_have_npm || { echo "skip: npm is not installed"; exit 77; }
 PROBE=$BUILD/sluice-plugin-probe
-SRC=examples/plugins/assemblyscript
-WORK=$BUILD/examples/plugins/assemblyscript
-mkdir -p "$WORK"
-cp "$SRC/package.json" "$SRC/package-lock.json" "$WORK/"
-rm -rf "$WORK/assembly" && cp -r "$SRC/assembly" "$WORK/assembly"
-(cd "$WORK" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build)
-WASM=$WORK/build/as-hello.wasm
-test -s "$WASM"
+examples_build_as
+WASM=$AS_WASM
 
 out=$("$PROBE" --config '{"greeting":"bonjour"}' "$WASM" 2>&1)
 echo "$out"

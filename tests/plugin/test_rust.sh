@@ -7,15 +7,13 @@ set -eu
 BUILD=${SLUICE_BUILD:-build}
 ROOT=$(pwd)
 PROBE=$ROOT/$BUILD/sluice-plugin-probe
-[ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] &&
-  [ -d /usr/share/cargo/registry/serde_json-1.0.87 ] || {
+. tests/plugin/examples_lib.sh
+examples_have_rust || {
   echo "skip: needs Debian's cargo, rustc, libstd-rust-dev-wasm32, librust-serde-json-dev, librust-serde-derive-dev"
   exit 77
 }
-export CARGO_TARGET_DIR=$ROOT/$BUILD/examples/plugins/rust-target
-export RUSTC=/usr/bin/rustc CARGO_HOME=$ROOT/$BUILD/examples/plugins/cargo-home
-(cd examples/plugins/rust && /usr/bin/cargo build --quiet --release --target wasm32-unknown-unknown)
-WASM=$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/sluice_rust_hello.wasm
+examples_build_rust
+WASM=$RUST_WASM
 
 out=$("$PROBE" --config '{"greeting":"salut"}' "$WASM" 2>&1)
 echo "$out"
