@@ -36,7 +36,7 @@ const contextOf = (response) => JSON.parse(response.headers.get('x-sluice-contex
   assert.equal(response.headers.get('x-team'), 'red', 'c-guard read its context value back');
   const ctx = contextOf(response);
   for (const [k, v] of Object.entries({ team: 'red', c_guard: 'passed', c_policy: 'passed', as_pre: 'bonjour',
-    as_greeting: 'bonjour', native_model: 'up/gpt-x', rust_saw_model: 'gpt-x', 'from-http-pre': 'rust-wasm',
+    as_greeting: 'bonjour', as_model: 'gpt-x', as_method: 'POST', native_model: 'up/gpt-x', rust_saw_model: 'gpt-x', 'from-http-pre': 'rust-wasm',
     rust_greeting: 'salut', native_saw_content_type: 'application/json', rust_post: true })) {
     assert.deepEqual(ctx[k], v, `context ${k}`);
   }

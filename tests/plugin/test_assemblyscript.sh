@@ -20,10 +20,12 @@ grep -q '^failures: 0$' <<<"$out"
 
 out=$("$PROBE" --path /as-abort "$WASM" 2>&1)
 echo "$out"
-grep -q 'abort: boom from assemblyscript at assembly/index.ts:[0-9]*:[0-9]*' <<<"$out"
+grep -q 'abort: boom from assemblyscript at assembly/plugin.ts:[0-9]*:[0-9]*' <<<"$out"
 grep -q '^failures: 1$' <<<"$out"
 grep -q '^decision: continue$' <<<"$out"   # fail-open
 
+out=$("$PROBE" --config '{"greeting":"hola"}' --hook pre --body '{"model":"openai/gpt-4o","messages":[]}' "$WASM" 2>&1)
+grep -q '"as_pre":"hola","as_model":"gpt-4o"' <<<"$out"   # json-as parsed config and input
 out=$("$PROBE" --hook http_post "$WASM" 2>&1)
 grep -q '"as_post":true' <<<"$out"
 echo "ok"
