@@ -6,7 +6,8 @@
 // packed (ptr << 32 | len) we return, then calls `free` on both buffers.
 //
 // Built with `--runtime stub`: no garbage collector, memory is never given
-// back (the host replaces an instance before it reaches its memory cap).
+// back (an instance that reaches its memory cap fails one hook and the host
+// replaces it).
 // Note: json-as 1.6.0 compiles an entry file named assembly/index.ts into an
 // empty module, hence plugin.ts.
 import { JSON } from "json-as";
