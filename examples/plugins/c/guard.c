@@ -65,6 +65,8 @@ static void put_headers(sp_out *out, sp_str headers, const char *drop, const cha
             sp_out_str(&q, o2.p, o2.len);
             sp_str qs = {q.p, q.len};
             put_header(out, &first, k, qs);
+            sp_out_release(&q);
+            sp_out_release(&o2);
             trailed = 1;
             continue;
         }
@@ -95,10 +97,12 @@ static void deny(sp_out *out)
     sp_out_cstr(&q, "missing header ");
     sp_out_cstr(&q, header);
     sp_out_str(&body, q.p, q.len);
+    sp_out_release(&q);
     sp_out_cstr(&body, ",\"type\":\"authentication_error\",\"code\":\"missing_team\",\"param\":null}}");
     sp_out_cstr(out, "{\"context\":{\"c_guard\":\"denied\"},\"has_response\":true,\"response\":{\"status_code\":401,"
                      "\"headers\":{\"Content-Type\":\"application/json\",\"WWW-Authenticate\":\"Team\"},\"body\":");
     sp_out_b64(out, body.p, body.len);
+    sp_out_release(&body);
     sp_out_cstr(out, "},\"error\":\"\"}");
 }
 
@@ -134,7 +138,9 @@ SP_HOOK(http_pre_hook, in, out)
         sp_out_raw(&nb, model.p + model.n, (sp_u32)(b.p + b.n - (model.p + model.n)));
         sp_out_cstr(out, ",\"body\":");
         sp_out_b64(out, nb.p, nb.len);
+        sp_out_release(&nb);
     }
+    sp_release(body);
     sp_out_cstr(out, "},\"has_response\":false,\"error\":\"\"}");
 }
 

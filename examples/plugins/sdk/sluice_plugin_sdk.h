@@ -28,6 +28,11 @@
  * friends return sp_str spans of the raw JSON text of a value. They never
  * read outside the span they are given, whatever its content. Strings are
  * compared and copied unescaped with sp_json_str_eq() / sp_json_str_copy().
+ *
+ * Memory: the buffer a hook returns is freed by the host. Temporary buffers
+ * (sp_b64_decode, an sp_out of your own) go back with sp_release() /
+ * sp_out_release(): needed with wasi-libc's malloc, a no-op freestanding
+ * (plugin_reset() rewinds the bump allocator after every call).
  */
 #ifndef SLUICE_PLUGIN_SDK_H
 #define SLUICE_PLUGIN_SDK_H
@@ -56,6 +61,8 @@ typedef struct sp_str {
 SP_FN void *sp_alloc(sp_u32 n) { return malloc(n ? n : 1); }
 SP_FN void *sp_realloc(void *p, sp_u32 old, sp_u32 n) { (void)old; return realloc(p, n ? n : 1); }
 SP_FN void sp_keep(void) {}
+/* Gives back memory from sp_alloc (a no-op for the bump allocator). */
+SP_FN void sp_release(void *p) { free(p); }
 SP_EXPORT("plugin_malloc") sp_u32 plugin_malloc(sp_u32 n) { return (sp_u32)(sp_size)sp_alloc(n); }
 SP_EXPORT("plugin_free") void plugin_free(sp_u32 p) { free((void *)(sp_size)p); }
 #define sp_memcpy memcpy
@@ -110,6 +117,7 @@ SP_FN void *sp_realloc(void *old, sp_u32 old_n, sp_u32 n)
     if (p && old) memcpy(p, old, old_n < n ? old_n : n);
     return p;
 }
+SP_FN void sp_release(void *p) { (void)p; } /* plugin_reset() reclaims everything */
 /* Everything allocated so far survives plugin_reset() (called after init). */
 SP_FN void sp_keep(void) { sp_alloc(0); sp_heap_floor = sp_heap_top; }
 SP_EXPORT("plugin_malloc") sp_u32 plugin_malloc(sp_u32 n) { return (sp_u32)(sp_size)sp_alloc(n); }
@@ -162,6 +170,8 @@ SP_FN void sp_out_raw(sp_out *o, const char *s, sp_u32 n)
     sp_memcpy(o->p + o->len, s, n);
     o->len += n;
 }
+/* Frees a temporary output (not the one a hook returns: the host frees it). */
+SP_FN void sp_out_release(sp_out *o) { sp_release(o->p); o->p = 0; o->len = o->cap = 0; }
 SP_FN void sp_out_cstr(sp_out *o, const char *s) { sp_out_raw(o, s, sp_cstrlen(s)); }
 SP_FN void sp_out_span(sp_out *o, sp_str s) { sp_out_raw(o, s.p, s.n); }
 SP_FN void sp_out_u64(sp_out *o, sp_u64 v)
@@ -228,7 +238,9 @@ SP_FN sp_u32 sp_skip(sp_str s, sp_u32 i)
         }
         return s.n;
     }
-    while (i < s.n && s.p[i] != ',' && s.p[i] != '}' && s.p[i] != ']' && s.p[i] != ' ' && s.p[i] != '\n') i++;
+    while (i < s.n && s.p[i] != ',' && s.p[i] != '}' && s.p[i] != ']' && s.p[i] != ' ' && s.p[i] != '\n' &&
+           s.p[i] != '\t' && s.p[i] != '\r')
+        i++;
     return i;
 }
 
@@ -369,8 +381,9 @@ SP_FN int sp_json_str_eq(sp_str v, const char *s)
     return n >= 0 && (sp_u32)n == sp_cstrlen(s) && memcmp(b, s, (sp_size)n) == 0;
 }
 
-/* Decodes the quoted base64 string v into a fresh buffer; *len its length.
- * Returns 0 for an invalid string (a missing/null body decodes to len 0). */
+/* Decodes the quoted base64 string v into a fresh buffer (sp_release it);
+ * *len its length. Returns 0 for an invalid string (a missing/null body
+ * decodes to len 0). */
 SP_FN char *sp_b64_decode(sp_str v, sp_u32 *len)
 {
     *len = 0;
