@@ -14,6 +14,11 @@ const anonymous = new OpenAI(base);
 const ask = (text) => [{ role: 'user', content: text }];
 const upstream = async () => (await fetch(`${process.env.MOCK_URL}/mock/last`)).json();
 const contextOf = (response) => JSON.parse(response.headers.get('x-sluice-context'));
+// The error a request fails with (the test fails if it succeeds).
+async function failure(promise) {
+  try { await promise; } catch (e) { return e; }
+  assert.fail('expected the request to fail');
+}
 
 // 1. A plain request through all the hooks.
 {
@@ -56,10 +61,7 @@ const contextOf = (response) => JSON.parse(response.headers.get('x-sluice-contex
 
 // 3. HTTP-level short-circuit: no x-team header -> 401 from c-guard (3rd).
 {
-  let caught;
-  try {
-    await anonymous.chat.completions.create({ model: 'up/gpt-x', messages: ask('no team 401') });
-  } catch (e) { caught = e; }
+  const caught = await failure(anonymous.chat.completions.create({ model: 'up/gpt-x', messages: ask('no team 401') }));
   assert.ok(caught instanceof OpenAI.AuthenticationError, `expected AuthenticationError, got ${caught}`);
   assert.equal(caught.status, 401);
   assert.equal(caught.code, 'missing_team');
@@ -90,10 +92,7 @@ const contextOf = (response) => JSON.parse(response.headers.get('x-sluice-contex
 {
   const r = await client.chat.completions.create({ model: 'up/scarce', messages: ask('first scarce') });
   assert.equal(r.choices[0].message.content, 'echo: first scarce');
-  let caught;
-  try {
-    await client.chat.completions.create({ model: 'up/scarce', messages: ask('second scarce') });
-  } catch (e) { caught = e; }
+  const caught = await failure(client.chat.completions.create({ model: 'up/scarce', messages: ask('second scarce') }));
   assert.ok(caught instanceof OpenAI.RateLimitError, `expected RateLimitError, got ${caught}`);
   assert.equal(caught.status, 429);
   assert.equal(caught.code, 'rate_limited');
