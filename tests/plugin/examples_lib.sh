@@ -1,10 +1,13 @@
 # tests/plugin/examples_lib.sh - builds the Rust and AssemblyScript example
-# plugins from source into $BUILD/examples/plugins (once: later calls reuse
-# the build when the sources did not change). Source it with BUILD set and
-# the repository root as the current directory.
+# plugins from source into build/examples/plugins (once: later calls reuse
+# the build when the sources did not change). The .wasm files do not depend
+# on the sanitizer build, so the plain and ASan runs share them ($EX_OUT).
+# Source it with the repository root as the current directory.
 #
 #   examples_have_rust / examples_have_npm   0 when the toolchain is there
 #   examples_build_rust  -> RUST_WASM    examples_build_as  -> AS_WASM
+
+EX_OUT=${SLUICE_EXAMPLES_OUT:-build/examples/plugins}
 
 examples_have_rust() {
   [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] &&
@@ -16,16 +19,16 @@ examples_have_npm() { command -v npm >/dev/null && command -v node >/dev/null; }
 # incremental: an unchanged crate costs well under a second).
 examples_build_rust() {
   local root; root=$(pwd)
-  export CARGO_TARGET_DIR=$root/$BUILD/examples/plugins/rust-target
-  export RUSTC=/usr/bin/rustc CARGO_HOME=$root/$BUILD/examples/plugins/cargo-home
+  export CARGO_TARGET_DIR=$root/$EX_OUT/rust-target
+  export RUSTC=/usr/bin/rustc CARGO_HOME=$root/$EX_OUT/cargo-home
   (cd examples/plugins/rust && /usr/bin/cargo build --quiet --release --target wasm32-unknown-unknown) || return 1
   RUST_WASM=$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/sluice_rust_hello.wasm
 }
 
 # The pinned compiler from the lock file (npm ci only when the lock changed),
-# compiled in a copy under $BUILD so that the source tree stays clean.
+# compiled in a copy under $EX_OUT so that the source tree stays clean.
 examples_build_as() {
-  local src=examples/plugins/assemblyscript work=$BUILD/examples/plugins/assemblyscript
+  local src=examples/plugins/assemblyscript work=$EX_OUT/assemblyscript
   AS_WASM=$(pwd)/$work/build/as-hello.wasm
   mkdir -p "$work"
   if [ ! -d "$work/node_modules/assemblyscript" ] || ! cmp -s "$src/package-lock.json" "$work/package-lock.json"; then
