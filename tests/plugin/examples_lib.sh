@@ -8,6 +8,7 @@
 #   examples_build_rust  -> RUST_WASM    examples_build_as  -> AS_WASM
 
 EX_OUT=${SLUICE_EXAMPLES_OUT:-build/examples/plugins}
+mkdir -p "$EX_OUT" && EX_OUT=$(cd "$EX_OUT" && pwd)
 
 examples_have_rust() {
   [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/wasm32-unknown-unknown ] &&
@@ -18,9 +19,8 @@ examples_have_npm() { command -v npm >/dev/null && command -v node >/dev/null; }
 # Debian's rustc 1.63 + wasm32 std + packaged crates, offline (cargo is
 # incremental: an unchanged crate costs well under a second).
 examples_build_rust() {
-  local root; root=$(pwd)
-  export CARGO_TARGET_DIR=$root/$EX_OUT/rust-target
-  export RUSTC=/usr/bin/rustc CARGO_HOME=$root/$EX_OUT/cargo-home
+  export CARGO_TARGET_DIR=$EX_OUT/rust-target
+  export RUSTC=/usr/bin/rustc CARGO_HOME=$EX_OUT/cargo-home
   (cd examples/plugins/rust && /usr/bin/cargo build --quiet --release --target wasm32-unknown-unknown) || return 1
   RUST_WASM=$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/sluice_rust_hello.wasm
 }
@@ -29,7 +29,7 @@ examples_build_rust() {
 # compiled in a copy under $EX_OUT so that the source tree stays clean.
 examples_build_as() {
   local src=examples/plugins/assemblyscript work=$EX_OUT/assemblyscript
-  AS_WASM=$(pwd)/$work/build/as-hello.wasm
+  AS_WASM=$work/build/as-hello.wasm
   mkdir -p "$work"
   if [ ! -d "$work/node_modules/assemblyscript" ] || ! cmp -s "$src/package-lock.json" "$work/package-lock.json"; then
     cp "$src/package.json" "$src/package-lock.json" "$work/"

@@ -63,7 +63,13 @@ SP_FN void *sp_realloc(void *p, sp_u32 old, sp_u32 n) { (void)old; return reallo
 SP_FN void sp_keep(void) {}
 /* Gives back memory from sp_alloc (a no-op for the bump allocator). */
 SP_FN void sp_release(void *p) { free(p); }
-SP_EXPORT("plugin_malloc") sp_u32 plugin_malloc(sp_u32 n) { return (sp_u32)(sp_size)sp_alloc(n); }
+/* Traps when out of memory: the host would take 0 as an address. */
+SP_EXPORT("plugin_malloc") sp_u32 plugin_malloc(sp_u32 n)
+{
+    void *p = sp_alloc(n);
+    if (!p) __builtin_trap();
+    return (sp_u32)(sp_size)p;
+}
 SP_EXPORT("plugin_free") void plugin_free(sp_u32 p) { free((void *)(sp_size)p); }
 #define sp_memcpy memcpy
 #else
@@ -120,7 +126,13 @@ SP_FN void *sp_realloc(void *old, sp_u32 old_n, sp_u32 n)
 SP_FN void sp_release(void *p) { (void)p; } /* plugin_reset() reclaims everything */
 /* Everything allocated so far survives plugin_reset() (called after init). */
 SP_FN void sp_keep(void) { sp_alloc(0); sp_heap_floor = sp_heap_top; }
-SP_EXPORT("plugin_malloc") sp_u32 plugin_malloc(sp_u32 n) { return (sp_u32)(sp_size)sp_alloc(n); }
+/* Traps when out of memory: the host would take 0 as an address. */
+SP_EXPORT("plugin_malloc") sp_u32 plugin_malloc(sp_u32 n)
+{
+    void *p = sp_alloc(n);
+    if (!p) __builtin_trap();
+    return (sp_u32)(sp_size)p;
+}
 SP_EXPORT("plugin_free") void plugin_free(sp_u32 p) { (void)p; }
 SP_EXPORT("plugin_reset") void plugin_reset(void) { if (sp_heap_floor) sp_heap_top = sp_heap_floor; }
 #endif
