@@ -42,7 +42,7 @@ async function failure(promise) {
   const ctx = contextOf(response);
   for (const [k, v] of Object.entries({ team: 'red', c_guard: 'passed', c_policy: 'passed', as_pre: 'bonjour',
     as_greeting: 'bonjour', as_model: 'gpt-x', as_method: 'POST', native_model: 'up/gpt-x', rust_saw_model: 'gpt-x', 'from-http-pre': 'rust-wasm',
-    rust_greeting: 'salut', native_saw_content_type: 'application/json', rust_post: true })) {
+    rust_greeting: 'salut', as_post: true, native_saw_content_type: 'application/json', rust_post: true })) {
     assert.deepEqual(ctx[k], v, `context ${k}`);
   }
   assert.match(ctx.request_id, /./);
