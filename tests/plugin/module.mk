@@ -28,13 +28,18 @@ $(BUILD_FUZZ)/fuzz_plugin: tests/plugin/fuzz_plugin.c src/plugin/marshal.c src/p
 # (clang --target=wasm32, no libc) and WASI reactor on Debian's wasi-libc
 # (packages wasi-libc, libclang-rt-14-dev-wasm32). Used by test_examples_e2e.
 SDK_H := examples/plugins/sdk/sluice_plugin_sdk.h
-SDK_EXAMPLES := $(BUILD)/examples/plugins/c-guard.wasm $(BUILD)/examples/plugins/c-policy.wasm
+# c-guard-wasi.wasm is guard.c built in the SDK's libc mode (both modes tested).
+SDK_EXAMPLES := $(BUILD)/examples/plugins/c-guard.wasm $(BUILD)/examples/plugins/c-policy.wasm \
+                $(BUILD)/examples/plugins/c-guard-wasi.wasm
 $(BUILD)/examples/plugins/c-guard.wasm: examples/plugins/c/guard.c $(SDK_H)
 	@mkdir -p $(@D)
 	clang --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra -Werror -Wl,--no-entry \
 	    -Iexamples/plugins/sdk -o $@ $<
+WASI_CC := clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Wextra -Werror -Iexamples/plugins/sdk
 $(BUILD)/examples/plugins/c-policy.wasm: examples/plugins/c-wasi/policy.c $(SDK_H)
 	@mkdir -p $(@D)
-	clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Wextra -Werror \
-	    -Iexamples/plugins/sdk -o $@ $<
+	$(WASI_CC) -o $@ $<
+$(BUILD)/examples/plugins/c-guard-wasi.wasm: examples/plugins/c/guard.c $(SDK_H)
+	@mkdir -p $(@D)
+	$(WASI_CC) -o $@ $<
 all: $(SDK_EXAMPLES)

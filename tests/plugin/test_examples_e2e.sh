@@ -10,7 +10,7 @@
 examples_have_npm || { echo "skip: npm/node not installed"; exit 77; }
 examples_have_rust || { echo "skip: Debian's Rust wasm32 toolchain is not installed"; exit 77; }
 EX=$(pwd)/$BUILD/examples/plugins
-for f in libnative_example.so c-guard.wasm c-policy.wasm; do [ -f "$EX/$f" ] || fail "missing $EX/$f (run make)"; done
+for f in libnative_example.so c-guard.wasm c-policy.wasm c-guard-wasi.wasm; do [ -f "$EX/$f" ] || fail "missing $EX/$f (run make)"; done
 if [ ! -d tests/e2e/node_modules/openai ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed"
 fi
@@ -43,7 +43,8 @@ SLUICE_URL="http://127.0.0.1:$GW_PORT" MOCK_URL="http://127.0.0.1:$MOCK_PORT" \
 grep -qi "plugin.*hook failed\|hook error" "$GW_LOG" && fail "a plugin hook failed: $(grep -i 'hook' "$GW_LOG" | head -3)"
 stop_gw || fail "gateway exit status $?"
 
-# A plugin from a local http:// URL (served by node), pinned by sha256.
+# A plugin from a local http:// URL (served by node), pinned by sha256: the
+# guard again, built on wasi-libc this time (the SDK's other mode).
 SRV_PORT=$(free_port)
 node -e '
   const fs = require("fs"), http = require("http"), path = require("path");
@@ -52,11 +53,11 @@ node -e '
     fs.readFile(f, (e, d) => { if (e) { r.writeHead(404); r.end(); } else { r.writeHead(200); r.end(d); } });
   }).listen(+process.argv[2], "127.0.0.1");' "$EX" "$SRV_PORT" >"$TMP/srv.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$SRV_PORT/c-guard.wasm" && break; sleep 0.05; done
-SUM=$(sha256sum "$EX/c-guard.wasm" | cut -d' ' -f1)
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$SRV_PORT/c-guard-wasi.wasm" && break; sleep 0.05; done
+SUM=$(sha256sum "$EX/c-guard-wasi.wasm" | cut -d' ' -f1)
 url_config() { write_config <<JSON
 {"providers": {"up": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}}},
- "plugins": [{"name": "remote", "path": "http://127.0.0.1:$SRV_PORT/c-guard.wasm", "sha256": "$1"}]}
+ "plugins": [{"name": "remote", "path": "http://127.0.0.1:$SRV_PORT/c-guard-wasi.wasm", "sha256": "$1"}]}
 JSON
 }
 start_gw --config "$(url_config "$SUM")"
@@ -64,6 +65,9 @@ req POST /v1/chat/completions '{"model":"up/m","messages":[{"role":"user","conte
 [ "$STATUS" = 401 ] && contains 'missing header x-team' "$BODY" || fail "URL plugin did not guard: $STATUS $BODY"
 req POST /v1/chat/completions '{"model":"up/m","messages":[{"role":"user","content":"hi"}]}' -H 'x-team: blue'
 [ "$STATUS" = 200 ] || fail "URL plugin, good request: $STATUS $BODY"
+last=$(curl -s "http://127.0.0.1:$MOCK_PORT/mock/last")
+contains '"x-team-verified":"blue"' "$last" && contains '"x-plugin-trail":"c-guard"' "$last" ||
+  fail "upstream lacks the URL plugin's headers: $last"
 stop_gw || fail "gateway exit status $?"
 pass "plugin loaded from http://127.0.0.1 with a matching sha256 pin"
 
