@@ -244,7 +244,7 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
 {
     static const char *const known[] = {"base_url", "default_request_timeout_in_seconds", "max_retries",
                                         "retry_backoff_initial", "retry_backoff_max",
-                                        "stream_idle_timeout_in_seconds", "extra_headers", NULL};
+                                        "stream_idle_timeout_in_seconds", "extra_headers", "ca_cert_pem", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
     if (cfg_members(c, v, known) != 0)
@@ -276,6 +276,11 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
             rc = cfg_integer(c, m, 0, 600000, &net->backoff_max_ms);
         } else if (strcmp(key, "extra_headers") == 0) {
             rc = cfg_extra_headers(c, m, net);
+        } else if (strcmp(key, "ca_cert_pem") == 0) {
+            /* Caught here rather than as a TLS failure on the first request. */
+            rc = cfg_string(c, m, true, &net->ca_cert_pem);
+            if (rc == 0 && strstr(net->ca_cert_pem, "-----BEGIN CERTIFICATE-----") == NULL)
+                rc = cfg_fail(c, "expected PEM text with a \"-----BEGIN CERTIFICATE-----\" block");
         }
         if (rc != 0)
             return rc;
@@ -636,6 +641,7 @@ void cfg_free(cfg_config *c)
         free(p->keys);
         free(p->name);
         free(p->net.base_url);
+        free(p->net.ca_cert_pem);
         cfg_free_strings(p->net.extra_headers, p->net.n_extra_headers);
     }
     free(c->providers);

@@ -305,6 +305,7 @@ static int antp_begin(prov_call *c)
         .body_len = c->body_len,
         .timeout_ms = c->stream ? 0 : n->timeout_s * 1000,
         .idle_timeout_ms = c->stream ? n->stream_idle_timeout_s * 1000 : 0,
+        .ca_pem = n->ca_cert_pem,
     };
     c->status = 0;
     c->resp.len = 0;
