@@ -272,6 +272,18 @@ static void test_errors(void)
     sluice_client_free(c);
 }
 
+/* A call from inside a callback of the same client is refused, not nested. */
+static int on_piece_nested(void *user, const char *t, size_t len)
+{
+    (void)t;
+    (void)len;
+    sluice_error e;
+    char *r = sluice_client_completion(user, hello, 1, &e);
+    CHECK(r == NULL && e.status == 400 && strstr(e.message, "already in a call"));
+    sluice_free(r);
+    return 0;
+}
+
 static void test_bad_options(void)
 {
     sluice_error e;
@@ -294,6 +306,11 @@ static void test_bad_options(void)
     sluice_client *c = sluice_client_new(&o, &e); /* no model anywhere */
     CHECK(c != NULL);
     CHECK(sluice_client_completion(c, hello, 1, &e) == NULL && e.status == 400 && strstr(e.message, "model"));
+    sluice_client_free(c);
+    c = make("custom", base, NULL, NULL, 0);
+    char *t = sluice_client_stream_completion(c, hello, 1, on_piece_nested, c, &e);
+    CHECK(t && strcmp(t, "echo: one two three") == 0);
+    sluice_free(t);
     sluice_message bad[] = {{"user", NULL}};
     CHECK(sluice_client_completion(c, bad, 1, &e) == NULL && e.status == 400);
     CHECK(sluice_client_completion(c, hello, 0, &e) == NULL && e.status == 400);
