@@ -103,6 +103,18 @@ static long mock_requests(void)
     return p ? atol(p + 17) : -1;
 }
 
+/* Checks that the last request the mock received contains every string of want (NULL-ended). */
+static void check_last(const char *const want[])
+{
+    char last[8000];
+    mock_get("/mock/last", last);
+    for (; *want; want++)
+        if (strstr(last, *want) == NULL) {
+            fprintf(stderr, "/mock/last lacks %s: %s\n", *want, last);
+            failures++;
+        }
+}
+
 static const sluice_message hello[] = {{"user", "one two three"}};
 
 /* ---- cases -------------------------------------------------------------------- */
@@ -122,13 +134,10 @@ static void test_openai(void)
     t = sluice_client_completion(c, hello, 1, &e);
     CHECK(t && strcmp(t, "echo: one two three") == 0);
     sluice_free(t);
-    char last[8000];
-    mock_get("/mock/last", last);
-    CHECK(strstr(last, "\"authorization\":\"Bearer sk-test-123456\"") != NULL);
-    CHECK(strstr(last, "\"path\":\"/v1/chat/completions\"") != NULL);
-    CHECK(strstr(last, "\"model\":\"m1\"") != NULL);
+    check_last((const char *[]){"\"authorization\":\"Bearer sk-test-123456\"",
+                                "\"path\":\"/v1/chat/completions\"", "\"model\":\"m1\"", NULL});
 
-    /* A trailing /v1 is accepted; the second call reuses the first's connection. */
+    /* A trailing /v1 (and /) on the base URL is accepted. */
     sluice_client_free(c);
     char v1[96];
     snprintf(v1, sizeof(v1), "%s/v1/", base);
@@ -151,13 +160,9 @@ static void test_anthropic(void)
     CHECK(t && strstr(t, "anthropic land") != NULL && strncmp(t, "echo: ", 6) == 0);
     CHECK(t && strcmp(p.text, t) == 0 && p.n >= 3);
     sluice_free(t);
-    char last[8000];
-    mock_get("/mock/last", last);
-    CHECK(strstr(last, "\"path\":\"/v1/messages\"") != NULL);
-    CHECK(strstr(last, "\"x-api-key\":\"ant-key-42\"") != NULL);
-    CHECK(strstr(last, "\"anthropic-version\":\"2023-06-01\"") != NULL);
-    CHECK(strstr(last, "\"system\":\"be brief\"") != NULL);
-    CHECK(strstr(last, "\"max_tokens\":4096") != NULL);
+    check_last((const char *[]){"\"path\":\"/v1/messages\"", "\"x-api-key\":\"ant-key-42\"",
+                                "\"anthropic-version\":\"2023-06-01\"", "\"system\":\"be brief\"",
+                                "\"max_tokens\":4096", NULL});
 
     t = sluice_client_completion(c, m, 3, &e);
     CHECK(t && strncmp(t, "echo: ", 6) == 0 && strstr(t, "anthropic land") != NULL);
@@ -184,9 +189,7 @@ static void test_raw_json(void)
     CHECK(t && strcmp(t, "echo: raw one") == 0);
     CHECK(n >= 3); /* Anthropic events arrive as OpenAI chunks */
     sluice_free(t);
-    char last[8000];
-    mock_get("/mock/last", last);
-    CHECK(strstr(last, "\"model\":\"claude-x\"") != NULL && strstr(last, "\"temperature\":0.5") != NULL);
+    check_last((const char *[]){"\"model\":\"claude-x\"", "\"temperature\":0.5", NULL});
 
     const char *rq2 = "{\"messages\":[{\"role\":\"user\",\"content\":\"whole\"}]}"; /* the client's model */
     t = sluice_client_chat_json(c, rq2, strlen(rq2), NULL, NULL, &e);
@@ -286,23 +289,25 @@ static int on_piece_nested(void *user, const char *t, size_t len)
 
 static void test_bad_options(void)
 {
+    static const struct {
+        sluice_client_options o;
+        const char *want; /* in the message */
+    } bad[] = {
+        {{.provider = "gemini"}, "provider"},
+        {{.provider = "custom"}, "base_url"},
+        {{.provider = "custom", .base_url = "ftp://x"}, "http://"},
+        {{.provider = "openai", .ca_pem = "not a certificate"}, "BEGIN CERTIFICATE"},
+        {{.provider = "openai", .ca_file = "/nonexistent/ca.pem"}, "cannot open"},
+        {{.provider = "openai", .api_key = "a\r\nX-Evil: 1"}, "line break"},
+        {{.provider = "openai", .max_retries = 11}, "max_retries"},
+    };
     sluice_error e;
-    sluice_client_options o = {.provider = "gemini"};
-    CHECK(sluice_client_new(&o, &e) == NULL && e.status == 400 && strstr(e.message, "provider"));
-    o.provider = "custom";
-    CHECK(sluice_client_new(&o, &e) == NULL && strstr(e.message, "base_url"));
-    o.base_url = "ftp://x";
-    CHECK(sluice_client_new(&o, &e) == NULL && strstr(e.message, "http://"));
-    o.base_url = base;
-    o.ca_pem = "not a certificate";
-    CHECK(sluice_client_new(&o, &e) == NULL && strstr(e.message, "BEGIN CERTIFICATE"));
-    o.ca_pem = NULL;
-    o.ca_file = "/nonexistent/ca.pem";
-    CHECK(sluice_client_new(&o, &e) == NULL && strstr(e.message, "cannot open"));
-    o.ca_file = NULL;
-    o.api_key = "a\r\nX-Evil: 1";
-    CHECK(sluice_client_new(&o, &e) == NULL && strstr(e.message, "line break"));
-    o.api_key = NULL;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sluice_client *c = sluice_client_new(&bad[i].o, &e);
+        CHECK(c == NULL && e.status == 400 && strstr(e.message, bad[i].want));
+        sluice_client_free(c);
+    }
+    sluice_client_options o = {.provider = "custom", .base_url = base};
     sluice_client *c = sluice_client_new(&o, &e); /* no model anywhere */
     CHECK(c != NULL);
     CHECK(sluice_client_completion(c, hello, 1, &e) == NULL && e.status == 400 && strstr(e.message, "model"));
@@ -311,8 +316,8 @@ static void test_bad_options(void)
     char *t = sluice_client_stream_completion(c, hello, 1, on_piece_nested, c, &e);
     CHECK(t && strcmp(t, "echo: one two three") == 0);
     sluice_free(t);
-    sluice_message bad[] = {{"user", NULL}};
-    CHECK(sluice_client_completion(c, bad, 1, &e) == NULL && e.status == 400);
+    sluice_message no_content[] = {{"user", NULL}};
+    CHECK(sluice_client_completion(c, no_content, 1, &e) == NULL && e.status == 400);
     CHECK(sluice_client_completion(c, hello, 0, &e) == NULL && e.status == 400);
     sluice_client_free(c);
 }
