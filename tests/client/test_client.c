@@ -94,13 +94,14 @@ static void mock_get(const char *path, char *out)
     curl_easy_cleanup(e);
 }
 
-/* requests_total at the mock. */
-static long mock_requests(void)
+/* A counter of the mock's /mock/stats ("requests_total", "connections_accepted"). */
+static long mock_stat(const char *name)
 {
-    char out[8000];
+    char out[8000], key[64];
     mock_get("/mock/stats", out);
-    const char *p = strstr(out, "\"requests_total\":");
-    return p ? atol(p + 17) : -1;
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    const char *p = strstr(out, key);
+    return p ? atol(p + strlen(key)) : -1;
 }
 
 /* Checks that the last request the mock received contains every string of want (NULL-ended). */
@@ -136,6 +137,16 @@ static void test_openai(void)
     sluice_free(t);
     check_last((const char *[]){"\"authorization\":\"Bearer sk-test-123456\"",
                                 "\"path\":\"/v1/chat/completions\"", "\"model\":\"m1\"", NULL});
+
+    /* Calls on one client keep using the connection its first calls opened:
+     * the only new one is the second /mock/stats request's own. */
+    long conns = mock_stat("connections_accepted");
+    for (int i = 0; i < 3; i++) {
+        t = sluice_client_stream_completion(c, hello, 1, NULL, NULL, &e);
+        CHECK(t != NULL);
+        sluice_free(t);
+    }
+    CHECK(mock_stat("connections_accepted") - conns == 1);
 
     /* A trailing /v1 (and /) on the base URL is accepted. */
     sluice_client_free(c);
@@ -257,11 +268,22 @@ static void test_errors(void)
     sluice_client_options o = {.provider = "custom", .base_url = base, .model = "m1", .max_retries = 2,
                                .extra_headers = hretry, .n_extra_headers = 3};
     c = sluice_client_new(&o, &e);
-    long before = mock_requests();
+    long before = mock_stat("requests_total");
     t = sluice_client_completion(c, hello, 1, &e);
     CHECK(t && strcmp(t, "echo: one two three") == 0);
-    CHECK(mock_requests() - before == 3 + 1); /* + the first /mock/stats itself */
+    CHECK(mock_stat("requests_total") - before == 3 + 1); /* + the first /mock/stats itself */
     sluice_free(t);
+    sluice_client_free(c);
+
+    /* A stream that goes silent: the idle timeout ends it with 504. */
+    const char *hstall[] = {"x-mock-fault: stall-mid-stream"};
+    o = (sluice_client_options){.provider = "custom", .base_url = base, .model = "m1", .stream_idle_timeout_s = 1,
+                                .extra_headers = hstall, .n_extra_headers = 1};
+    c = sluice_client_new(&o, &e);
+    pieces st = {0};
+    double t0 = ts_now();
+    t = sluice_client_stream_completion(c, hello, 1, on_piece, &st, &e);
+    CHECK(t == NULL && e.status == 504 && st.n == 2 && ts_now() - t0 < 5);
     sluice_client_free(c);
 
     /* A callback that stops: 499, and the client stays usable. */
