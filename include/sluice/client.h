@@ -42,7 +42,7 @@ typedef struct sluice_client_options {
      * ca_file). Both NULL = the system store. Read at creation. */
     const char *ca_file;
     const char *ca_pem;
-    long timeout_s;          /* whole non-streaming call; 0 = 30 */
+    long timeout_s;          /* whole non-streaming call; 0 = 30 (connecting: 10 s, fixed) */
     long stream_idle_timeout_s; /* a stream silent this long fails; 0 = 60 */
     int max_retries;         /* 5xx and network failures before any text arrived; default 0, max 10 */
     const char *const *extra_headers; /* "Name: value" lines sent on every request */
@@ -95,7 +95,8 @@ char *sluice_client_stream_completion(sluice_client *c, const sluice_message *ms
                                       sluice_chunk_fn on_chunk, void *user, sluice_error *err);
 
 /* The same without streaming (one upstream response, then the text).
- * Returns the text (caller frees with sluice_free) or NULL and *err. */
+ * Returns the text (caller frees with sluice_free) or NULL and *err. An
+ * answer made only of tool calls gives "" (use sluice_client_chat_json). */
 char *sluice_client_completion(sluice_client *c, const sluice_message *msgs, size_t n, sluice_error *err);
 
 /* Raw variant: `request` is an OpenAI chat request body (JSON text: tools,

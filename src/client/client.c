@@ -274,7 +274,8 @@ static void cl_on_error(void *ud, int status, const char *type, const char *code
  * calls nothing more, so the terminal state is set here. */
 static void cl_stop(cl_call *k)
 {
-    k->ops->cancel(k->pc);
+    if (k->pc) /* chunks never arrive inside start(), but be safe */
+        k->ops->cancel(k->pc);
     k->pc = NULL;
     cl_set_error(&k->e, 499, "invalid_request_error", "cancelled", "stopped by the chunk callback");
     k->failed = k->finished = true;
