@@ -207,8 +207,41 @@ static void test_mock(void)
     sj_buf_free(&r.chunks_text);
 }
 
+/* prov_redact on msg (a copy) must give `want`. */
+static void redact_is(const cfg_provider *p, const cfg_key *used, const char *msg, const char *want)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", msg);
+    prov_redact(p, used, buf);
+    if (strcmp(buf, want) != 0) {
+        fprintf(stderr, "redact: '%s' -> '%s', want '%s'\n", msg, buf, want);
+        failures++;
+    }
+}
+
+static void test_redact(void)
+{
+    cfg_key keys[2] = {{.name = "", .value = "plain-secret-1"}, {.name = "", .value = "other-configured-2"}};
+    cfg_provider p = {.name = "x", .keys = keys, .n_keys = 2};
+    cfg_key used = {.name = "", .value = "zz-used-key-zz"};
+    redact_is(&p, &used, "bad key zz-used-key-zz!", "bad key ***!");
+    redact_is(&p, NULL, "keys plain-secret-1 and other-configured-2", "keys *** and ***");
+    redact_is(NULL, NULL, "Incorrect API key provided: sk-proj-abc123*****wxyz.", "Incorrect API key provided: sk-***.");
+    redact_is(NULL, NULL, "invalid x-api-key sk-ant-api03-AbC_dEf-123", "invalid x-api-key sk-***");
+    redact_is(NULL, NULL, "header was Bearer eyJhbGci.OiJ-IUz_I1 here", "header was Bearer *** here");
+    redact_is(NULL, NULL, "got x-api-key: abcdef, denied", "got x-api-key: ***, denied");
+    redact_is(NULL, NULL, "\"authorization\":\"bearer tok_123\"", "\"authorization\":\"bearer ***\"");
+    /* ordinary text stays as it is */
+    redact_is(NULL, NULL, "the task-force uses sk-1 and Bearer x", "the task-force uses sk-1 and Bearer x");
+    redact_is(&p, NULL, "ask-me: sk-", "ask-me: sk-");
+    redact_is(NULL, NULL, "", "");
+    cfg_key tiny = {.name = "", .value = "ab"};
+    redact_is(NULL, &tiny, "about abba", "about abba"); /* a 2-byte \"key\" would mangle words */
+}
+
 int main(void)
 {
+    test_redact();
     test_config();
     test_resolve();
     test_mock();
