@@ -132,6 +132,30 @@ static bool dp_may_fall_back(int status)
     return status >= 500 || status == 401 || status == 403 || status == 404 || status == 408 || status == 429;
 }
 
+/* Keeps the primary model's error (attempt 0) for the end of the fallbacks. */
+static void dp_keep_error(dp_req *d, int status, const char *type, const char *code, const char *message)
+{
+    if (d->attempt != 0 || d->first_err.status != 0)
+        return;
+    d->first_err.status = status;
+    snprintf(d->first_err.type, sizeof(d->first_err.type), "%s", type ? type : "");
+    snprintf(d->first_err.code, sizeof(d->first_err.code), "%s", code ? code : "");
+    snprintf(d->first_err.message, sizeof(d->first_err.message), "%s", message);
+}
+
+/* Sends the final error before anything was streamed: the primary's when a
+ * fallback was tried, else this one. */
+static void dp_send_error(dp_req *d, int status, const char *type, const char *code, const char *message)
+{
+    if (d->attempt > 0 && d->first_err.status != 0) {
+        status = d->first_err.status;
+        type = d->first_err.type[0] ? d->first_err.type : NULL;
+        code = d->first_err.code[0] ? d->first_err.code : NULL;
+        message = d->first_err.message;
+    }
+    plg_gw_send_error(d->plg, d->sr, status, type, code, message);
+}
+
 static void dp_sink_error(void *ud, int status, const char *type, const char *code, const char *message)
 {
     dp_req *d = ud;
@@ -140,6 +164,7 @@ static void dp_sink_error(void *ud, int status, const char *type, const char *co
     dp_upstream_end(d);
     if (d->out.stopped)
         return;
+    dp_keep_error(d, status, type, code, message);
     if (!d->out.started && d->attempt < d->n_fallbacks && dp_may_fall_back(status)) {
         fprintf(stderr, "sluice: request %s: %s (HTTP %d); falling back to %s\n", d->sr->id, message, status,
                 d->fallbacks[d->attempt]);
@@ -148,7 +173,7 @@ static void dp_sink_error(void *ud, int status, const char *type, const char *co
         return;
     }
     if (!d->out.started) {
-        plg_gw_send_error(d->plg, d->sr, status, type, code, message);
+        dp_send_error(d, status, type, code, message);
         return;
     }
     /* Headers already went out with 200: report in-band and end the stream. */
@@ -268,6 +293,16 @@ static void dp_run(dp_req *d)
         const char *model = NULL;
         const cfg_provider *prov = prov_resolve(gw_cfg, name, &model);
         const prov_ops *ops = prov ? prov_ops_for(prov) : NULL;
+        char why[512] = "";
+        if (prov == NULL)
+            snprintf(why, sizeof(why),
+                     "The model '%.200s' does not exist: use \"provider/model\" with a configured provider, or a "
+                     "model listed in a provider's keys", name);
+        else if (ops == NULL)
+            snprintf(why, sizeof(why), "Provider '%s' is not supported yet", prov->name);
+        if (ops == NULL)
+            dp_keep_error(d, prov ? 501 : 404, prov ? "server_error" : "invalid_request_error",
+                          prov ? "provider_not_supported" : "model_not_found", why);
         if (ops == NULL && d->attempt < d->n_fallbacks) {
             fprintf(stderr, "sluice: request %s: model '%.200s' %s; falling back to %s\n", sr->id, name,
                     prov ? "has no provider implementation yet" : "does not exist", d->fallbacks[d->attempt]);
@@ -275,15 +310,12 @@ static void dp_run(dp_req *d)
             d->again = true;
             continue;
         }
-        if (prov == NULL) {
-            gw_send_error(sr, 404, "invalid_request_error", "model_not_found", "model",
-                          "The model '%.200s' does not exist: use \"provider/model\" with a configured provider, "
-                          "or a model listed in a provider's keys", name);
-            break;
-        }
         if (ops == NULL) {
-            gw_send_error(sr, 501, "server_error", "provider_not_supported", "model",
-                          "Provider '%s' is not supported yet", prov->name);
+            if (d->attempt > 0 && d->first_err.status != 0)
+                dp_send_error(d, 0, NULL, NULL, NULL);
+            else
+                gw_send_error(sr, prov ? 501 : 404, prov ? "server_error" : "invalid_request_error",
+                              prov ? "provider_not_supported" : "model_not_found", "model", "%s", why);
             break;
         }
         if (d->attempt > 0) {

@@ -14,7 +14,8 @@
  * Fallbacks: the body's "fallbacks" (model names) are tried in order when
  * the current provider fails, after its own retries, with an error worth
  * another provider (5xx, 401/403/404/408/429), as long as nothing reached the
- * client. Once a stream sent its first byte, a failure ends it with an
+ * client; when every attempt failed, the client gets the primary's error
+ * (the model it asked for). Once a stream sent its first byte, a failure ends it with an
  * in-band error event instead. The answer names the provider that served it
  * (extra_fields.provider and the x-sluice-provider header).
  *
@@ -67,6 +68,10 @@ struct dp_req {
     size_t n_fallbacks;
     size_t attempt;       /* 0 = the primary model, k = fallbacks[k-1] */
     uint64_t up_start_ns; /* when the current provider call started (metrics) */
+    struct {              /* the primary's error: what the client gets when every attempt failed */
+        int status;       /* 0 = none recorded */
+        char type[48], code[48], message[768];
+    } first_err;
     so_writer out;
 };
 

@@ -74,6 +74,9 @@ for ep in oai ant; do
   ask $ep p500/m '[]'
   [ "$STATUS" = 502 ] && contains "provider p500 returned HTTP 500" "$BODY" || fail "$ep: p500 alone: $STATUS $BODY"
   contains sk-p500 "$BODY" && fail "$ep: key leaked: $BODY"
+  # every attempt fails: the primary's error, not the last fallback's
+  ask $ep p500/m '["refused/m"]'
+  [ "$STATUS" = 502 ] && contains "provider p500 returned HTTP 500" "$BODY" || fail "$ep: all failed: $STATUS $BODY"
 done
 pass "both endpoints: primary 500 (3 upstream attempts) / refused / 401 on every key -> the fallback serves; header and extra_fields say which"
 
