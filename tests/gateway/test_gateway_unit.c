@@ -42,6 +42,17 @@ static void test_config(void)
     CHECK(strcmp(c.providers[1].net.base_url, "http://h:1") == 0);            /* trailing '/' dropped */
     CHECK(c.providers[1].net.backoff_max_ms == c.providers[1].net.backoff_initial_ms); /* max >= initial */
     cfg_free(&c);
+    /* backoffs as duration strings */
+    CHECK(load("{\"providers\":{\"l\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\","
+               "\"retry_backoff_initial\":\"250ms\",\"retry_backoff_max\":\"1.5s\"}}}}",
+               &c, err, sizeof(err)) == 0);
+    CHECK(c.providers[0].net.backoff_initial_ms == 250 && c.providers[0].net.backoff_max_ms == 1500);
+    cfg_free(&c);
+    CHECK(load("{\"providers\":{\"l\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\","
+               "\"retry_backoff_max\":\"2m\"}}}}",
+               &c, err, sizeof(err)) == 0);
+    CHECK(c.providers[0].net.backoff_max_ms == 120000);
+    cfg_free(&c);
 
     struct {
         const char *text, *want;
@@ -55,6 +66,12 @@ static void test_config(void)
          "providers.x.network_config.max_retries: expected an integer"},
         {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"extra_headers\":{\"a b\":\"v\"}}}}}",
          "extra_headers.a b: expected a valid header name"},
+        {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"retry_backoff_max\":\"5 s\"}}}}",
+         "retry_backoff_max: expected milliseconds (an integer) or a duration such as \"500ms\""},
+        {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"retry_backoff_max\":\"11m\"}}}}",
+         "at most 600000 ms"},
+        {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"retry_backoff_initial\":\"-1s\"}}}}",
+         "retry_backoff_initial: expected milliseconds"},
         {"{\"plugins\":[{\"name\":\"p\"}]}", "plugins[0]: missing \"path\""},
         {"{\"plugins\":[{\"name\":\"p\",\"path\":\"x\",\"enabled\":1}]}", "plugins[0].enabled: expected true or false"},
         {"{\"client\":{\"max_request_body_size_mb\":\"10\"}}", "client.max_request_body_size_mb: expected an integer"},

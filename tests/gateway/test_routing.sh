@@ -10,7 +10,7 @@ PLUGIN=$(pwd)/$BUILD/examples/plugins/c-test.wasm
 [ -f "$PLUGIN" ] || fail "missing $PLUGIN (run make)"
 start_mock; A=http://127.0.0.1:$MOCK_PORT
 start_mock; B=http://127.0.0.1:$MOCK_PORT
-NET='"max_retries": 2, "retry_backoff_initial": 10, "retry_backoff_max": 20'
+NET='"max_retries": 2, "retry_backoff_initial": "10ms", "retry_backoff_max": 20'
 CFG=$(write_config <<JSON
 {"providers": {
   "p500": {"keys": [{"value": "sk-p500-secret-key"}], "network_config": {"base_url": "$A", $NET,
