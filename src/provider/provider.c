@@ -158,7 +158,10 @@ uint64_t prov_backoff_ms(const cfg_network *n, int attempt, uint64_t *rng)
 bool prov_all_keys_dead(const cfg_provider *p, const cfg_key *used, int status, const char *model,
                         const char *detail, char *msg, size_t cap)
 {
-    if (used == NULL || (status != 401 && status != 403))
+    /* One key: the upstream's 401/403 is relayed as any 4xx is (an in-process
+     * client with its own key wants exactly that); several: they were all
+     * tried, and the summary says so. */
+    if (used == NULL || p->n_keys < 2 || (status != 401 && status != 403))
         return false;
     snprintf(msg, cap,
              "provider %s: every API key configured for model '%.200s' was refused by the upstream (last: HTTP %d%s%s); "
@@ -221,6 +224,6 @@ void prov_redact(const cfg_provider *p, const cfg_key *used, char *msg)
     for (size_t i = 0; p && i < p->n_keys; i++)
         prov_mask(msg, p->keys[i].value);
     prov_mask_after(msg, "sk-", 4);     /* OpenAI (and sk-ant-... Anthropic) keys, masked ones too */
-    prov_mask_after(msg, "Bearer ", 3); /* an Authorization value echoed back */
-    prov_mask_after(msg, "x-api-key: ", 3);
+    prov_mask_after(msg, "Bearer ", 8); /* an Authorization value echoed back (not "Bearer token") */
+    prov_mask_after(msg, "x-api-key: ", 8);
 }

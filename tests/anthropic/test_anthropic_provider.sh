@@ -112,11 +112,11 @@ fault() { # FAULT STATUS TYPE TEXT
         -d '{"model":"anthropic/claude-test","stream":true,"messages":[{"role":"user","content":"x"}]}' -w '\n%{http_code}')
   [ "$(tail -n1 <<<"$OUT")" = "$2" ] && contains "$4" "$OUT" || fail "streaming fault $1: $OUT"
 }
-fault 401 502 server_error "every API key configured for model 'claude-test' was refused by the upstream (last: HTTP 401: Anthropic returned HTTP 401"
+fault 401 401 authentication_error "authentication_error"
 fault 429 429 rate_limit_error "Rate limit"
 fault 500 502 server_error "api_error"
 fault 503 503 server_error "overloaded"
-pass "upstream 401 (the only key dead)/429/500/503 -> OpenAI errors 502/429/502/503 (streaming too)"
+pass "upstream 401/429/500/503 -> OpenAI errors 401/429/502/503 (streaming too)"
 
 gw_with '"x-mock-fault": "reset-mid-stream"'
 OUT=$(curl -sN "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'content-type: application/json' \

@@ -33,7 +33,7 @@ nokey() { contains "sk-fault-secret" "$BODY" && fail "API key leaked: $BODY"; tr
 
 chat f500;    expect_error 502 server_error "provider f500 returned HTTP 500"; nokey
 chat f429;    expect_error 429 "" "HTTP 429"; nokey      # the upstream's own type is kept
-chat f401;    expect_error 502 server_error "every API key configured for model 'm' was refused by the upstream (last: HTTP 401"; nokey
+chat f401;    expect_error 401 "" "HTTP 401"; nokey      # one key: the upstream's status
 chat f503;    expect_error 503 server_error "HTTP 503"; nokey
 chat reset;   expect_error 502 server_error "provider reset failed"; nokey
 chat badjson; expect_error 502 server_error "not a JSON object"; nokey

@@ -246,8 +246,9 @@ static void test_redact(void)
     redact_is(NULL, NULL, "Incorrect API key provided: sk-proj-abc123*****wxyz.", "Incorrect API key provided: sk-***.");
     redact_is(NULL, NULL, "invalid x-api-key sk-ant-api03-AbC_dEf-123", "invalid x-api-key sk-***");
     redact_is(NULL, NULL, "header was Bearer eyJhbGci.OiJ-IUz_I1 here", "header was Bearer *** here");
-    redact_is(NULL, NULL, "got x-api-key: abcdef, denied", "got x-api-key: ***, denied");
-    redact_is(NULL, NULL, "\"authorization\":\"bearer tok_123\"", "\"authorization\":\"bearer ***\"");
+    redact_is(NULL, NULL, "got x-api-key: abcdef12, denied", "got x-api-key: ***, denied");
+    redact_is(NULL, NULL, "\"authorization\":\"bearer tok_12345\"", "\"authorization\":\"bearer ***\"");
+    redact_is(NULL, NULL, "missing Bearer token", "missing Bearer token");
     /* ordinary text stays as it is */
     redact_is(NULL, NULL, "the task-force uses sk-1 and Bearer x", "the task-force uses sk-1 and Bearer x");
     redact_is(&p, NULL, "ask-me: sk-", "ask-me: sk-");
