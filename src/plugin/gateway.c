@@ -22,6 +22,8 @@ struct plg_gw_req {
     char **up_headers;         /* "Name: value" lines, malloc'd */
     size_t n_up_headers;
     char *chunk_out;           /* the last replaced stream chunk */
+    plg_gw_conv conv;          /* the endpoint's wire format, or NULL */
+    void *conv_ud;
 };
 
 int plg_gw_load(const cfg_config *cfg, unsigned workers, char *err, size_t errlen)
@@ -177,6 +179,25 @@ bool plg_gw_begin(srv_request *sr, h2o_iovec_t *body, plg_gw_req **out)
     return true;
 }
 
+void plg_gw_set_conv(plg_gw_req *pr, plg_gw_conv conv, void *ud)
+{
+    if (!pr) return;
+    pr->conv = conv;
+    pr->conv_ud = ud;
+}
+
+/* The endpoint's conversion of resp's body, if it has one. */
+static void convert(plg_gw_req *pr, sluice_http_response *resp)
+{
+    if (!pr->conv || !resp->body) return;
+    size_t len = resp->body_len;
+    int status = resp->status_code ? resp->status_code : 200;
+    char *out = pr->conv(pr->conv_ud, &status, (char *)resp->body, &len);
+    resp->body = (uint8_t *)out;
+    resp->body_len = out ? len : 0;
+    resp->status_code = out ? status : 500;
+}
+
 int plg_gw_pre(plg_gw_req *pr, sj_doc *doc, bool can_fall_back)
 {
     if (!pr) return 0;
@@ -205,6 +226,7 @@ int plg_gw_pre(plg_gw_req *pr, sj_doc *doc, bool can_fall_back)
         sluice_map_set(&resp.headers, "Content-Type", "application/json");
         resp.body = (uint8_t *)body;
         resp.body_len = len;
+        convert(pr, &resp);
         send_response(pr, &resp);
         return 1;
     }
@@ -276,6 +298,7 @@ static void finish(plg_gw_req *pr, sluice_chat *chat, int status)
     plg_chat_clear(chat);
     resp.body = (uint8_t *)body;
     resp.body_len = len;
+    convert(pr, &resp);
     send_response(pr, &resp);
 }
 

@@ -24,6 +24,17 @@ void plg_gw_unload(void);
  * body to use (the plugins may have replaced it). */
 bool plg_gw_begin(srv_request *sr, h2o_iovec_t *body, plg_gw_req **out);
 
+/* An endpoint with its own wire format (the Anthropic drop-in) converts the
+ * OpenAI-shaped answer or error ({"error":{...}} when *status >= 400) it is
+ * about to send: takes ownership of the malloc'd body, returns the malloc'd
+ * body to send (NULL on OOM) with its length in *len; may change *status. */
+typedef char *(*plg_gw_conv)(void *ud, int *status, char *body, size_t *len);
+
+/* Installs conv (NULL: none): answers are converted after post_hook (which
+ * sees the OpenAI form) and before http_post_hook (which sees what goes on
+ * the wire). No-op when pr is NULL: the caller converts itself. */
+void plg_gw_set_conv(plg_gw_req *pr, plg_gw_conv conv, void *ud);
+
 /* pre_hook for one attempt, on the request document (edited in place).
  * Returns 0 to go on, 1 when answered (sent), 2 to try the next fallback
  * (an error short-circuit that allows fallbacks, when can_fall_back). */
