@@ -209,6 +209,7 @@ static void chat_sink_done(void *ud)
     st->call = NULL;
     st->finished = true;
     chat_upstream_end(st);
+    plg_gw_stream_end(st->plg, 200, NULL, NULL, NULL);
     sj_buf_cstr(&st->pending, "data: [DONE]\n\n");
     chat_flush(st);
 }
@@ -244,6 +245,7 @@ static void chat_sink_error(void *ud, int status, const char *type, const char *
         return;
     }
     /* Headers already went out with 200: report in-band and end the stream. */
+    plg_gw_stream_end(st->plg, status, type, code, message);
     sj_buf_cstr(&st->pending, "data: ");
     gw_error_json(&st->pending, message, type ? type : gw_error_type(status), code, NULL);
     sj_buf_cstr(&st->pending, "\n\n");
