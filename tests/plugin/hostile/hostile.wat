@@ -1,13 +1,16 @@
 ;; tests/plugin/hostile/hostile.wat - a Bifrost-ABI plugin that misbehaves on
 ;; purpose, for tests/plugin/test_hostile_load.sh. It is a template: the test
-;; replaces @MINE@ with an ASCII digit code and @DEADLINE@ with a realtime
-;; clock value in ns (0: never). http_pre_hook answers "{}" (no change) unless
+;; replaces @MINE@ with an ASCII digit code. init fails once the realtime
+;; clock (ns) passes the number made of the digits of its config, e.g.
+;; {"deadline_ns": 1764300000000000000} (no digits: never); the deadline is in
+;; the config, not the module, so a compiled module stays cached across runs.
+;; http_pre_hook answers "{}" (no change) unless
 ;; the first 512 bytes of its input contain "HOSTILE-<MINE>", e.g. from a
 ;; request header; then it does behaviour MINE:
 ;;   1 loop forever            2 trap (unreachable)      3 grow memory to the cap,
 ;;   4 output pointer outside memory                       touching every page
 ;;   5 output length of 2 GiB  6 invalid JSON output     7 recurse without end
-;;   8 WASI proc_exit(3)       9 trap, and every later init fails (past DEADLINE)
+;;   8 WASI proc_exit(3)       9 trap (with a deadline in the config: every later init fails)
 (module
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
@@ -16,7 +19,7 @@
   (global $top (mut i32) (i32.const 65536))
   (global $live (mut i32) (i32.const 0))
   (global $mine i32 (i32.const @MINE@))
-  (global $deadline i64 (i64.const @DEADLINE@))
+  (global $deadline (mut i64) (i64.const 0))
   (data (i32.const 1024) "{}")
   (data (i32.const 1040) "{\"context\": nope")
 
@@ -38,7 +41,18 @@
     (global.set $live (i32.sub (global.get $live) (i32.const 1)))
     (if (i32.eqz (global.get $live)) (then (global.set $top (global.get $heap)))))
 
-  (func (export "init") (param i32 i32) (result i32)
+  (func (export "init") (param $p i32) (param $n i32) (result i32)
+    (local $c i32) (local $end i32)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (block $done
+      (loop $digits
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $c (i32.sub (i32.load8_u (local.get $p)) (i32.const 48)))
+        (if (i32.lt_u (local.get $c) (i32.const 10))
+          (then (global.set $deadline (i64.add (i64.mul (global.get $deadline) (i64.const 10))
+                                               (i64.extend_i32_u (local.get $c))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $digits)))
     (if (i64.eqz (global.get $deadline)) (then (return (i32.const 0))))
     (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 512)))
     (i64.gt_u (i64.load (i32.const 512)) (global.get $deadline)))
