@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "plugin/plugin_int.h"
@@ -329,11 +330,31 @@ bool plg_wmod_is_aot(const plg_wmod *m)
 
 /* ---- calls ------------------------------------------------------------------ */
 
+/* Compiled code runs on the worker's own stack, and a recursion without end
+ * touches all of it before the guard page stops it: megabytes of RSS that
+ * would stay. After such a trap the part below the current frame is dead,
+ * so give it back (keeping 64 KiB of margin for signal frames). */
+static void release_dead_stack(void)
+{
+    pthread_attr_t a;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) return;
+    int rc = pthread_attr_getstack(&a, &lo, &size);
+    pthread_attr_destroy(&a);
+    if (rc != 0) return;
+    char here;
+    uintptr_t top = ((uintptr_t)&here - (64u << 10)) & ~(uintptr_t)4095;
+    uintptr_t bottom = ((uintptr_t)lo + 4095) & ~(uintptr_t)4095;
+    if (top > bottom) madvise((void *)bottom, top - bottom, MADV_DONTNEED); /* unmapped parts: ENOMEM, fine */
+}
+
 /* Formats a failed call; returns -PLG_OUT_TIMEOUT for a deadline, else
  * -PLG_OUT_TRAP. */
 static int call_failed(plg_winst *wi, const char *what, wasm_status st, const wasm_error *we, char *err,
                        size_t errlen)
 {
+    if (st == WASM_TRAP_STACK_EXHAUSTED && wasm_module_is_aot(wi->from)) release_dead_stack();
     if (st == WASM_TRAP_EXIT)
         say(err, errlen, "%s: proc_exit(%d)", what, we->exit_code);
     else if (st == WASM_TRAP_DEADLINE)
