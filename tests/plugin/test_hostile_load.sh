@@ -69,7 +69,8 @@ sleep 0.3
 bad=0
 for round in 1 2; do
   for k in 1 2 3 4 5 6 7 8 9; do
-    s=$(curl -s -o "$TMP/h.out" -w '%{http_code}' -m 5 -H 'content-type: application/json' -H "x-hostile: HOSTILE-$k" \
+    rm -f "$TMP/h.out"
+    s=$(curl -s -o "$TMP/h.out" -w '%{http_code}' -m 20 -H 'content-type: application/json' -H "x-hostile: HOSTILE-$k" \
           --data-binary '{"model":"up/m","messages":[{"role":"user","content":"hi"}]}' "$URL")
     want=200; [ "$k" = 2 ] && want=500
     [ "$s" = "$want" ] || { echo "HOSTILE-$k round $round: HTTP $s (want $want): $(head -c 200 "$TMP/h.out")"; bad=1; }

@@ -79,7 +79,7 @@
     (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32)) (i64.extend_i32_u (local.get $len))))
 
   (func (export "http_pre_hook") (param $p i32) (param $n i32) (result i64)
-    (local $page i32)
+    (local $page i32) (local $i i32)
     (if (i32.ne (call $marker (local.get $p) (local.get $n)) (global.get $mine))
       (then (return (call $pack (i32.const 1024) (i32.const 2)))))
     (block $b9 (block $b8 (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1
@@ -88,12 +88,19 @@
       (loop $forever (br $forever)))
       ;; 2
       unreachable)
-      ;; 3: grow one page at a time and write into it, until the cap refuses
+      ;; 3: grow 1 MiB at a time and write into every new 64 KiB page, until
+      ;; the cap refuses (1 MiB steps: the interpreter checks its deadline
+      ;; every 2048 back-edges, so page-sized steps under ASan, whose realloc
+      ;; copies, would cost O(n^2) before the first check)
       (block $full
         (loop $grow
-          (local.set $page (memory.grow (i32.const 1)))
+          (local.set $page (memory.grow (i32.const 16)))
           (br_if $full (i32.eq (local.get $page) (i32.const -1)))
-          (i32.store8 (i32.mul (local.get $page) (i32.const 65536)) (i32.const 1))
+          (local.set $i (i32.const 0))
+          (loop $touch
+            (i32.store8 (i32.mul (i32.add (local.get $page) (local.get $i)) (i32.const 65536)) (i32.const 1))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $touch (i32.lt_u (local.get $i) (i32.const 16))))
           (br $grow)))
       (return (call $pack (i32.const 1024) (i32.const 2))))
       ;; 4
