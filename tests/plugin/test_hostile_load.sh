@@ -15,14 +15,16 @@
 # by default; 0 on a quiet machine gives the strict "within 2x"). A hang
 # would still blow through it. The noise-free check is CPU time: the hostile
 # phase may cost the gateway at most 1.5 s of CPU more than the baseline
-# phase (18 hostile requests, deadlines of 10 ms). Real numbers are printed
+# phase (18 hostile requests, deadlines of 10 ms; 5 s under ASan). Real numbers are printed
 # and recorded in docs/plugins.md.
 . "$(dirname "$0")/../gateway/lib.sh"
 LOADGEN=$BUILD/bench/sluice-loadgen
 [ -x "$LOADGEN" ] || { echo "skip: needs $LOADGEN (make bench builds it; make $LOADGEN)"; exit 77; }
 command -v wat2wasm >/dev/null || { echo "skip: needs wat2wasm (wabt)"; exit 77; }
 BODY_FILE=bench/gateway/chat-2k.json
-RATE=${HOSTILE_RATE:-200}
+# An ASan gateway with nine plugins on a loaded 2-core machine cannot keep
+# up with 200 req/s (its baseline alone falls behind): a lower rate there.
+case $BUILD in *asan*) RATE=${HOSTILE_RATE:-40} ;; *) RATE=${HOSTILE_RATE:-200} ;; esac
 DUR=${HOSTILE_SECONDS:-4}
 ENGINE=${HOSTILE_ENGINE:-interp}
 
@@ -48,7 +50,7 @@ JSON
 WAIT_TRIES=$((margin * 20))   # engine aot compiles at start-up
 start_gw --config "$CFG"
 URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
-load() { "$LOADGEN" --url "$URL" --body "$BODY_FILE" --model up/m --rate "$RATE" --connections 16 --duration "$1"; }
+load() { "$LOADGEN" --url "$URL" --body "$BODY_FILE" --model up/m --rate "$RATE" --connections 16 --duration "$1" --timeout-ms 30000; }
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$GW_PID/status"; }
 cpu_ms() { cat /proc/"$GW_PID"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s / 1e6}'; }
@@ -91,7 +93,8 @@ awk -v h="$p99_host" -v l="$limit" 'BEGIN {exit !(h <= l)}' ||
 pass "benign load: no errors; p99 ${p99_base} us baseline, ${p99_host} us with hostile plugins (bound $limit us)"
 extra=$(( (c2 - c1) - (c1 - c0) ))
 echo "gateway CPU: baseline phase $((c1 - c0)) ms, hostile phase $((c2 - c1)) ms (extra $extra ms), load: $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$extra" -le 1500 ] || fail "the hostile phase cost $extra ms more CPU than the baseline"
+cpu_bound=1500; case $BUILD in *asan*) cpu_bound=5000 ;; esac   # ASan: realloc copies, memsets shadow
+[ "$extra" -le "$cpu_bound" ] || fail "the hostile phase cost $extra ms more CPU than the baseline (bound $cpu_bound)"
 pass "hostile phase CPU: +$extra ms over the baseline phase"
 
 for pat in "h1: hook failed.*deadline of 10 ms" "h2: hook failed.*unreachable" "h4: hook failed.*outside linear memory" \
