@@ -13,6 +13,7 @@
 #include "plugin/gateway.h"
 
 static plg_set *gw_plugins; /* set once at start-up, read by every worker */
+static bool gw_has[PLG_NHOOKS]; /* whether any plugin has each hook: skip the JSON work if none */
 
 struct plg_gw_req {
     srv_request *sr;
@@ -77,6 +78,7 @@ int plg_gw_load(const cfg_config *cfg, unsigned workers, char *err, size_t errle
     gw_plugins = plg_set_load(specs, cfg->n_plugins, workers, err, errlen);
     if (gw_plugins) {
         plg_set_observer(gw_plugins, &(plg_observer){.hook = obs_hook_cb, .recycle = obs_recycle_cb});
+        for (int h = 0; h < PLG_NHOOKS; h++) gw_has[h] = plg_set_has_hook(gw_plugins, h);
         for (size_t i = 0; i < plg_set_count(gw_plugins); i++)
             fprintf(stderr, "sluice: plugin %s loaded\n", plg_set_name(gw_plugins, i));
         rc = 0;
@@ -92,6 +94,7 @@ void plg_gw_unload(void)
 {
     plg_set_free(gw_plugins);
     gw_plugins = NULL;
+    memset(gw_has, 0, sizeof gw_has);
 }
 
 static void pr_dispose(void *p)
@@ -315,6 +318,15 @@ static void finish(plg_gw_req *pr, sluice_chat *chat, int status)
 void plg_gw_send_json(plg_gw_req *pr, srv_request *sr, int status, char *body, size_t len)
 {
     if (!pr) { gw_send_json_owned(sr, status, body, len); return; }
+    if (!gw_has[PLG_HOOK_POST]) { /* no post_hook: no need for a document */
+        pr->pre_ran = 0;
+        sluice_http_response resp = {.status_code = status};
+        sluice_map_set(&resp.headers, "Content-Type", "application/json");
+        resp.body = (uint8_t *)body;
+        resp.body_len = len;
+        send_response(pr, &resp);
+        return;
+    }
     sluice_chat chat = {.response = sj_parse(body, len, NULL, NULL)};
     free(body);
     if (!chat.response) { gw_send_error(sr, 500, "server_error", NULL, NULL, "out of memory"); return; }
@@ -418,12 +430,13 @@ void plg_gw_stream_end(plg_gw_req *pr, int status, const char *type, const char 
 
 bool plg_gw_chunk(plg_gw_req *pr, const char **data, size_t *len)
 {
-    if (!pr) return true;
+    bool keep = pr && pr->pre_ran && gw_has[PLG_HOOK_POST];
+    if (!pr || (!gw_has[PLG_HOOK_STREAM_CHUNK] && !keep)) return true; /* nothing looks at chunks */
     sj_doc *chunk = sj_parse(*data, *len, NULL, NULL);
     if (!chunk || !sj_is_object(sj_doc_root(chunk))) { sj_doc_free(chunk); return true; }
     plg_decision d = plg_stream_chunk(gw_plugins, pr->worker, &pr->ctx, &pr->req, &chunk);
     if (d == PLG_SKIP) { sj_doc_free(chunk); return false; }
-    if (pr->pre_ran && plg_set_has_hook(gw_plugins, PLG_HOOK_POST)) stream_note(pr, sj_doc_root(chunk));
+    if (keep) stream_note(pr, sj_doc_root(chunk));
     size_t n = 0;
     char *text = sj_write(sj_doc_root(chunk), &n);
     sj_doc_free(chunk);
