@@ -381,7 +381,7 @@ static int cfg_provider_entry(cfg_ctx *c, const char *name, const sj_val *v, cfg
 static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
 {
     static const char *const known[] = {"name", "path", "enabled", "config", "sha256", "on_error",
-                                        "max_memory_mb", "timeout_ms", "instances", NULL};
+                                        "max_memory_mb", "timeout_ms", "instances", "engine", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object {\"name\": ..., \"path\": ..., \"enabled\": ...}");
     if (cfg_members(c, v, known) != 0)

@@ -119,6 +119,7 @@ static void dp_sink_done(void *ud)
     d->call = NULL;
     d->finished = true;
     dp_upstream_end(d);
+    plg_gw_stream_end(d->plg, 200, NULL, NULL, NULL);
     if (!d->out.started)
         dp_provider_header(d);
     d->wire->done(d, so_buf(&d->out));
@@ -177,6 +178,7 @@ static void dp_sink_error(void *ud, int status, const char *type, const char *co
         return;
     }
     /* Headers already went out with 200: report in-band and end the stream. */
+    plg_gw_stream_end(d->plg, status, type, code, message);
     d->wire->stream_error(d, status, type ? type : gw_error_type(status), code, message, so_buf(&d->out));
     so_end(&d->out);
 }

@@ -55,4 +55,10 @@ void plg_gw_send_error(plg_gw_req *pr, srv_request *sr, int status, const char *
  * next call. */
 bool plg_gw_chunk(plg_gw_req *pr, const char **data, size_t *len);
 
+/* The end of a stream: post_hook (plugins whose pre_hook ran, in reverse)
+ * on the streamed chat.completion as the client saw it (message = NULL), or
+ * on the error that ended it. The response already went out, so only the
+ * context and the plugins' side effects count (SPEC §3 step 3; docs/plugins.md). */
+void plg_gw_stream_end(plg_gw_req *pr, int status, const char *type, const char *code, const char *message);
+
 #endif /* SLUICE_PLUGIN_GATEWAY_H */
