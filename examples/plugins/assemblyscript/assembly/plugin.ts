@@ -6,8 +6,7 @@
 // packed (ptr << 32 | len) we return, then calls `free` on both buffers.
 //
 // Built with `--runtime stub`: no garbage collector, memory is never given
-// back (an instance that reaches its memory cap fails one hook and the host
-// replaces it).
+// back (the host replaces an instance that grew past 3/4 of its memory cap).
 // Note: json-as 1.6.0 compiles an entry file named assembly/index.ts into an
 // empty module, hence plugin.ts.
 import { JSON } from "json-as";
