@@ -20,17 +20,20 @@ examples_build_as || fail "AssemblyScript example build failed"
 echo "example builds: $(( $(date +%s) - t0 )) s"
 
 start_mock
+# "engine": "interp": with the default "auto" the gateway compiles every
+# plugin in the background and its shutdown waits for those compiles (~30 s
+# on a busy machine); the compiled tier has its own tests (test_plugin_tiers).
 CFG=$(write_config <<JSON
 {"providers": {"up": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}}},
  "plugins": [
   {"name": "native", "path": "$EX/libnative_example.so", "config": {"greeting": "bonjour"}},
-  {"name": "rust", "path": "$RUST_WASM", "config": {"greeting": "salut"}},
-  {"name": "guard", "path": "$EX/c-guard.wasm",
+  {"name": "rust", "engine": "interp", "path": "$RUST_WASM", "config": {"greeting": "salut"}},
+  {"name": "guard", "engine": "interp", "path": "$EX/c-guard.wasm",
    "config": {"header": "x-team", "model_alias": "fast", "model_target": "up/gpt-rewritten"}},
-  {"name": "policy", "path": "$EX/c-policy.wasm", "instances": 1,
+  {"name": "policy", "engine": "interp", "path": "$EX/c-policy.wasm", "instances": 1,
    "config": {"mock_model": "canned", "limited_model": "up/scarce", "limit": 1, "mark": "checked",
               "drop_word": "from", "upper": true}},
-  {"name": "as", "path": "$AS_WASM", "config": {"greeting": "bonjour"}}]}
+  {"name": "as", "engine": "interp", "path": "$AS_WASM", "config": {"greeting": "bonjour"}}]}
 JSON
 )
 start_gw --config "$CFG"
@@ -57,7 +60,7 @@ for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$SRV_PORT/c-guar
 SUM=$(sha256sum "$EX/c-guard-wasi.wasm" | cut -d' ' -f1)
 url_config() { write_config <<JSON
 {"providers": {"up": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}}},
- "plugins": [{"name": "remote", "path": "http://127.0.0.1:$SRV_PORT/c-guard-wasi.wasm", "sha256": "$1"}]}
+ "plugins": [{"name": "remote", "engine": "interp", "path": "http://127.0.0.1:$SRV_PORT/c-guard-wasi.wasm", "sha256": "$1"}]}
 JSON
 }
 start_gw --config "$(url_config "$SUM")"
