@@ -220,10 +220,20 @@ static void srv_on_wakeup(uv_async_t *a)
 /* Posted by each worker when its loop has stopped. */
 static sem_t srv_stopped;
 
+/* Buffered log lines of this worker wait at most OBS_LOG_FLUSH_MS. */
+static void srv_on_log_tick(uv_timer_t *t)
+{
+    (void)t;
+    obs_log_thread_flush();
+}
+
 static void *srv_worker_main(void *arg)
 {
     srv_worker *w = arg;
+    obs_log_thread_start();
+    uv_timer_start(&w->log_timer, srv_on_log_tick, OBS_LOG_FLUSH_MS, OBS_LOG_FLUSH_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    obs_log_thread_flush();   /* the requests that ended while draining */
     /* Connections still open are abandoned: the process is about to exit.
      * The thread parks instead of returning because h2o keeps free lists in
      * thread-local storage: they stay reachable (not reported as leaks) as
@@ -265,6 +275,8 @@ static int srv_worker_init(srv_worker *w, int id, const srv_options *opt)
     w->wakeup.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
+    uv_timer_init(&w->loop, &w->log_timer);
+    uv_unref((uv_handle_t *)&w->log_timer);   /* never what keeps the loop alive */
     return 0;
 }
 
