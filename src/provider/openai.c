@@ -47,6 +47,7 @@ struct prov_call {
     const cfg_key *key;    /* key of the current attempt, or NULL */
     bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;           /* retries done so far */
+    int *retries;          /* prov_request.retries */
     int status;            /* upstream HTTP status of the current attempt */
     sj_buf resp;           /* response body (non-streaming) or error body */
     sse_parser sse;
@@ -136,7 +137,7 @@ static bool oai_retry(prov_call *c)
         return false;
     uint64_t delay = prov_backoff_ms(n, c->attempt, &c->rng);
     c->attempt++;
-    obs_retry(c->prov->name);
+    prov_note_retry(c->prov, c->retries);
     uv_timer_start(&c->timer, oai_on_retry_timer, delay, 0);
     return true;
 }
@@ -206,10 +207,7 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
     prov_call *c = ud;
     c->req = NULL;
     bool ok = c->status >= 200 && c->status < 300;
-    if (res != UP_OK && res != UP_EABORTED)
-        obs_upstream_error(c->prov->name, up_result_name(res));
-    else if (res == UP_OK && !ok)
-        obs_upstream_error(c->prov->name, obs_status_kind(c->status));
+    prov_note_result(c->prov, res, c->status);
     if (res == UP_OK && ok && c->stream && !c->sent_any) {
         /* A 2xx stream without a single event: nothing the client can use. */
         if (oai_retry(c))
@@ -325,6 +323,7 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
         return NULL;
     }
     c->prov = rq->provider;
+    c->retries = rq->retries;
     c->sink = sink;
     c->ud = ud;
     c->stream = rq->stream;
