@@ -26,13 +26,14 @@ CONNS=${OBS_BENCH_CONNS:-64}
 SLUICE=${OBS_BENCH_SLUICE:-$BUILD/sluice}
 MOCK=$BUILD/sluice-mockllm
 LOADGEN=$BUILD/bench/sluice-loadgen
+LOGCOST=$BUILD/bench/sluice-obs-log-cost
 RATE=${OBS_BENCH_RATE:-2000}
 LGDUR=$([ $QUICK = 1 ] && echo 1 || echo 3)
 BODY=bench/gateway/chat-2k.json
 MD=bench/results/obs$([ $QUICK = 1 ] && echo -quick).md
 MODES="none lines store"
 
-for b in "$SLUICE" "$MOCK" "$LOADGEN"; do
+for b in "$SLUICE" "$MOCK" "$LOADGEN" "$LOGCOST"; do
   [ -x "$b" ] || { echo "bench/obs: $b missing (make all)"; exit 1; }
 done
 command -v wrk >/dev/null || { echo "bench/obs: wrk missing (scripts/install-deps.sh)"; exit 1; }
@@ -134,9 +135,14 @@ for r in $(seq "$ROUNDS"); do
   for m in $order; do run "$m" && fixed "$m" || exit 1; done
 done
 
+# The in-process cost of obs_request_done() per mode (bench/obs/log_cost.c),
+# three times; medians.
+for _ in 1 2 3; do "$LOGCOST" "$TMP" $([ $QUICK = 1 ] && echo 50000 || echo 200000); done >"$TMP/logcost.out"
+
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-declare -A RPS CPU WPR FCPU FW
+declare -A RPS CPU WPR FCPU FW NS
 for m in $MODES; do
+  NS[$m]=$(sed -n "s/^RESULT mode=$m ns_per_request=\([0-9]*\).*/\1/p" "$TMP/logcost.out" | median)
   FCPU[$m]=$(awk '{print $1}' "$TMP/$m.fixed" | median)
   FW[$m]=$(awk '{print $2}' "$TMP/$m.fixed" | median)
   RPS[$m]=$(awk '{print $1}' "$TMP/$m.runs" | median)
@@ -174,6 +180,17 @@ rows=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execut
     awk -v m="$m" -v r="${RPS[$m]}" -v c="${CPU[$m]}" -v r0="${RPS[none]}" -v c0="${CPU[none]}" \
         -v f="${FCPU[$m]}" -v f0="${FCPU[none]}" -v w="${FW[$m]}" \
       'BEGIN{printf "| %s | %.0f | %.1f | %.3f | %.3f | %.1f | %.3f | %.3f |\n", m, r, c, r / r0, c / c0, f, f / f0, w}'
+  done
+  echo
+  echo "In-process CPU of obs_request_done() per request (bench/obs/log_cost.c: the metrics, the line"
+  echo "built, buffered and written, the row queued and inserted; all threads; median of 3), and the"
+  echo "logging part (mode minus none) as a share of the gateway's CPU per request at $RATE req/s (none):"
+  echo
+  echo "| mode | ns/request | logging ns/request | share of gateway CPU/request |"
+  echo "|---|---|---|---|"
+  for m in $MODES; do
+    awk -v m="$m" -v n="${NS[$m]}" -v n0="${NS[none]}" -v g="${FCPU[none]}" \
+      'BEGIN{printf "| %s | %.0f | %.0f | %.1f%% |\n", m, n, n - n0, (n - n0) / (g * 1000) * 100}'
   done
   echo
   echo "Runs (c=$CONNS req/s / CPU µs per request; at $RATE req/s CPU µs per request):"
