@@ -124,8 +124,9 @@ fixed() {
       'BEGIN{printf "%.1f %.3f\n", d * 1e6 / hz / n, w / n}' >>"$TMP/$m.fixed"
 }
 
-# Short warm-up of each (connections, caches, the store's first pages).
-for m in $MODES; do
+# Short warm-up of each (connections, caches, the store's first pages); the
+# quick form goes without.
+[ $QUICK = 1 ] || for m in $MODES; do
   BENCH_MODEL=openai/gpt-4o-mini BENCH_BODY=$BODY timeout 10 wrk -t1 -c8 -d1s -s bench/gateway/post.lua \
     "http://127.0.0.1:${PORT[$m]}/v1/chat/completions" >/dev/null 2>&1
 done
@@ -137,7 +138,7 @@ done
 
 # The in-process cost of obs_request_done() per mode (bench/obs/log_cost.c),
 # three times; medians.
-for _ in 1 2 3; do "$LOGCOST" "$TMP" $([ $QUICK = 1 ] && echo 50000 || echo 200000); done >"$TMP/logcost.out"
+for _ in 1 2 3; do "$LOGCOST" "$TMP" $([ $QUICK = 1 ] && echo 30000 || echo 200000); done >"$TMP/logcost.out"
 
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A RPS CPU WPR FCPU FW NS
