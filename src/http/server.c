@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SRV_INPUT_BUFFER 4096 /* initial input buffer of a client connection */
+
 static h2o_globalconf_t srv_globalconf;
 static srv_worker *srv_workers;
 
@@ -223,6 +225,12 @@ static sem_t srv_stopped;
 static void *srv_worker_main(void *arg)
 {
     srv_worker *w = arg;
+    /* Each client connection keeps its input buffer as long as it is open,
+     * so a waiting stream pays for it whole: h2o starts it at 8 KB, while a
+     * chat request's head and body usually fit in 4 KB (larger ones grow
+     * it). The prototype is per thread, and must be set before the first
+     * connection of this thread. */
+    h2o_socket_buffer_prototype._initial_buf.capacity = SRV_INPUT_BUFFER;
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Connections still open are abandoned: the process is about to exit.
      * The thread parks instead of returning because h2o keeps free lists in

@@ -59,6 +59,13 @@
 #define UP_MAXCONNECTS 64                 /* idle connections kept per loop */
 #define UP_DEFAULT_CONNECT_MS 10000L
 #define UP_POOL_MAX 64                    /* idle easy handles kept per loop */
+/* curl's receive buffer, one per transfer for its whole life (16 KB by
+ * default): most of the memory a waiting stream costs. LLM answers arrive in
+ * small pieces (SSE events of a few hundred bytes, JSON bodies of a few KB);
+ * a larger body only takes more reads. */
+#ifndef UP_RECV_BUFFER
+#define UP_RECV_BUFFER 8192
+#endif
 
 /* A socket curl opened. It is watched from curl's first interest in it until
  * curl closes it (CURLOPT_CLOSESOCKETFUNCTION), not only while a transfer
@@ -745,6 +752,7 @@ static bool up_configure(up_req *r, const up_options *opt) {
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_BUFFERSIZE, (long)UP_RECV_BUFFER);
     SET(CURLOPT_SHARE, r->ul->share);
     SET(CURLOPT_CLOSESOCKETFUNCTION, up_close_socket_cb);
     SET(CURLOPT_CLOSESOCKETDATA, r->ul);
