@@ -9,6 +9,7 @@
 #include "http/server.h"
 
 #define GW_ANT_PATH "/anthropic/v1/messages"
+#define GW_ANT_ENDPOINT "anthropic_messages" /* srv_request.endpoint (metrics label) */
 
 /* POST /anthropic/v1/messages */
 void gw_ant_messages(srv_request *sr);

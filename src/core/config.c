@@ -145,6 +145,29 @@ static int cfg_integer(cfg_ctx *c, const sj_val *v, long min, long max, long *ou
     return 0;
 }
 
+/* Milliseconds: an integer, or a duration string "500ms", "5s", "1.5s", "2m"
+ * (as Bifrost's Go side writes them), within [0, max]. */
+static int cfg_duration_ms(cfg_ctx *c, const sj_val *v, long max, long *out)
+{
+    const char *s = sj_str(v, NULL);
+    if (s == NULL)
+        return cfg_integer(c, v, 0, max, out);
+    char *end = NULL;
+    double d = (s[0] >= '0' && s[0] <= '9') ? strtod(s, &end) : -1;
+    double unit = 0;
+    if (end && strcmp(end, "ms") == 0)
+        unit = 1;
+    else if (end && strcmp(end, "s") == 0)
+        unit = 1000;
+    else if (end && strcmp(end, "m") == 0)
+        unit = 60000;
+    if (unit == 0 || !(d * unit <= (double)max))
+        return cfg_fail(c, "expected milliseconds (an integer) or a duration such as \"500ms\" or \"5s\", "
+                           "at most %ld ms", max);
+    *out = (long)(d * unit + 0.5);
+    return 0;
+}
+
 /* Reads an array of strings into a new malloc'd vector. */
 static int cfg_string_array(cfg_ctx *c, const sj_val *v, char ***out, size_t *n_out)
 {
@@ -244,7 +267,7 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
 {
     static const char *const known[] = {"base_url", "default_request_timeout_in_seconds", "max_retries",
                                         "retry_backoff_initial", "retry_backoff_max",
-                                        "stream_idle_timeout_in_seconds", "extra_headers", NULL};
+                                        "stream_idle_timeout_in_seconds", "extra_headers", "ca_cert_pem", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
     if (cfg_members(c, v, known) != 0)
@@ -271,11 +294,16 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
             rc = cfg_integer(c, m, 0, 10, &n);
             net->max_retries = (int)n;
         } else if (strcmp(key, "retry_backoff_initial") == 0) {
-            rc = cfg_integer(c, m, 0, 600000, &net->backoff_initial_ms);
+            rc = cfg_duration_ms(c, m, 600000, &net->backoff_initial_ms);
         } else if (strcmp(key, "retry_backoff_max") == 0) {
-            rc = cfg_integer(c, m, 0, 600000, &net->backoff_max_ms);
+            rc = cfg_duration_ms(c, m, 600000, &net->backoff_max_ms);
         } else if (strcmp(key, "extra_headers") == 0) {
             rc = cfg_extra_headers(c, m, net);
+        } else if (strcmp(key, "ca_cert_pem") == 0) {
+            /* Caught here rather than as a TLS failure on the first request. */
+            rc = cfg_string(c, m, true, &net->ca_cert_pem);
+            if (rc == 0 && strstr(net->ca_cert_pem, "-----BEGIN CERTIFICATE-----") == NULL)
+                rc = cfg_fail(c, "expected PEM text with a \"-----BEGIN CERTIFICATE-----\" block");
         }
         if (rc != 0)
             return rc;
@@ -353,7 +381,7 @@ static int cfg_provider_entry(cfg_ctx *c, const char *name, const sj_val *v, cfg
 static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
 {
     static const char *const known[] = {"name", "path", "enabled", "config", "sha256", "on_error",
-                                        "max_memory_mb", "timeout_ms", "instances", NULL};
+                                        "max_memory_mb", "timeout_ms", "instances", "engine", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object {\"name\": ..., \"path\": ..., \"enabled\": ...}");
     if (cfg_members(c, v, known) != 0)
@@ -636,6 +664,7 @@ void cfg_free(cfg_config *c)
         free(p->keys);
         free(p->name);
         free(p->net.base_url);
+        free(p->net.ca_cert_pem);
         cfg_free_strings(p->net.extra_headers, p->net.n_extra_headers);
     }
     free(c->providers);

@@ -30,6 +30,7 @@ typedef struct cfg_network {
     long backoff_max_ms;       /* retry_backoff_max, default 5000 */
     char **extra_headers;      /* "Name: value" lines */
     size_t n_extra_headers;
+    char *ca_cert_pem;         /* PEM CA(s) trusted for this provider instead of the system store, or NULL */
 } cfg_network;
 
 typedef enum cfg_family {

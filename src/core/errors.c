@@ -1,11 +1,16 @@
 /*
- * errors.c - JSON and OpenAI-shaped error responses.
+ * errors.c - JSON and OpenAI-shaped error responses. On the Anthropic
+ * drop-in endpoint (sr->endpoint == GW_ANT_ENDPOINT) every error the gateway
+ * itself sends takes Anthropic's shape instead, wherever it comes from
+ * (validation, model resolution, plugins), so clients there see one shape.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/anthropic_api.h"
 #include "core/gateway.h"
+#include "provider/anthropic_xlate.h"
 
 const char *gw_reason(int status)
 {
@@ -105,10 +110,30 @@ void gw_send_error(srv_request *sr, int status, const char *type, const char *co
     if (sr->obs.error[0] == '\0')   /* for the request log: the first error's code */
         snprintf(sr->obs.error, sizeof(sr->obs.error), "%s", code ? code : type ? type : gw_error_type(status));
     sj_buf b = {0};
-    gw_error_json(&b, msg, type ? type : gw_error_type(status), code, param);
+    if (sr->endpoint != NULL && strcmp(sr->endpoint, GW_ANT_ENDPOINT) == 0) {
+        char amsg[sizeof(msg) + 64]; /* Anthropic errors have no param: it leads the message */
+        snprintf(amsg, sizeof(amsg), "%s%s%s", param ? param : "", param ? ": " : "", msg);
+        ant_error_json(&b, status, amsg);
+    } else {
+        gw_error_json(&b, msg, type ? type : gw_error_type(status), code, param);
+    }
     if (b.oom)
         gw_send_json(sr, 500, H2O_STRLIT("{\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}"));
     else
         gw_send_json(sr, status, b.data, b.len);
     sj_buf_free(&b);
+}
+
+const char *gw_type_name(const sj_val *v)
+{
+    switch (sj_type_of(v)) {
+    case SJ_NULL: return "null";
+    case SJ_FALSE:
+    case SJ_TRUE: return "a boolean";
+    case SJ_NUMBER: return "a number";
+    case SJ_STRING: return "a string";
+    case SJ_ARRAY: return "an array";
+    case SJ_OBJECT: return "an object";
+    }
+    return "?";
 }

@@ -29,7 +29,8 @@ void gw_send_json(srv_request *sr, int status, const char *body, size_t len);
 /* The same without a copy: takes ownership of a malloc'd body, freed with the request. */
 void gw_send_json_owned(srv_request *sr, int status, char *body, size_t len);
 
-/* Sends an OpenAI-shaped error; the message is printf-formatted. */
+/* Sends an OpenAI-shaped error (Anthropic-shaped on the Anthropic endpoint,
+ * see errors.c); the message is printf-formatted. */
 void gw_send_error(srv_request *sr, int status, const char *type, const char *code, const char *param,
                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -38,5 +39,8 @@ const char *gw_reason(int status);
 
 /* The OpenAI error type that fits an HTTP status. */
 const char *gw_error_type(int status);
+
+/* "a string", "an array", ... for error messages about a JSON value's type. */
+const char *gw_type_name(const sj_val *v);
 
 #endif /* SLUICE_CORE_GATEWAY_H */

@@ -90,6 +90,7 @@ void gw_route(srv_request *sr)
         else
             gw_method_not_allowed(sr, "POST");
     } else if (gw_path_is(req, GW_ANT_PATH)) {
+        sr->endpoint = GW_ANT_ENDPOINT; /* errors here take Anthropic's shape */
         if (gw_method_is(req, "POST"))
             gw_ant_messages(sr);
         else

@@ -766,6 +766,12 @@ static bool up_configure(up_req *r, const up_options *opt) {
         opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : UP_DEFAULT_CONNECT_MS);
     if (opt->timeout_ms > 0) SET(CURLOPT_TIMEOUT_MS, opt->timeout_ms);
     if (opt->ca_file) SET(CURLOPT_CAINFO, opt->ca_file);
+    if (opt->ca_pem) {
+        /* curl copies the blob and counts it in its connection-reuse match, so
+         * requests with different CAs never share a connection. */
+        struct curl_blob blob = {(void *)opt->ca_pem, strlen(opt->ca_pem), CURL_BLOB_COPY};
+        SET(CURLOPT_CAINFO_BLOB, &blob);
+    }
     if (strcmp(method, "HEAD") == 0) {
         SET(CURLOPT_NOBODY, 1L);
     } else if (strcmp(method, "GET") == 0 && opt->body_len == 0) {

@@ -50,6 +50,8 @@ typedef struct up_options {
     long timeout_ms;             /* whole transfer; 0 = none */
     long idle_timeout_ms;        /* no body bytes for this long; 0 = none (for streams) */
     const char *ca_file;         /* PEM CA bundle to trust; NULL = the system store */
+    const char *ca_pem;          /* PEM CA certificate(s) as text, trusted instead of the
+                                  * system store and ca_file; NULL = none; copied */
 } up_options;
 
 typedef struct up_callbacks {

@@ -3,14 +3,17 @@
  * requests, provider calls) and the plugin pipeline of pipeline.c. Kept
  * here so that the handler itself only gains a few calls.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/gateway.h"
+#include "obs/obs.h"
 #include "plugin/gateway.h"
 
 static plg_set *gw_plugins; /* set once at start-up, read by every worker */
+static bool gw_has[PLG_NHOOKS]; /* whether any plugin has each hook: skip the JSON work if none */
 
 struct plg_gw_req {
     srv_request *sr;
@@ -22,7 +25,30 @@ struct plg_gw_req {
     char **up_headers;         /* "Name: value" lines, malloc'd */
     size_t n_up_headers;
     char *chunk_out;           /* the last replaced stream chunk */
+    plg_gw_conv conv;          /* the endpoint's wire format, or NULL */
+    void *conv_ud;
+    /* A stream as the client saw it, for post_hook at its end: the first
+     * chunk's id/created/model, the content deltas (capped), the finish
+     * reason and usage. Only kept when a plugin has a post_hook. */
+    sj_doc *stream_acc;
+    sj_buf stream_text;
+    bool stream_truncated;
 };
+
+#define PLG_GW_STREAM_TEXT_MAX (1u << 20)
+
+/* Per-hook metrics: the plugin library reports, src/obs counts. */
+static void obs_hook_cb(void *user, const char *plugin, const char *hook, plg_outcome outcome, double seconds)
+{
+    (void)user;
+    obs_plugin_hook(plugin, hook, (obs_hook_outcome)outcome, seconds);
+}
+
+static void obs_recycle_cb(void *user, const char *plugin)
+{
+    (void)user;
+    obs_plugin_recycle(plugin);
+}
 
 int plg_gw_load(const cfg_config *cfg, unsigned workers, char *err, size_t errlen)
 {
@@ -44,8 +70,17 @@ int plg_gw_load(const cfg_config *cfg, unsigned workers, char *err, size_t errle
         specs[i].enabled = pl->enabled;
         specs[i].config_json = pl->config_json;
     }
+    /* Plugin instances come and go with big blocks (linear memories up to
+     * max_memory_mb, value stacks): a fixed mmap threshold keeps every such
+     * block mmap'd and returned to the system when a misbehaving instance is
+     * thrown away. glibc's default raises the threshold after the first free
+     * of a big block, after which they stay in the heap (RSS that never comes
+     * back: +75 MB in tests/plugin/test_hostile_load.sh). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     gw_plugins = plg_set_load(specs, cfg->n_plugins, workers, err, errlen);
     if (gw_plugins) {
+        plg_set_observer(gw_plugins, &(plg_observer){.hook = obs_hook_cb, .recycle = obs_recycle_cb});
+        for (int h = 0; h < PLG_NHOOKS; h++) gw_has[h] = plg_set_has_hook(gw_plugins, h);
         for (size_t i = 0; i < plg_set_count(gw_plugins); i++)
             fprintf(stderr, "sluice: plugin %s loaded\n", plg_set_name(gw_plugins, i));
         rc = 0;
@@ -61,6 +96,7 @@ void plg_gw_unload(void)
 {
     plg_set_free(gw_plugins);
     gw_plugins = NULL;
+    memset(gw_has, 0, sizeof gw_has);
 }
 
 static void pr_dispose(void *p)
@@ -72,6 +108,8 @@ static void pr_dispose(void *p)
     for (size_t i = 0; i < pr->n_up_headers; i++) free(pr->up_headers[i]);
     free(pr->up_headers);
     free(pr->chunk_out);
+    sj_doc_free(pr->stream_acc);
+    sj_buf_free(&pr->stream_text);
 }
 
 static char *dup_iov(const char *s, size_t len)
@@ -177,6 +215,25 @@ bool plg_gw_begin(srv_request *sr, h2o_iovec_t *body, plg_gw_req **out)
     return true;
 }
 
+void plg_gw_set_conv(plg_gw_req *pr, plg_gw_conv conv, void *ud)
+{
+    if (!pr) return;
+    pr->conv = conv;
+    pr->conv_ud = ud;
+}
+
+/* The endpoint's conversion of resp's body, if it has one. */
+static void convert(plg_gw_req *pr, sluice_http_response *resp)
+{
+    if (!pr->conv || !resp->body) return;
+    size_t len = resp->body_len;
+    int status = resp->status_code ? resp->status_code : 200;
+    char *out = pr->conv(pr->conv_ud, &status, (char *)resp->body, &len);
+    resp->body = (uint8_t *)out;
+    resp->body_len = out ? len : 0;
+    resp->status_code = out ? status : 500;
+}
+
 int plg_gw_pre(plg_gw_req *pr, sj_doc *doc, bool can_fall_back)
 {
     if (!pr) return 0;
@@ -205,6 +262,7 @@ int plg_gw_pre(plg_gw_req *pr, sj_doc *doc, bool can_fall_back)
         sluice_map_set(&resp.headers, "Content-Type", "application/json");
         resp.body = (uint8_t *)body;
         resp.body_len = len;
+        convert(pr, &resp);
         send_response(pr, &resp);
         return 1;
     }
@@ -276,44 +334,132 @@ static void finish(plg_gw_req *pr, sluice_chat *chat, int status)
     plg_chat_clear(chat);
     resp.body = (uint8_t *)body;
     resp.body_len = len;
+    convert(pr, &resp);
     send_response(pr, &resp);
 }
 
 void plg_gw_send_json(plg_gw_req *pr, srv_request *sr, int status, char *body, size_t len)
 {
     if (!pr) { gw_send_json_owned(sr, status, body, len); return; }
+    if (!gw_has[PLG_HOOK_POST]) { /* no post_hook: no need for a document */
+        pr->pre_ran = 0;
+        sluice_http_response resp = {.status_code = status};
+        sluice_map_set(&resp.headers, "Content-Type", "application/json");
+        resp.body = (uint8_t *)body;
+        resp.body_len = len;
+        send_response(pr, &resp);
+        return;
+    }
     sluice_chat chat = {.response = sj_parse(body, len, NULL, NULL)};
     free(body);
     if (!chat.response) { gw_send_error(sr, 500, "server_error", NULL, NULL, "out of memory"); return; }
     finish(pr, &chat, status);
 }
 
-void plg_gw_send_error(plg_gw_req *pr, srv_request *sr, int status, const char *type, const char *code,
-                       const char *message)
+/* A BifrostError document for post_hook; NULL on OOM. */
+static sj_doc *error_doc(int status, const char *type, const char *code, const char *message)
 {
-    if (!pr) { gw_send_error(sr, status, type, code, NULL, "%s", message); return; }
     sj_buf b = {0};
     gw_error_json(&b, message, type ? type : gw_error_type(status), code, NULL);
     sj_doc *inner = b.oom ? NULL : sj_parse(b.data, b.len, NULL, NULL); /* {"error":{...}} */
     sj_buf_free(&b);
-    sluice_chat chat = {.error = sj_doc_new()};
-    if (!inner || !chat.error) { sj_doc_free(inner); plg_chat_clear(&chat); gw_send_error(sr, status, type, code, NULL, "%s", message); return; }
-    sj_val *root = sj_new_obj(chat.error);
-    sj_set(chat.error, root, "error", sj_copy(chat.error, sj_get(sj_doc_root(inner), "error")));
-    sj_set(chat.error, root, "status_code", sj_new_i64(chat.error, status));
-    sj_set(chat.error, root, "allow_fallbacks", sj_new_bool(chat.error, true));
-    sj_doc_set_root(chat.error, root);
+    sj_doc *d = inner ? sj_doc_new() : NULL;
+    if (!d) { sj_doc_free(inner); return NULL; }
+    sj_val *root = sj_new_obj(d);
+    sj_set(d, root, "error", sj_copy(d, sj_get(sj_doc_root(inner), "error")));
+    sj_set(d, root, "status_code", sj_new_i64(d, status));
+    sj_set(d, root, "allow_fallbacks", sj_new_bool(d, true));
+    sj_doc_set_root(d, root);
     sj_doc_free(inner);
+    return d;
+}
+
+void plg_gw_send_error(plg_gw_req *pr, srv_request *sr, int status, const char *type, const char *code,
+                       const char *message)
+{
+    if (!pr) { gw_send_error(sr, status, type, code, NULL, "%s", message); return; }
+    sluice_chat chat = {.error = error_doc(status, type, code, message)};
+    if (!chat.error) { gw_send_error(sr, status, type, code, NULL, "%s", message); return; }
     finish(pr, &chat, status);
+}
+
+/* Keeps what post_hook will see of a streamed chunk (after the chunk hook). */
+static void stream_note(plg_gw_req *pr, const sj_val *chunk)
+{
+    if (!pr->stream_acc) {
+        sj_doc *d = pr->stream_acc = sj_doc_new();
+        sj_val *root = d ? sj_new_obj(d) : NULL;
+        if (!root) return;
+        static const char *const keep[] = {"id", "created", "model", "system_fingerprint"};
+        for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+            if (sj_get(chunk, keep[i])) sj_set(d, root, keep[i], sj_copy(d, sj_get(chunk, keep[i])));
+        sj_set(d, root, "object", sj_new_cstr(d, "chat.completion"));
+        sj_doc_set_root(d, root);
+    }
+    sj_doc *d = pr->stream_acc;
+    sj_val *root = sj_doc_root(d);
+    if (!root) return;
+    const sj_val *choice = sj_at(sj_get(chunk, "choices"), 0);
+    size_t n = 0;
+    const char *text = sj_str(sj_get(sj_get(choice, "delta"), "content"), &n);
+    if (text && pr->stream_text.len + n <= PLG_GW_STREAM_TEXT_MAX) sj_buf_raw(&pr->stream_text, text, n);
+    else if (text) pr->stream_truncated = true;
+    const sj_val *fr = sj_get(choice, "finish_reason");
+    if (fr && !sj_is_null(fr)) sj_set(d, root, "finish_reason", sj_copy(d, fr));
+    const sj_val *usage = sj_get(chunk, "usage");
+    if (sj_is_object(usage)) sj_set(d, root, "usage", sj_copy(d, usage));
+}
+
+/* The stream's chat.completion as post_hook sees it; NULL on OOM. */
+static sj_doc *stream_response(plg_gw_req *pr)
+{
+    sj_doc *d = pr->stream_acc ? pr->stream_acc : sj_doc_new();
+    pr->stream_acc = NULL;
+    sj_val *root = d ? sj_doc_root(d) : NULL;
+    if (d && !root && (root = sj_new_obj(d))) {
+        sj_set(d, root, "object", sj_new_cstr(d, "chat.completion"));
+        sj_doc_set_root(d, root);
+    }
+    if (!root) { sj_doc_free(d); return NULL; }
+    sj_val *fr = sj_get(root, "finish_reason");
+    sj_val *msg = sj_new_obj(d), *choice = sj_new_obj(d), *choices = sj_new_arr(d);
+    sj_set(d, msg, "role", sj_new_cstr(d, "assistant"));
+    sj_val *text = sj_new_str(d, pr->stream_text.data ? pr->stream_text.data : "", pr->stream_text.len);
+    sj_set(d, msg, "content", text ? text : sj_new_cstr(d, ""));
+    sj_set(d, choice, "index", sj_new_i64(d, 0));
+    sj_set(d, choice, "message", msg);
+    sj_set(d, choice, "finish_reason", fr ? sj_copy(d, fr) : sj_new_null(d));
+    sj_append(choices, choice);
+    sj_remove(root, "finish_reason");
+    sj_set(d, root, "choices", choices);
+    if (pr->stream_truncated) sj_set(d, root, "sluice_content_truncated", sj_new_bool(d, true));
+    return d;
+}
+
+void plg_gw_stream_end(plg_gw_req *pr, int status, const char *type, const char *code, const char *message)
+{
+    if (!pr || pr->pre_ran == 0) return;
+    sluice_chat chat = {0};
+    if (message) chat.error = error_doc(status, type, code, message);
+    else chat.response = stream_response(pr);
+    /* The response is already on the wire: only the plugins' context and
+     * side effects count; an on_error=fail failure can only be logged. */
+    if (plg_post(gw_plugins, pr->worker, &pr->ctx, &chat, pr->pre_ran) == PLG_FAIL)
+        fprintf(stderr, "sluice: request %s: post_hook failed after the stream was sent (logged only)\n",
+                pr->sr->id);
+    pr->pre_ran = 0;
+    plg_chat_clear(&chat);
 }
 
 bool plg_gw_chunk(plg_gw_req *pr, const char **data, size_t *len)
 {
-    if (!pr) return true;
+    bool keep = pr && pr->pre_ran && gw_has[PLG_HOOK_POST];
+    if (!pr || (!gw_has[PLG_HOOK_STREAM_CHUNK] && !keep)) return true; /* nothing looks at chunks */
     sj_doc *chunk = sj_parse(*data, *len, NULL, NULL);
     if (!chunk || !sj_is_object(sj_doc_root(chunk))) { sj_doc_free(chunk); return true; }
     plg_decision d = plg_stream_chunk(gw_plugins, pr->worker, &pr->ctx, &pr->req, &chunk);
     if (d == PLG_SKIP) { sj_doc_free(chunk); return false; }
+    if (keep) stream_note(pr, sj_doc_root(chunk));
     size_t n = 0;
     char *text = sj_write(sj_doc_root(chunk), &n);
     sj_doc_free(chunk);

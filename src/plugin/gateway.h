@@ -24,6 +24,17 @@ void plg_gw_unload(void);
  * body to use (the plugins may have replaced it). */
 bool plg_gw_begin(srv_request *sr, h2o_iovec_t *body, plg_gw_req **out);
 
+/* An endpoint with its own wire format (the Anthropic drop-in) converts the
+ * OpenAI-shaped answer or error ({"error":{...}} when *status >= 400) it is
+ * about to send: takes ownership of the malloc'd body, returns the malloc'd
+ * body to send (NULL on OOM) with its length in *len; may change *status. */
+typedef char *(*plg_gw_conv)(void *ud, int *status, char *body, size_t *len);
+
+/* Installs conv (NULL: none): answers are converted after post_hook (which
+ * sees the OpenAI form) and before http_post_hook (which sees what goes on
+ * the wire). No-op when pr is NULL: the caller converts itself. */
+void plg_gw_set_conv(plg_gw_req *pr, plg_gw_conv conv, void *ud);
+
 /* pre_hook for one attempt, on the request document (edited in place).
  * Returns 0 to go on, 1 when answered (sent), 2 to try the next fallback
  * (an error short-circuit that allows fallbacks, when can_fall_back). */
@@ -43,5 +54,11 @@ void plg_gw_send_error(plg_gw_req *pr, srv_request *sr, int status, const char *
  * the chunk; else *data and *len may point at a replacement valid until the
  * next call. */
 bool plg_gw_chunk(plg_gw_req *pr, const char **data, size_t *len);
+
+/* The end of a stream: post_hook (plugins whose pre_hook ran, in reverse)
+ * on the streamed chat.completion as the client saw it (message = NULL), or
+ * on the error that ended it. The response already went out, so only the
+ * context and the plugins' side effects count (SPEC §3 step 3; docs/plugins.md). */
+void plg_gw_stream_end(plg_gw_req *pr, int status, const char *type, const char *code, const char *message);
 
 #endif /* SLUICE_PLUGIN_GATEWAY_H */

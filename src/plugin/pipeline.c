@@ -34,7 +34,7 @@ typedef struct plg_plugin {
     bool shared_slots;
     _Atomic unsigned consecutive_failures;
     _Atomic uint64_t cooldown_until_ms;
-    _Atomic uint64_t calls, failures, replaced, skipped;
+    _Atomic uint64_t calls, failures, replaced, skipped, recycled;
 } plg_plugin;
 
 struct plg_set {
@@ -45,6 +45,7 @@ struct plg_set {
     uint64_t cooldown_ms;
     plg_log_fn log;
     void *log_user;
+    plg_observer obs;
 };
 
 static uint64_t now_ms(void)
@@ -81,6 +82,11 @@ void plg_log_default(plg_log_fn fn, void *user)
     default_log_user = user;
 }
 
+void plg_set_observer(plg_set *set, const plg_observer *obs)
+{
+    set->obs = obs ? *obs : (plg_observer){0};
+}
+
 void plg_set_cooldown(plg_set *set, unsigned failures, uint64_t cooldown_ms)
 {
     set->max_failures = failures;
@@ -113,6 +119,16 @@ int plg_spec_parse(const sj_val *entry, plg_spec *out, char *err, size_t errlen)
     out->sha256 = sj_str(sj_get(entry, "sha256"), NULL);
     out->enabled = sj_bool(sj_get(entry, "enabled"), true);
     out->fail_closed = sj_str_eq(sj_get(entry, "on_error"), "fail");
+    const sj_val *engine = sj_get(entry, "engine");
+    out->engine = PLG_ENGINE_AUTO;
+    if (engine && !sj_is_null(engine)) {
+        if (sj_str_eq(engine, "interp")) out->engine = PLG_ENGINE_INTERP;
+        else if (sj_str_eq(engine, "aot")) out->engine = PLG_ENGINE_AOT;
+        else if (!sj_str_eq(engine, "auto")) {
+            snprintf(err, errlen, "plugins[].engine: expected \"auto\", \"interp\" or \"aot\"");
+            return -1;
+        }
+    }
     if (u32_field(entry, "max_memory_mb", &out->max_memory_mb, err, errlen) ||
         u32_field(entry, "timeout_ms", &out->timeout_ms, err, errlen) ||
         u32_field(entry, "instances", &out->instances, err, errlen))
@@ -155,8 +171,8 @@ static int load_wasm(plg_set *set, plg_plugin *p, const plg_spec *s, char *err, 
     size_t len;
     uint8_t *bytes = plg_fetch(s->path, s->sha256, &len, err, errlen);
     if (!bytes) return -1;
-    p->wmod = plg_wmod_load(p->name, bytes, len, s->config_json, s->max_memory_mb, s->timeout_ms, set->log,
-                            set->log_user, err, errlen);
+    p->wmod = plg_wmod_load(p->name, bytes, len, s->config_json, s->max_memory_mb, s->timeout_ms, s->engine,
+                            set->log, set->log_user, err, errlen);
     free(bytes);
     if (!p->wmod) return -1;
     /* The probe instance: proves init succeeds, and serves slot 0. */
@@ -235,7 +251,25 @@ void plg_set_stats(const plg_set *set, size_t i, plg_stats *out)
     out->failures = p->failures;
     out->replaced = p->replaced;
     out->skipped_cooldown = p->skipped;
+    out->recycled = p->recycled;
     out->cooling_down = p->cooldown_until_ms > now_ms();
+    out->aot = p->wmod && plg_wmod_is_aot(p->wmod);
+}
+
+bool plg_set_has_hook(const plg_set *set, int h)
+{
+    for (size_t i = 0; set && i < set->n; i++) {
+        const plg_plugin *p = &set->plugins[i];
+        if (p->wmod && plg_wmod_has(p->wmod, (plg_hook)h)) return true;
+        if (p->native) {
+            const struct sluice_plugin *np = p->native;
+            const void *fns[PLG_NHOOKS] = {(const void *)np->http_pre_hook, (const void *)np->http_post_hook,
+                                           (const void *)np->http_stream_chunk_hook, (const void *)np->pre_hook,
+                                           (const void *)np->post_hook};
+            if (h >= 0 && h < PLG_NHOOKS && fns[h]) return true;
+        }
+    }
+    return false;
 }
 
 /* ---- running one hook -------------------------------------------------------------- */
@@ -264,26 +298,45 @@ static void note_failure(plg_set *set, plg_plugin *p)
     }
 }
 
+static void note_recycle(plg_set *set, plg_plugin *p)
+{
+    if (set->obs.recycle) set->obs.recycle(set->obs.user, p->name);
+}
+
 /* Runs WASM hook h of p with input in[0..len); returns the parsed output
  * (caller frees) or NULL after a sandbox failure (logged, instance
- * discarded, failure counted). */
-static sj_doc *run_wasm(plg_set *set, plg_plugin *p, unsigned worker, plg_hook h, const sj_buf *in)
+ * discarded, failure counted, *outcome says which kind). */
+static sj_doc *run_wasm(plg_set *set, plg_plugin *p, unsigned worker, plg_hook h, const sj_buf *in,
+                        plg_outcome *outcome)
 {
     plg_slot *slot = &p->slots[worker % p->nslots];
     char err[512] = "";
     char *out = NULL;
     size_t out_len = 0;
     sj_doc *doc = NULL;
+    bool tier_up = false, retired = false;
+    *outcome = PLG_OUT_ERROR;
     if (p->shared_slots) pthread_mutex_lock(&slot->mu);
+    /* Between calls only: an instance is wholly one tier, and a call never
+     * sees its instance replaced under it. */
+    if (slot->wi && plg_winst_outdated(slot->wi, &tier_up)) {
+        plg_winst_free(slot->wi);
+        slot->wi = NULL;
+        retired = !tier_up;
+    }
     if (!slot->wi) {
         slot->wi = plg_winst_new(p->wmod, NULL, err, sizeof err);
-        if (slot->wi) p->replaced++;
+        if (slot->wi && !tier_up && !retired) p->replaced++;
     }
-    if (slot->wi && plg_winst_call(slot->wi, h, in->data, in->len, &out, &out_len, err, sizeof err) == 0) {
+    int rc = slot->wi ? plg_winst_call(slot->wi, h, in->data, in->len, &out, &out_len, err, sizeof err)
+                      : -PLG_OUT_ERROR;
+    if (rc == 0) {
         sj_error je;
         doc = sj_parse(out, out_len, NULL, &je);
         if (!doc) snprintf(err, sizeof err, "invalid JSON output at byte %zu: %s", je.offset, je.msg);
         free(out);
+    } else {
+        *outcome = (plg_outcome)-rc;
     }
     if (!doc) {
         /* Discard the suspect instance; the next call gets a fresh one. */
@@ -291,10 +344,16 @@ static sj_doc *run_wasm(plg_set *set, plg_plugin *p, unsigned worker, plg_hook h
         slot->wi = NULL;
     }
     if (p->shared_slots) pthread_mutex_unlock(&slot->mu);
+    if (retired) {
+        p->recycled++;
+        note_recycle(set, p);
+    }
     if (!doc) {
         set_log(set, "plugin %s: hook failed, instance replaced: %s", p->name, err);
         note_failure(set, p);
+        note_recycle(set, p);
     } else {
+        *outcome = PLG_OUT_OK;
         atomic_store(&p->consecutive_failures, 0);
     }
     return doc;
@@ -354,33 +413,64 @@ static const char *const hook_names[PLG_NHOOKS] = {
     "http_pre_hook", "http_post_hook", "http_stream_chunk_hook", "pre_hook", "post_hook",
 };
 
-/* Runs one plugin's hook. Errors are logged here; the return value is the
- * hook's decision with errors mapped to CONTINUE (fail-open) or to
- * SLUICE_HOOK_ERROR for an on_error=fail plugin. */
+static sluice_hook_result run_hook_timed(plg_set *set, plg_plugin *p, unsigned worker, const hook_call *c,
+                                         plg_outcome *outcome);
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs one plugin's hook, reporting it to the observer (if any). */
 static sluice_hook_result run_hook(plg_set *set, plg_plugin *p, unsigned worker, const hook_call *c)
 {
     if (!available(set, p)) return SLUICE_CONTINUE;
+    if (p->wmod && !plg_wmod_has(p->wmod, c->hook)) return SLUICE_CONTINUE;
+    if (!set->obs.hook) {
+        plg_outcome o;
+        return run_hook_timed(set, p, worker, c, &o);
+    }
+    plg_outcome o = PLG_OUT_OK;
+    double t0 = mono_s();
+    sluice_hook_result r = run_hook_timed(set, p, worker, c, &o);
+    set->obs.hook(set->obs.user, p->name, hook_names[c->hook], o, mono_s() - t0);
+    return r;
+}
+
+/* Runs one plugin's hook. Errors are logged here; the return value is the
+ * hook's decision with errors mapped to CONTINUE (fail-open) or to
+ * SLUICE_HOOK_ERROR for an on_error=fail plugin. */
+static sluice_hook_result run_hook_timed(plg_set *set, plg_plugin *p, unsigned worker, const hook_call *c,
+                                         plg_outcome *outcome)
+{
     char err[512] = "";
     sluice_hook_result r;
+    *outcome = PLG_OUT_OK;
     p->calls++;
     if (p->native) {
         r = call_native(p, c, err, sizeof err);
-        if (r == SLUICE_HOOK_ERROR) set_log(set, "plugin %s: %s: %s", p->name, hook_names[c->hook], err);
+        if (r == SLUICE_HOOK_ERROR) {
+            *outcome = PLG_OUT_ERROR;
+            set_log(set, "plugin %s: %s: %s", p->name, hook_names[c->hook], err);
+        }
     } else {
-        if (!plg_wmod_has(p->wmod, c->hook)) return SLUICE_CONTINUE;
         sj_buf in = {0};
         if (!build_input(&in, c)) {
             sj_buf_free(&in);
+            *outcome = PLG_OUT_ERROR;
             set_log(set, "plugin %s: out of memory building hook input", p->name);
             return p->fail_closed ? SLUICE_HOOK_ERROR : SLUICE_CONTINUE;
         }
-        sj_doc *out = run_wasm(set, p, worker, c->hook, &in);
+        sj_doc *out = run_wasm(set, p, worker, c->hook, &in, outcome);
         sj_buf_free(&in);
         if (!out) return p->fail_closed ? SLUICE_HOOK_ERROR : SLUICE_CONTINUE;
         bool reported = true;
         r = apply_output(sj_doc_root(out), c, &reported, err, sizeof err);
         sj_doc_free(out);
         if (r == SLUICE_HOOK_ERROR) {
+            *outcome = PLG_OUT_ERROR;
             set_log(set, "plugin %s: %s: %s", p->name, hook_names[c->hook], err);
             if (!reported) {
                 /* Malformed output counts as misbehaviour, like a trap. */
@@ -390,6 +480,7 @@ static sluice_hook_result run_hook(plg_set *set, plg_plugin *p, unsigned worker,
                 slot->wi = NULL;
                 if (p->shared_slots) pthread_mutex_unlock(&slot->mu);
                 note_failure(set, p);
+                note_recycle(set, p);
             }
         }
     }

@@ -23,6 +23,15 @@
 
 /* One "plugins" entry. Strings are borrowed (they must outlive
  * plg_set_load, which copies what it keeps). */
+/* Which engine tier runs a WASM plugin (docs/plugins.md "Engine tiers").
+ * The zero value is the interpreter so that hand-made specs (tests, the
+ * probe) never start a compile; plg_spec_parse defaults to AUTO. */
+typedef enum plg_engine {
+    PLG_ENGINE_INTERP = 0,  /* the interpreter only */
+    PLG_ENGINE_AUTO,        /* interpreter now, compiled code once a background compile is done */
+    PLG_ENGINE_AOT,         /* compile at load (a failure fails the load) */
+} plg_engine;
+
 typedef struct plg_spec {
     const char *name;
     const char *path;         /* .wasm file, .so file, or http(s) URL */
@@ -33,6 +42,7 @@ typedef struct plg_spec {
     uint32_t max_memory_mb;   /* 0: 64 */
     uint32_t timeout_ms;      /* 0: 100 */
     uint32_t instances;       /* 0: one per worker */
+    plg_engine engine;        /* "engine": "auto" (default) | "interp" | "aot" */
 } plg_spec;
 
 /* Fills *out from a config "plugins" entry (strings borrowed from the
@@ -83,9 +93,24 @@ plg_decision plg_post(plg_set *set, unsigned worker, sluice_ctx *ctx, sluice_cha
 /* Per-plugin counters (for tests and /metrics). */
 typedef struct plg_stats {
     uint64_t calls, failures, replaced, skipped_cooldown;
+    uint64_t recycled;        /* instances retired near the memory cap */
     bool cooling_down;
+    bool aot;                 /* new instances run compiled code */
 } plg_stats;
 void plg_set_stats(const plg_set *set, size_t i, plg_stats *out);
+/* Per-hook observations for metrics (src/obs through plugin/gateway.c; the
+ * plugin library itself does not link obs). outcome: a plg_outcome. Called on
+ * the worker's thread; must be cheap and thread-safe. */
+typedef enum plg_outcome { PLG_OUT_OK = 0, PLG_OUT_ERROR, PLG_OUT_TRAP, PLG_OUT_TIMEOUT } plg_outcome;
+typedef struct plg_observer {
+    void (*hook)(void *user, const char *plugin, const char *hook, plg_outcome outcome, double seconds);
+    void (*recycle)(void *user, const char *plugin); /* an instance was discarded or retired */
+    void *user;
+} plg_observer;
+void plg_set_observer(plg_set *set, const plg_observer *obs);
+/* Whether any plugin of the set exports hook h (natives: has the pointer). */
+bool plg_set_has_hook(const plg_set *set, int h);
+
 /* Cooldown tuning (defaults 5 failures, 30 s); for tests. */
 void plg_set_cooldown(plg_set *set, unsigned failures, uint64_t cooldown_ms);
 
@@ -118,18 +143,25 @@ typedef struct plg_winst plg_winst;
 /* Compiles a plugin and checks its imports and exports. Returns a module the
  * caller frees with plg_wmod_free(), or NULL with err. */
 plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len, const char *config_json,
-                        uint32_t max_memory_mb, uint32_t timeout_ms, plg_log_fn log, void *log_user,
-                        char *err, size_t errlen);
-void plg_wmod_free(plg_wmod *m);
+                        uint32_t max_memory_mb, uint32_t timeout_ms, plg_engine engine, plg_log_fn log,
+                        void *log_user, char *err, size_t errlen);
+void plg_wmod_free(plg_wmod *m); /* waits for a background compile */
 bool plg_wmod_has(const plg_wmod *m, plg_hook h);
+/* True once new instances of m run compiled code. */
+bool plg_wmod_is_aot(const plg_wmod *m);
 /* A fresh instance: instantiate, `_initialize`, `init(config)`. NULL with err
  * on failure (init's non-zero return included). *name_out (may be NULL) gets
  * a malloc'd get_name() result or NULL. */
 plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen);
 void plg_winst_free(plg_winst *wi); /* runs cleanup() first */
+/* True when wi should be retired before its next call: a compiled form of
+ * its module became available (tier-up), or its memory passed 3/4 of the
+ * cap (a plugin that leaks by design, recycled before it fails). */
+bool plg_winst_outdated(const plg_winst *wi, bool *tier_up);
 /* Calls hook h with in[0..len) per SPEC §3. Returns 0 with *out (malloc'd,
- * NUL-terminated, caller frees) and *out_len, or -1 with err: the instance
- * is then suspect and must be discarded. */
+ * NUL-terminated, caller frees) and *out_len, or a negative plg_outcome
+ * (-PLG_OUT_ERROR: bad output pointer/length, -PLG_OUT_TRAP, -PLG_OUT_TIMEOUT)
+ * with err: the instance is then suspect and must be discarded. */
 int plg_winst_call(plg_winst *wi, plg_hook h, const char *in, size_t len, char **out, size_t *out_len,
                    char *err, size_t errlen);
 

@@ -5,7 +5,8 @@
  * and for the tests of plugins built by other toolchains.
  *
  *   sluice-plugin-probe [--config JSON] [--path P] [--body B] [--hook H]
- *                       [--timeout-ms N] [--max-memory-mb N] PLUGIN
+ *                       [--timeout-ms N] [--max-memory-mb N]
+ *                       [--engine interp|aot|auto] PLUGIN
  *
  * H is http_pre (default), http_post, stream_chunk, pre or post. Prints
  * "name:", "decision:", the resulting headers / chunk / chat documents and
@@ -50,11 +51,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--hook")) hook = argv[i + 1];
         else if (!strcmp(argv[i], "--timeout-ms")) s.timeout_ms = (uint32_t)atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--max-memory-mb")) s.max_memory_mb = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--engine"))
+            s.engine = !strcmp(argv[i + 1], "aot") ? PLG_ENGINE_AOT
+                       : !strcmp(argv[i + 1], "auto") ? PLG_ENGINE_AUTO : PLG_ENGINE_INTERP;
         else break;
     }
     if (i != argc - 1) {
         fprintf(stderr, "usage: %s [--config JSON] [--path P] [--body B] [--hook H] [--timeout-ms N] "
-                        "[--max-memory-mb N] PLUGIN\n", argv[0]);
+                        "[--max-memory-mb N] [--engine interp|aot|auto] PLUGIN\n", argv[0]);
         return 2;
     }
     s.path = s.name = argv[i];

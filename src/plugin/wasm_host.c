@@ -2,12 +2,16 @@
  * src/plugin/wasm_host.c - runs Bifrost-ABI WebAssembly plugins on Sluice's
  * own engine: import checking and the host imports (WASI subset,
  * AssemblyScript's env.abort/seed/trace), export resolution, instance
- * start-up (_initialize, init) and the hook calling protocol of SPEC §3.
+ * start-up (_initialize, init), the hook calling protocol of SPEC §3, and
+ * the engine tier (interpreter, compiled, or tier-up from one to the other).
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "plugin/plugin_int.h"
@@ -20,7 +24,15 @@ static const char *const hook_exports[PLG_NHOOKS] = {
 struct plg_wmod {
     char *name;            /* the config entry's name, for log lines */
     char *config_json;
-    wasm_module *module;
+    wasm_module *module;   /* what was loaded first: interpreted, or compiled for "aot" */
+    /* Tier-up ("auto"): a background thread compiles the module and publishes
+     * the compiled form here (release); new instances pick it up (acquire).
+     * The interpreted module stays alive for the instances made from it. */
+    _Atomic(wasm_module *) compiled;
+    pthread_t compiler;
+    bool compiler_started;
+    uint8_t *bytes;        /* a copy for the compiler thread, freed by it */
+    size_t nbytes;
     wasm_imports *imports;
     wasm_limits limits;
     uint64_t timeout_ns;
@@ -35,6 +47,8 @@ struct plg_wmod {
 
 struct plg_winst {
     plg_wmod *mod;
+    const wasm_module *from;   /* the module it was made from (tier-up check) */
+    uint64_t start_bytes;      /* memory size after init (recycling check) */
     wasm_instance *inst;
     wasm_func *fmalloc, *ffree, *freset, *fcleanup;
     wasm_func *hooks[PLG_NHOOKS];
@@ -202,9 +216,41 @@ static bool resolve_exports(plg_wmod *m, char *err, size_t errlen)
     return true;
 }
 
+/* The one place that asks the engine for a compiled module (blocking: runs
+ * wasm2c and cc on a cache miss). */
+static wasm_module *load_compiled(const uint8_t *bytes, size_t len, wasm_error *werr)
+{
+    return wasm_module_load_engine(bytes, len, WASM_ENGINE_AOT, werr);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Tier-up thread: compile, then publish for new instances. */
+static void *compile_in_background(void *arg)
+{
+    plg_wmod *m = arg;
+    double t0 = mono_s();
+    wasm_error werr = {0};
+    wasm_module *c = load_compiled(m->bytes, m->nbytes, &werr);
+    free(m->bytes);
+    m->bytes = NULL;
+    if (c) {
+        atomic_store_explicit(&m->compiled, c, memory_order_release);
+        mod_log(m, "engine: switched to aot (compiled in %.2f s); new instances run native code", mono_s() - t0);
+    } else {
+        mod_log(m, "engine: stays on the interpreter: %s", werr.message);
+    }
+    return NULL;
+}
+
 plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len, const char *config_json,
-                        uint32_t max_memory_mb, uint32_t timeout_ms, plg_log_fn log, void *log_user,
-                        char *err, size_t errlen)
+                        uint32_t max_memory_mb, uint32_t timeout_ms, plg_engine engine, plg_log_fn log,
+                        void *log_user, char *err, size_t errlen)
 {
     plg_wmod *m = calloc(1, sizeof *m);
     if (!m) { say(err, errlen, "out of memory"); return NULL; }
@@ -222,8 +268,13 @@ plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len
     m->timeout_ns = (uint64_t)(timeout_ms ? timeout_ms : 100) * 1000000u;
 
     wasm_error werr;
-    m->module = wasm_module_load(bytes, len, &werr);
-    if (!m->module) { say(err, errlen, "invalid module: %s", werr.message); goto fail; }
+    if (engine == PLG_ENGINE_AOT) {
+        m->module = load_compiled(bytes, len, &werr);
+        if (!m->module) { say(err, errlen, "engine aot: %s", werr.message); goto fail; }
+    } else {
+        m->module = wasm_module_load(bytes, len, &werr);
+        if (!m->module) { say(err, errlen, "invalid module: %s", werr.message); goto fail; }
+    }
     if (!check_imports(m->module, err, errlen) || !resolve_exports(m, err, errlen)) goto fail;
 
     m->imports = wasm_imports_new();
@@ -235,6 +286,21 @@ plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len
         say(err, errlen, "out of memory");
         goto fail;
     }
+    if (engine == PLG_ENGINE_AUTO) {
+        /* Only once the module proved valid and linkable: no compile for a
+         * plugin that is refused anyway. */
+        m->bytes = malloc(len ? len : 1);
+        if (!m->bytes) { say(err, errlen, "out of memory"); goto fail; }
+        memcpy(m->bytes, bytes, len);
+        m->nbytes = len;
+        if (pthread_create(&m->compiler, NULL, compile_in_background, m) == 0) {
+            m->compiler_started = true;
+        } else {
+            free(m->bytes);
+            m->bytes = NULL;
+            mod_log(m, "engine: no thread for the background compile; staying on the interpreter");
+        }
+    }
     return m;
 fail:
     plg_wmod_free(m);
@@ -244,6 +310,9 @@ fail:
 void plg_wmod_free(plg_wmod *m)
 {
     if (!m) return;
+    if (m->compiler_started) pthread_join(m->compiler, NULL);
+    free(m->bytes);
+    wasm_module_free(atomic_load(&m->compiled));
     wasm_module_free(m->module);
     wasm_imports_free(m->imports);
     free(m->name);
@@ -253,12 +322,39 @@ void plg_wmod_free(plg_wmod *m)
 
 bool plg_wmod_has(const plg_wmod *m, plg_hook h) { return m->has_hook[h]; }
 
+bool plg_wmod_is_aot(const plg_wmod *m)
+{
+    plg_wmod *mm = (plg_wmod *)m;
+    return atomic_load_explicit(&mm->compiled, memory_order_acquire) != NULL || wasm_module_is_aot(m->module);
+}
+
 /* ---- calls ------------------------------------------------------------------ */
 
+/* Compiled code runs on the worker's own stack, and a recursion without end
+ * touches all of it before the guard page stops it: megabytes of RSS that
+ * would stay. After such a trap the part below the current frame is dead,
+ * so give it back (keeping 64 KiB of margin for signal frames). */
+static void release_dead_stack(void)
+{
+    pthread_attr_t a;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &a) != 0) return;
+    int rc = pthread_attr_getstack(&a, &lo, &size);
+    pthread_attr_destroy(&a);
+    if (rc != 0) return;
+    char here;
+    uintptr_t top = ((uintptr_t)&here - (64u << 10)) & ~(uintptr_t)4095;
+    uintptr_t bottom = ((uintptr_t)lo + 4095) & ~(uintptr_t)4095;
+    if (top > bottom) madvise((void *)bottom, top - bottom, MADV_DONTNEED); /* unmapped parts: ENOMEM, fine */
+}
+
+/* Formats a failed call; returns -PLG_OUT_TIMEOUT for a deadline, else
+ * -PLG_OUT_TRAP. */
 static int call_failed(plg_winst *wi, const char *what, wasm_status st, const wasm_error *we, char *err,
                        size_t errlen)
 {
-    (void)wi;
+    if (st == WASM_TRAP_STACK_EXHAUSTED && wasm_module_is_aot(wi->from)) release_dead_stack();
     if (st == WASM_TRAP_EXIT)
         say(err, errlen, "%s: proc_exit(%d)", what, we->exit_code);
     else if (st == WASM_TRAP_DEADLINE)
@@ -266,13 +362,13 @@ static int call_failed(plg_winst *wi, const char *what, wasm_status st, const wa
             (unsigned long long)(wi->mod->timeout_ns / 1000000u));
     else
         say(err, errlen, "%s: %s", what, we->message[0] ? we->message : wasm_status_name(st));
-    return -1;
+    return st == WASM_TRAP_DEADLINE || st == WASM_TRAP_INTERRUPTED ? -PLG_OUT_TIMEOUT : -PLG_OUT_TRAP;
 }
 
 /* Copies data into a fresh guest buffer from the plugin's allocator; *ptr. */
 static int guest_put(plg_winst *wi, const void *data, size_t len, uint32_t *ptr, char *err, size_t errlen)
 {
-    if (len > wi->mod->mem_cap) { say(err, errlen, "input larger than the memory cap"); return -1; }
+    if (len > wi->mod->mem_cap) { say(err, errlen, "input larger than the memory cap"); return -PLG_OUT_ERROR; }
     wasm_val arg = wasm_val_i32((int32_t)len), res;
     wasm_error we;
     wasm_status st = wasm_call(wi->inst, wi->fmalloc, &arg, 1, &res, 1, &we);
@@ -280,7 +376,7 @@ static int guest_put(plg_winst *wi, const void *data, size_t len, uint32_t *ptr,
     *ptr = (uint32_t)res.of.i32;
     if (!wasm_memory_write(wasm_instance_memory(wi->inst), *ptr, data, len)) {
         say(err, errlen, "%s returned an out-of-bounds pointer", wi->mod->malloc_name);
-        return -1;
+        return -PLG_OUT_ERROR;
     }
     return 0;
 }
@@ -300,15 +396,15 @@ static int guest_get(plg_winst *wi, uint64_t packed, char **out, size_t *out_len
     uint32_t ptr = (uint32_t)(packed >> 32), len = (uint32_t)packed;
     if (len > wi->mod->mem_cap) {
         say(err, errlen, "output of %u bytes is larger than the memory cap", len);
-        return -1;
+        return -PLG_OUT_ERROR;
     }
     const uint8_t *p = wasm_memory_ptr(wasm_instance_memory(wi->inst), ptr, len);
     if (!p) {
         say(err, errlen, "output pointer %u+%u is outside linear memory", ptr, len);
-        return -1;
+        return -PLG_OUT_ERROR;
     }
     char *copy = malloc((size_t)len + 1);
-    if (!copy) { say(err, errlen, "out of memory"); return -1; }
+    if (!copy) { say(err, errlen, "out of memory"); return -PLG_OUT_ERROR; }
     memcpy(copy, p, len);
     copy[len] = '\0';
     *out = copy;
@@ -322,8 +418,10 @@ plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
     plg_winst *wi = calloc(1, sizeof *wi);
     if (!wi) { say(err, errlen, "out of memory"); return NULL; }
     wi->mod = m;
+    wasm_module *c = atomic_load_explicit(&m->compiled, memory_order_acquire);
+    wi->from = c ? c : m->module;
     wasm_error we;
-    wi->inst = wasm_instance_new(m->module, m->imports, &m->limits, &we);
+    wi->inst = wasm_instance_new(wi->from, m->imports, &m->limits, &we);
     if (!wi->inst) { say(err, errlen, "instantiation failed: %s", we.message); free(wi); return NULL; }
     wasm_instance_set_timeout_ns(wi->inst, m->timeout_ns);
     if (!wasm_instance_memory(wi->inst)) { say(err, errlen, "the module has no linear memory"); goto fail; }
@@ -361,6 +459,7 @@ plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
         if (st != WASM_OK) { call_failed(wi, "get_name", st, &we, err, errlen); goto fail; }
         if (guest_get(wi, (uint64_t)res.of.i64, name_out, &nlen, err, errlen) != 0) goto fail;
     }
+    wi->start_bytes = wasm_memory_size(wasm_instance_memory(wi->inst));
     return wi;
 fail:
     wasm_instance_free(wi->inst);
@@ -381,30 +480,45 @@ void plg_winst_free(plg_winst *wi)
     free(wi);
 }
 
+bool plg_winst_outdated(const plg_winst *wi, bool *tier_up)
+{
+    *tier_up = false;
+    wasm_module *c = atomic_load_explicit(&wi->mod->compiled, memory_order_acquire);
+    if (c && wi->from != c) {
+        *tier_up = true;
+        return true;
+    }
+    /* Grown past 3/4 of the cap since init: retire before it fails. A module
+     * that starts that big is left alone (it would be recycled every call). */
+    uint64_t now = wasm_memory_size(wasm_instance_memory(wi->inst));
+    return now > wi->start_bytes && now > wi->mod->mem_cap / 4 * 3;
+}
+
 int plg_winst_call(plg_winst *wi, plg_hook h, const char *in, size_t len, char **out, size_t *out_len,
                    char *err, size_t errlen)
 {
     *out = NULL;
     *out_len = 0;
-    if (!wi->hooks[h]) { say(err, errlen, "hook %s not exported", hook_exports[h]); return -1; }
+    if (!wi->hooks[h]) { say(err, errlen, "hook %s not exported", hook_exports[h]); return -PLG_OUT_ERROR; }
     uint32_t in_ptr;
-    if (guest_put(wi, in, len, &in_ptr, err, errlen) != 0) return -1;
+    int rc = guest_put(wi, in, len, &in_ptr, err, errlen);
+    if (rc != 0) return rc;
     wasm_val args[2] = {wasm_val_i32((int32_t)in_ptr), wasm_val_i32((int32_t)len)}, res;
     wasm_error we;
     wasm_status st = wasm_call(wi->inst, wi->hooks[h], args, 2, &res, 1, &we);
     if (st != WASM_OK) return call_failed(wi, wi->mod->hook_name[h], st, &we, err, errlen);
     uint64_t packed = (uint64_t)res.of.i64;
-    if (guest_get(wi, packed, out, out_len, err, errlen) != 0) return -1;
-    if (guest_free(wi, in_ptr, (uint32_t)len, err, errlen) != 0 ||
-        ((packed >> 32) != 0 && guest_free(wi, (uint32_t)(packed >> 32), (uint32_t)packed, err, errlen) != 0))
+    if ((rc = guest_get(wi, packed, out, out_len, err, errlen)) != 0) return rc;
+    if ((rc = guest_free(wi, in_ptr, (uint32_t)len, err, errlen)) != 0 ||
+        ((packed >> 32) != 0 && (rc = guest_free(wi, (uint32_t)(packed >> 32), (uint32_t)packed, err, errlen)) != 0))
         goto fail;
     if (wi->freset && (st = wasm_call(wi->inst, wi->freset, NULL, 0, NULL, 0, &we)) != WASM_OK) {
-        call_failed(wi, "plugin_reset", st, &we, err, errlen);
+        rc = call_failed(wi, "plugin_reset", st, &we, err, errlen);
         goto fail;
     }
     return 0;
 fail:
     free(*out);
     *out = NULL;
-    return -1;
+    return rc;
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "obs/obs.h"
 #include "provider/anthropic_xlate.h"
 #include "provider/provider.h"
 #include "provider/sse.h"
@@ -47,6 +48,8 @@ struct prov_call {
     char model[256];
     const char *headers[40];
     char key_header[1024]; /* "x-api-key: ..." */
+    const char *const *plugin_headers; /* prov_request.extra_headers */
+    size_t n_plugin_headers;
     const cfg_key *key;
     bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;
@@ -80,23 +83,11 @@ static void antp_free(prov_call *c)
     uv_close((uv_handle_t *)&c->timer, antp_on_closed);
 }
 
-/* Cuts the current key out of a message (an upstream may echo it). */
-static void antp_redact(const prov_call *c, char *msg)
-{
-    if (c->key == NULL || strlen(c->key->value) < 4)
-        return;
-    size_t kl = strlen(c->key->value);
-    for (char *p; (p = strstr(msg, c->key->value)) != NULL;) {
-        memcpy(p, "***", 3);
-        memmove(p + 3, p + kl, strlen(p + kl) + 1);
-    }
-}
-
 static void antp_error(prov_call *c, const ant_err *e)
 {
     char msg[sizeof(e->message) + 64];
     snprintf(msg, sizeof(msg), "provider %s: %s", c->prov->name, e->message);
-    antp_redact(c, msg);
+    prov_redact(c->prov, c->key, msg);
     c->sink->error(c->ud, e->status, e->type, e->code[0] ? e->code : NULL, msg);
 }
 
@@ -124,6 +115,7 @@ static bool antp_retry(prov_call *c)
         return false;
     uint64_t delay = prov_backoff_ms(n, c->attempt, &c->rng);
     c->attempt++;
+    obs_retry(c->prov->name);
     uv_timer_start(&c->timer, antp_on_retry_timer, delay, 0);
     return true;
 }
@@ -232,6 +224,10 @@ static void antp_on_done(void *ud, up_result res, const char *detail)
     prov_call *c = ud;
     c->req = NULL;
     bool ok = c->status >= 200 && c->status < 300;
+    if (res != UP_OK && res != UP_EABORTED)
+        obs_upstream_error(c->prov->name, up_result_name(res));
+    else if (res == UP_OK && !ok)
+        obs_upstream_error(c->prov->name, obs_status_kind(c->status));
     if (c->reported) {
         antp_free(c);
         return;
@@ -254,7 +250,11 @@ static void antp_on_done(void *ud, up_result res, const char *detail)
             return;
         ant_err e = {0};
         ant_error_to_openai(s, c->resp.data, c->resp.len, &e);
-        antp_error(c, &e);
+        char msg[768];
+        if (prov_all_keys_dead(c->prov, c->key, s, c->model, e.message, msg, sizeof(msg)))
+            c->sink->error(c->ud, 502, "server_error", "all_keys_dead", msg);
+        else
+            antp_error(c, &e);
         antp_free(c);
         return;
     }
@@ -295,6 +295,8 @@ static int antp_begin(prov_call *c)
         c->headers[nh++] = "Accept: text/event-stream";
     for (size_t i = 0; i < c->prov->net.n_extra_headers && nh < cap; i++)
         c->headers[nh++] = c->prov->net.extra_headers[i];
+    for (size_t i = 0; i < c->n_plugin_headers && nh < cap; i++)
+        c->headers[nh++] = c->plugin_headers[i];
     const cfg_network *n = &c->prov->net;
     up_options o = {
         .method = "POST",
@@ -305,6 +307,7 @@ static int antp_begin(prov_call *c)
         .body_len = c->body_len,
         .timeout_ms = c->stream ? 0 : n->timeout_s * 1000,
         .idle_timeout_ms = c->stream ? n->stream_idle_timeout_s * 1000 : 0,
+        .ca_pem = n->ca_cert_pem,
     };
     c->status = 0;
     c->resp.len = 0;
@@ -325,6 +328,8 @@ static prov_call *antp_start(const prov_request *rq, const prov_sink *sink, void
     c->ud = ud;
     c->stream = rq->stream;
     c->up = rq->up;
+    c->plugin_headers = rq->extra_headers;
+    c->n_plugin_headers = rq->n_extra_headers;
     c->rng = ((uint64_t)(uintptr_t)c ^ uv_hrtime()) | 1;
     ant_stream_init(&c->st, 0);
     uv_timer_init(rq->loop, &c->timer);

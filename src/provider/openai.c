@@ -79,29 +79,6 @@ static void oai_free(prov_call *c)
     uv_close((uv_handle_t *)&c->timer, oai_on_closed);
 }
 
-/* Removes anything that looks like a secret from an upstream message: the
- * key itself, and "sk-..." tokens (OpenAI echoes masked keys in 401s). */
-static void oai_redact(const prov_call *c, char *msg)
-{
-    if (c->key && strlen(c->key->value) >= 4) {
-        char *p;
-        while ((p = strstr(msg, c->key->value)) != NULL) {
-            size_t kl = strlen(c->key->value);
-            memcpy(p, "***", 3);
-            memmove(p + 3, p + kl, strlen(p + kl) + 1);
-        }
-    }
-    for (char *p = msg; (p = strstr(p, "sk-")) != NULL; p += 3) {
-        char *e = p + 3;
-        while (*e && *e != ' ' && *e != '.' && *e != ',' && *e != '"' && *e != '\'')
-            e++;
-        if (e - p > 6) {
-            memcpy(p + 3, "***", 3);
-            memmove(p + 6, e, strlen(e) + 1);
-        }
-    }
-}
-
 /* Reports an error from an upstream HTTP status and its body. */
 static void oai_fail_status(prov_call *c, int status)
 {
@@ -117,8 +94,13 @@ static void oai_fail_status(prov_call *c, int status)
     type = sj_str(sj_get(err, "type"), NULL);
     code = sj_str(sj_get(err, "code"), NULL);
     char msg[768];
+    if (prov_all_keys_dead(c->prov, c->key, status, c->model, m ? m : "", msg, sizeof(msg))) {
+        c->sink->error(c->ud, 502, "server_error", "all_keys_dead", msg);
+        sj_doc_free(doc);
+        return;
+    }
     snprintf(msg, sizeof(msg), "provider %s returned HTTP %d%s", c->prov->name, status, detail);
-    oai_redact(c, msg);
+    prov_redact(c->prov, c->key, msg);
     /* 4xx keeps its status; a plain 5xx becomes 502 (the gateway is fine, its upstream is not). */
     int out = status;
     if (status >= 500 && status != 503 && status != 504)
@@ -292,7 +274,7 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
                  *detail ? ": " : "", detail);
         break;
     }
-    oai_redact(c, msg);
+    prov_redact(c->prov, c->key, msg);
     c->sink->error(c->ud, status, "server_error", code, msg);
     oai_free(c);
 }
@@ -333,6 +315,7 @@ static int oai_begin(prov_call *c)
         .body_len = c->body_len,
         .timeout_ms = c->stream ? 0 : n->timeout_s * 1000,
         .idle_timeout_ms = c->stream ? n->stream_idle_timeout_s * 1000 : 0,
+        .ca_pem = n->ca_cert_pem,
     };
     c->status = 0;
     c->resp.len = 0;

@@ -4,6 +4,7 @@
  */
 #include "provider/provider.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -152,4 +153,77 @@ uint64_t prov_backoff_ms(const cfg_network *n, int attempt, uint64_t *rng)
     if (delay > (double)n->backoff_max_ms)
         delay = (double)n->backoff_max_ms;
     return (uint64_t)(delay * (0.8 + 0.4 * prov_rand01(rng)));
+}
+
+bool prov_all_keys_dead(const cfg_provider *p, const cfg_key *used, int status, const char *model,
+                        const char *detail, char *msg, size_t cap)
+{
+    /* One key: the upstream's 401/403 is relayed as any 4xx is (an in-process
+     * client with its own key wants exactly that); several: they were all
+     * tried, and the summary says so. */
+    if (used == NULL || p->n_keys < 2 || (status != 401 && status != 403))
+        return false;
+    snprintf(msg, cap,
+             "provider %s: every API key configured for model '%.200s' was refused by the upstream (last: HTTP %d%s%s); "
+             "check the keys in the configuration",
+             p->name, model, status, detail[0] ? ": " : "", detail);
+    prov_redact(p, used, msg);
+    return true;
+}
+
+/* ---- redaction ------------------------------------------------------------------ */
+
+/* Replaces every occurrence of `secret` in msg by "***" (secrets shorter than
+ * 4 bytes are not masked: they would mangle ordinary words). */
+static void prov_mask(char *msg, const char *secret)
+{
+    size_t sl = strlen(secret);
+    if (sl < 4)
+        return;
+    for (char *p; (p = strstr(msg, secret)) != NULL;) {
+        memcpy(p, "***", 3);
+        memmove(p + 3, p + sl, strlen(p + sl) + 1);
+    }
+}
+
+static bool prov_token_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+           ch == '_' || ch == '*' || ch == '.' || ch == '~' || ch == '+' || ch == '/' || ch == '=';
+}
+
+/* Masks the token that follows each `prefix` (matched case-insensitively and
+ * only at a word start): prefix + "***", when the token is at least `min`
+ * bytes (min >= 3, so that the text never grows). A trailing '.' is sentence punctuation, not part of the token. */
+static void prov_mask_after(char *msg, const char *prefix, size_t min)
+{
+    size_t pl = strlen(prefix);
+    for (char *p = msg; (p = strcasestr(p, prefix)) != NULL;) {
+        if (p > msg && (prov_token_char(p[-1]) && p[-1] != '.')) {
+            p += pl;
+            continue;
+        }
+        char *s = p + pl, *e = s;
+        while (prov_token_char(*e))
+            e++;
+        while (e > s && e[-1] == '.')
+            e--;
+        bool masked = (size_t)(e - s) >= min;
+        if (masked) {
+            memcpy(s, "***", 3);
+            memmove(s + 3, e, strlen(e) + 1);
+        }
+        p = masked ? s + 3 : e;
+    }
+}
+
+void prov_redact(const cfg_provider *p, const cfg_key *used, char *msg)
+{
+    if (used)
+        prov_mask(msg, used->value);
+    for (size_t i = 0; p && i < p->n_keys; i++)
+        prov_mask(msg, p->keys[i].value);
+    prov_mask_after(msg, "sk-", 4);     /* OpenAI (and sk-ant-... Anthropic) keys, masked ones too */
+    prov_mask_after(msg, "Bearer ", 8); /* an Authorization value echoed back (not "Bearer token") */
+    prov_mask_after(msg, "x-api-key: ", 8);
 }

@@ -99,4 +99,20 @@ bool prov_pick_key(const cfg_provider *p, const char *model, bool tried[PROV_MAX
  * max) with +-20% jitter, in milliseconds. */
 uint64_t prov_backoff_ms(const cfg_network *n, int attempt, uint64_t *rng);
 
+/* After the upstream refused the request's last usable key with 401/403:
+ * when p has several keys, every key that serves `model` is dead for this
+ * request, which is the gateway's configuration problem, not the client's.
+ * Then writes the message for the client's 502 (code "all_keys_dead") into
+ * msg (`detail`: the upstream's own message, may be "") and returns true.
+ * With one key or none the upstream's status stands (false). */
+bool prov_all_keys_dead(const cfg_provider *p, const cfg_key *used, int status, const char *model,
+                        const char *detail, char *msg, size_t cap);
+
+/* Masks secrets in a message meant for the client (an upstream error may
+ * echo them), in place (the text only shrinks): the key `used` (may be NULL),
+ * every key configured for p (may be NULL), and anything that looks like a
+ * token: "sk-..." (OpenAI; "sk-ant-..." Anthropic), "Bearer ...",
+ * "x-api-key: ...". Every provider family calls it on every error message. */
+void prov_redact(const cfg_provider *p, const cfg_key *used, char *msg);
+
 #endif /* SLUICE_PROVIDER_PROVIDER_H */

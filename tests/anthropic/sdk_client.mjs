@@ -1,6 +1,7 @@
 // sdk_client.mjs BASE_URL - drives Sluice's drop-in endpoint with the official
 // @anthropic-ai/sdk: non-streaming, streaming (text events and the final
-// message), a tool call, and an error. Prints "ok: ..." lines; exits 1 on the
+// message), a tool call, Sluice's fallbacks (and the x-sluice-provider header),
+// and an error. Prints "ok: ..." lines; exits 1 on the
 // first mismatch. Run by test_anthropic_sdk.sh.
 import Anthropic from '@anthropic-ai/sdk';
 
@@ -52,6 +53,22 @@ const tfinal = await toolStream.finalMessage();
 const tuse = tfinal.content.find((b) => b.type === 'tool_use');
 if (!tuse || tuse.input.text !== 'rome') fail('streamed tool_use: ' + JSON.stringify(tfinal));
 console.log('ok: tool_use (create and stream)');
+
+// Sluice's "fallbacks" passes through the SDK as an extra body field.
+const { data: fb, response: fbResp } = await client.messages.create({
+  model: 'down/m', max_tokens: 16, fallbacks: ['mock/mock-1'],
+  messages: [{ role: 'user', content: 'fall back' }],
+}).withResponse();
+eq(fbResp.headers.get('x-sluice-provider'), 'mock', 'x-sluice-provider after a fallback');
+eq(fb.content[0].text, 'echo: fall back', 'fallback text');
+eq(fb.extra_fields?.provider, 'mock', 'extra_fields.provider');
+const fbStream = client.messages.stream({
+  model: 'down/m', max_tokens: 16, fallbacks: ['anthropic/claude-x'],
+  messages: [{ role: 'user', content: 'fall back streaming' }],
+});
+const fbFinal = await fbStream.finalMessage();
+eq(fbFinal.content[0].text, 'echo: fall back streaming', 'streamed fallback text');
+console.log('ok: fallbacks (create and stream), x-sluice-provider');
 
 try {
   await client.messages.create({ model: 'nope/x', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });

@@ -43,6 +43,16 @@ contains '"stop_sequences":["ZZ"]' "$LAST" || fail "stop_sequences: $LAST"
 contains '"metadata":{"user_id":"u7"}' "$LAST" || fail "metadata: $LAST"
 pass "non-streaming: request translated (headers, system, max_tokens, stop, user), answer is a chat.completion"
 
+# --- images: data: URL -> base64 source, https URL -> url source ---------------------------
+req POST /v1/chat/completions '{"model":"anthropic/claude-test","messages":[{"role":"user","content":[{"type":"text","text":"what is it"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},{"type":"image_url","image_url":{"url":"https://img.test/cat.jpg"}}]}]}'
+[ "$STATUS" = 200 ] && [ "$(content_of "$BODY")" = "echo: what is it" ] || fail "image request: $STATUS $BODY"
+LAST=$(curl -s "$MOCK/mock/last")
+contains '{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}' "$LAST" || fail "base64 image: $LAST"
+contains '{"type":"image","source":{"type":"url","url":"https://img.test/cat.jpg"}}' "$LAST" || fail "url image: $LAST"
+req POST /v1/chat/completions '{"model":"anthropic/claude-test","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}'
+expect_error 400 invalid_request_error "image"
+pass "images: data: URL -> base64 block, https URL -> url block, other schemes -> 400"
+
 # --- tool call ---
 gw_with '"x-mock-tool-call": "get_weather"'
 -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ if [ ! -d "$DIR/node_modules/@anthropic-ai/sdk" ]; then
 fi
 start_mock
 CFG=$(write_config <<JSON
-{"providers": {"mock": {"keys": []},
+{"providers": {"mock": {"keys": []}, "down": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:1"}},
   "anthropic": {"keys": [{"value": "sk-ant-upstream"}], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}},
   "tooly": {"keys": [{"value": "sk-t"}], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT", "extra_headers": {"x-mock-tool-call": "get_weather"}}}}}
 JSON
@@ -22,4 +22,4 @@ curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$GW_PORT/anthro
   { echo "skip: /anthropic/v1/messages is not routed in src/core/route.c"; exit 77; }
 timeout 60 node "$DIR/sdk_client.mjs" "http://127.0.0.1:$GW_PORT/anthropic" || fail "the SDK client failed"
 stop_gw || fail "gateway exit status $?"
-pass "official Anthropic SDK: create, stream, tools, errors"
+pass "official Anthropic SDK: create, stream, tools, fallbacks, errors"

@@ -33,7 +33,7 @@ nokey() { contains "sk-fault-secret" "$BODY" && fail "API key leaked: $BODY"; tr
 
 chat f500;    expect_error 502 server_error "provider f500 returned HTTP 500"; nokey
 chat f429;    expect_error 429 "" "HTTP 429"; nokey      # the upstream's own type is kept
-chat f401;    expect_error 401 "" "HTTP 401"; nokey
+chat f401;    expect_error 401 "" "HTTP 401"; nokey      # one key: the upstream's status
 chat f503;    expect_error 503 server_error "HTTP 503"; nokey
 chat reset;   expect_error 502 server_error "provider reset failed"; nokey
 chat badjson; expect_error 502 server_error "not a JSON object"; nokey
@@ -83,7 +83,9 @@ req POST /v1/chat/completions "{\"model\":\"f500/m\",\"fallbacks\":[\"nope/x\",\
 [ "$STATUS" = 200 ] && contains '"provider":"mock"' "$BODY" && [ "$(content_of "$BODY")" = "echo: fb" ] || fail "fallback: $STATUS $BODY"
 grep -q 'falling back to refused/m' "$GW_LOG" || fail "fallback not logged"
 req POST /v1/chat/completions "{\"model\":\"f500/m\",\"fallbacks\":[\"f503/m\"],$M}"
-expect_error 503 "" "provider f503 returned HTTP 503"
+expect_error 502 "" "provider f500 returned HTTP 500"   # every attempt failed: the primary's error
+req POST /v1/chat/completions "{\"model\":\"nope/m\",\"fallbacks\":[\"f503/m\",\"gone/x\"],$M}"
+expect_error 404 invalid_request_error "The model 'nope/m' does not exist"
 req POST /v1/chat/completions "{\"model\":\"f400/m\",\"fallbacks\":[\"mock/y\"],$M}"
 expect_error 400 "" "provider f400 returned HTTP 400"
 OUT=$(curl -sN "http://127.0.0.1:$GW_PORT/v1/chat/completions" -d "{\"model\":\"reset/m\",\"stream\":true,\"fallbacks\":[\"mock/z\"],$M}")

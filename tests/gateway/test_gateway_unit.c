@@ -42,6 +42,17 @@ static void test_config(void)
     CHECK(strcmp(c.providers[1].net.base_url, "http://h:1") == 0);            /* trailing '/' dropped */
     CHECK(c.providers[1].net.backoff_max_ms == c.providers[1].net.backoff_initial_ms); /* max >= initial */
     cfg_free(&c);
+    /* backoffs as duration strings */
+    CHECK(load("{\"providers\":{\"l\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\","
+               "\"retry_backoff_initial\":\"250ms\",\"retry_backoff_max\":\"1.5s\"}}}}",
+               &c, err, sizeof(err)) == 0);
+    CHECK(c.providers[0].net.backoff_initial_ms == 250 && c.providers[0].net.backoff_max_ms == 1500);
+    cfg_free(&c);
+    CHECK(load("{\"providers\":{\"l\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\","
+               "\"retry_backoff_max\":\"2m\"}}}}",
+               &c, err, sizeof(err)) == 0);
+    CHECK(c.providers[0].net.backoff_max_ms == 120000);
+    cfg_free(&c);
 
     struct {
         const char *text, *want;
@@ -55,6 +66,12 @@ static void test_config(void)
          "providers.x.network_config.max_retries: expected an integer"},
         {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"extra_headers\":{\"a b\":\"v\"}}}}}",
          "extra_headers.a b: expected a valid header name"},
+        {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"retry_backoff_max\":\"5 s\"}}}}",
+         "retry_backoff_max: expected milliseconds (an integer) or a duration such as \"500ms\""},
+        {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"retry_backoff_max\":\"11m\"}}}}",
+         "at most 600000 ms"},
+        {"{\"providers\":{\"x\":{\"keys\":[],\"network_config\":{\"base_url\":\"http://h\",\"retry_backoff_initial\":\"-1s\"}}}}",
+         "retry_backoff_initial: expected milliseconds"},
         {"{\"plugins\":[{\"name\":\"p\"}]}", "plugins[0]: missing \"path\""},
         {"{\"plugins\":[{\"name\":\"p\",\"path\":\"x\",\"enabled\":1}]}", "plugins[0].enabled: expected true or false"},
         {"{\"client\":{\"max_request_body_size_mb\":\"10\"}}", "client.max_request_body_size_mb: expected an integer"},
@@ -207,8 +224,42 @@ static void test_mock(void)
     sj_buf_free(&r.chunks_text);
 }
 
+/* prov_redact on msg (a copy) must give `want`. */
+static void redact_is(const cfg_provider *p, const cfg_key *used, const char *msg, const char *want)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", msg);
+    prov_redact(p, used, buf);
+    if (strcmp(buf, want) != 0) {
+        fprintf(stderr, "redact: '%s' -> '%s', want '%s'\n", msg, buf, want);
+        failures++;
+    }
+}
+
+static void test_redact(void)
+{
+    cfg_key keys[2] = {{.name = "", .value = "plain-secret-1"}, {.name = "", .value = "other-configured-2"}};
+    cfg_provider p = {.name = "x", .keys = keys, .n_keys = 2};
+    cfg_key used = {.name = "", .value = "zz-used-key-zz"};
+    redact_is(&p, &used, "bad key zz-used-key-zz!", "bad key ***!");
+    redact_is(&p, NULL, "keys plain-secret-1 and other-configured-2", "keys *** and ***");
+    redact_is(NULL, NULL, "Incorrect API key provided: sk-proj-abc123*****wxyz.", "Incorrect API key provided: sk-***.");
+    redact_is(NULL, NULL, "invalid x-api-key sk-ant-api03-AbC_dEf-123", "invalid x-api-key sk-***");
+    redact_is(NULL, NULL, "header was Bearer eyJhbGci.OiJ-IUz_I1 here", "header was Bearer *** here");
+    redact_is(NULL, NULL, "got x-api-key: abcdef12, denied", "got x-api-key: ***, denied");
+    redact_is(NULL, NULL, "\"authorization\":\"bearer tok_12345\"", "\"authorization\":\"bearer ***\"");
+    redact_is(NULL, NULL, "missing Bearer token", "missing Bearer token");
+    /* ordinary text stays as it is */
+    redact_is(NULL, NULL, "the task-force uses sk-1 and Bearer x", "the task-force uses sk-1 and Bearer x");
+    redact_is(&p, NULL, "ask-me: sk-", "ask-me: sk-");
+    redact_is(NULL, NULL, "", "");
+    cfg_key tiny = {.name = "", .value = "ab"};
+    redact_is(NULL, &tiny, "about abba", "about abba"); /* a 2-byte \"key\" would mangle words */
+}
+
 int main(void)
 {
+    test_redact();
     test_config();
     test_resolve();
     test_mock();

@@ -314,7 +314,7 @@ static void test_sandbox(void)
     const char *expect[] = {"deadline", "unreachable", "outside linear memory", "larger than the memory cap",
                             "unreachable", "invalid JSON", "proc_exit(3)"};
     plg_spec s = spec("c-test.wasm", NULL);
-    s.timeout_ms = 50;
+    s.timeout_ms = 200; /* wall clock: an ASan build on a loaded 2-core machine needs room */
     s.max_memory_mb = 4;
     plg_set *set = load1(s, 1);
     CHECK(set);
@@ -347,7 +347,7 @@ static void test_sandbox(void)
         done_req(&ctx, &req, &resp);
         plg_set_stats(set, 0, &st);
         CHECK(st.replaced == i + 1);
-        if (i == 0) printf("deadline trap after %.1f ms (timeout 50 ms)\n", took * 1e3);
+        if (i == 0) printf("deadline trap after %.1f ms (timeout 200 ms)\n", took * 1e3);
     }
     plg_set_free(set);
 
@@ -450,6 +450,7 @@ static void test_workers(unsigned instances)
 {
     plg_spec s = spec("c-test.wasm", NULL);
     s.instances = instances;
+    s.timeout_ms = 5000; /* only the traps may fail, not a slow (ASan, loaded machine) good call */
     mt_set = load1(s, 3);
     CHECK(mt_set);
     if (!mt_set) return;
@@ -465,6 +466,63 @@ static void test_workers(unsigned instances)
     plg_set_free(mt_set);
 }
 
+/* The observer sees every hook call with its outcome kind, and every
+ * instance thrown away; "engine" parses with auto as the default. */
+static int obs_counts[4], obs_recycles;
+static void obs_hook(void *user, const char *plugin, const char *hook, plg_outcome o, double seconds)
+{
+    (void)user;
+    if (strcmp(plugin, "c-test") == 0 && strcmp(hook, "http_pre_hook") == 0 && seconds >= 0 && o <= PLG_OUT_TIMEOUT)
+        obs_counts[o]++;
+}
+static void obs_recycle(void *user, const char *plugin) { (void)user; (void)plugin; obs_recycles++; }
+
+static void test_observer_and_engine(void)
+{
+    plg_spec s = spec("c-test.wasm", NULL);
+    s.timeout_ms = 20;
+    plg_set *set = load1(s, 1);
+    if (!set) { failures++; return; }
+    plg_set_observer(set, &(plg_observer){.hook = obs_hook, .recycle = obs_recycle});
+    static const char *const paths[] = {"/ok", "/trigger-trap", "/trigger-loop", "/trigger-badjson", "/trigger-badptr",
+                                        "/ok"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        sluice_ctx ctx;
+        sluice_http_request req;
+        sluice_http_response resp;
+        CHECK(http_pre_once(set, 0, paths[i], &ctx, &req, &resp) == PLG_CONTINUE);
+        done_req(&ctx, &req, &resp);
+    }
+    CHECK(obs_counts[PLG_OUT_OK] == 2);
+    CHECK(obs_counts[PLG_OUT_TRAP] == 1);
+    CHECK(obs_counts[PLG_OUT_TIMEOUT] == 1);
+    CHECK(obs_counts[PLG_OUT_ERROR] == 2);
+    CHECK(obs_recycles == 4);
+    plg_stats st;
+    plg_set_stats(set, 0, &st);
+    CHECK(!st.aot && st.failures == 4);
+    plg_set_free(set);
+
+    static const struct { const char *json; int rc; plg_engine e; } cases[] = {
+        {"{\"path\":\"p.wasm\"}", 0, PLG_ENGINE_AUTO},
+        {"{\"path\":\"p.wasm\",\"engine\":\"auto\"}", 0, PLG_ENGINE_AUTO},
+        {"{\"path\":\"p.wasm\",\"engine\":\"interp\"}", 0, PLG_ENGINE_INTERP},
+        {"{\"path\":\"p.wasm\",\"engine\":\"aot\"}", 0, PLG_ENGINE_AOT},
+        {"{\"path\":\"p.wasm\",\"engine\":\"jit\"}", -1, PLG_ENGINE_INTERP},
+        {"{\"path\":\"p.wasm\",\"engine\":1}", -1, PLG_ENGINE_INTERP},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sj_doc *d = parse(cases[i].json);
+        plg_spec out;
+        char err[200] = "";
+        int rc = plg_spec_parse(sj_doc_root(d), &out, err, sizeof err);
+        CHECK(rc == cases[i].rc);
+        if (rc == 0) CHECK(out.engine == cases[i].e);
+        else CHECK(strstr(err, "engine") != NULL);
+        sj_doc_free(d);
+    }
+}
+
 int main(void)
 {
     const char *b = getenv("SLUICE_BUILD");
@@ -477,6 +535,7 @@ int main(void)
     test_sandbox();
     test_cooldown();
     test_order();
+    test_observer_and_engine();
     /* Cost of one http_pre_hook round trip (build JSON, call, parse, apply). */
     plg_set *set = load1(spec("c-test.wasm", NULL), 1);
     if (set) {

@@ -1,0 +1,91 @@
+/*
+ * dispatch.h - the attempt loop every chat endpoint shares: plugins' hooks,
+ * model resolution, the provider call, retries inside the provider,
+ * fallbacks, and writing the result back (JSON, or SSE through
+ * stream_out.c). Prefix: dp_.
+ *
+ * The pipeline works on the internal (OpenAI chat) form. An endpoint that
+ * speaks another wire format (the Anthropic drop-in) translates the request
+ * before dp_start and gives a dp_wire that translates what goes back.
+ *
+ *   POST /v1/chat/completions  (chat.c)           -+
+ *   POST /anthropic/v1/messages (anthropic_api.c) -+-> dp_start -> prov_ops.start -> provider
+ *
+ * Fallbacks: the body's "fallbacks" (model names) are tried in order when
+ * the current provider fails, after its own retries, with an error worth
+ * another provider (5xx, 401/403/404/408/429), as long as nothing reached the
+ * client; when every attempt failed, the client gets the primary's error
+ * (the model it asked for). Once a stream sent its first byte, a failure ends it with an
+ * in-band error event instead. The answer names the provider that served it
+ * (extra_fields.provider and the x-sluice-provider header).
+ *
+ * Lifetime: a dp_req lives in the request's pool; its dispose callback (when
+ * the request goes away, done or the client gone) cancels a provider call
+ * still running and frees the document, so no callback reaches freed memory.
+ */
+#ifndef SLUICE_CORE_DISPATCH_H
+#define SLUICE_CORE_DISPATCH_H
+
+#include "core/gateway.h"
+#include "core/stream_out.h"
+#include "plugin/gateway.h"
+#include "provider/provider.h"
+
+#define DP_MAX_FALLBACKS 8
+
+typedef struct dp_req dp_req;
+
+/* How an endpoint writes to its client what the pipeline produced in the
+ * internal form. Stream callbacks append SSE text to `out`. */
+typedef struct dp_wire {
+    /* one OpenAI chat.completion.chunk (after the plugins' chunk hook) */
+    void (*chunk)(dp_req *d, const char *data, size_t len, sj_buf *out);
+    /* the stream ended normally */
+    void (*done)(dp_req *d, sj_buf *out);
+    /* a failure after the stream started: the in-band error event */
+    void (*stream_error)(dp_req *d, int status, const char *type, const char *code, const char *message,
+                         sj_buf *out);
+    /* Non-streaming answers and errors, OpenAI-shaped, to the wire format
+     * (after post_hook, before http_post_hook). NULL: sent as they are. */
+    plg_gw_conv convert;
+} dp_wire;
+
+struct dp_req {
+    srv_request *sr;
+    const dp_wire *wire;
+    void *wire_ud;        /* the endpoint's own state */
+    sj_doc *doc;          /* the internal request, owned */
+    plg_gw_req *plg;      /* plugin pipeline state, NULL without plugins */
+    bool stream;
+    /* the attempt in progress */
+    const cfg_provider *prov;
+    const prov_ops *ops;
+    prov_call *call;      /* live provider call, or NULL */
+    bool finished;        /* the provider sent its terminal callback */
+    bool running;         /* inside dp_run: a nested request to run sets `again` */
+    bool again;
+    const char *fallbacks[DP_MAX_FALLBACKS]; /* in doc's arena */
+    size_t n_fallbacks;
+    size_t attempt;       /* 0 = the primary model, k = fallbacks[k-1] */
+    uint64_t up_start_ns; /* when the current provider call started (metrics) */
+    struct {              /* the primary's error: what the client gets when every attempt failed */
+        int status;       /* 0 = none recorded */
+        char type[48], code[48], message[768];
+    } first_err;
+    so_writer out;
+};
+
+/* Allocates the request's pipeline state in sr's pool; takes ownership of doc
+ * (freed with the request). wire_ud is handed back through d->wire_ud. */
+dp_req *dp_new(srv_request *sr, plg_gw_req *plg, sj_doc *doc, const dp_wire *wire, void *wire_ud);
+
+/* Checks the request root's optional "fallbacks" (an array of at most
+ * DP_MAX_FALLBACKS non-empty model names); sends a 400 and returns false if
+ * it is bad. */
+bool dp_check_fallbacks(srv_request *sr, const sj_val *root);
+
+/* Runs the request: the primary model (the root's "model"), then fallbacks.
+ * d->stream must be set. */
+void dp_start(dp_req *d);
+
+#endif /* SLUICE_CORE_DISPATCH_H */
