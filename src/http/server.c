@@ -118,7 +118,8 @@ static void srv_err_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
         h2o_ostream_send_next(self, req, NULL, 0, st);
         return;
     }
-    h2o_ostream_send_next(self, req, &e->body, e->body.len ? 1 : 0, st);
+    bool head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+    h2o_ostream_send_next(self, req, &e->body, e->body.len && !head ? 1 : 0, st);
 }
 
 static void srv_err_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
