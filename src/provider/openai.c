@@ -35,15 +35,15 @@ struct prov_call {
     up_loop *up;
     up_req *req;           /* transfer in progress, or NULL */
     uv_timer_t timer;      /* retry backoff */
-    char url[1024];
-    char *body;            /* the upstream request body (malloc'd) */
+    char *url;             /* malloc'd, exact size: a waiting stream costs little */
+    char *body;            /* the upstream request body (malloc'd, trimmed to size) */
     size_t body_len;
     char model[256];       /* for key matching */
     const char *headers[40];
     size_t n_headers;
     const char *const *plugin_headers; /* prov_request.extra_headers */
     size_t n_plugin_headers;
-    char auth[1024];       /* "Authorization: Bearer ..." */
+    char *auth;            /* "Authorization: Bearer ..." (malloc'd), or NULL */
     const cfg_key *key;    /* key of the current attempt, or NULL */
     bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;           /* retries done so far */
@@ -65,6 +65,8 @@ static void oai_on_closed(uv_handle_t *h)
 {
     prov_call *c = h->data;
     free(c->body);
+    free(c->url);
+    free(c->auth);
     sj_buf_free(&c->resp);
     if (c->sse_on)
         sse_free(&c->sse);
@@ -284,11 +286,15 @@ static const up_callbacks oai_callbacks = {
 /* Starts one attempt with the current key. 0 or -1. */
 static int oai_begin(prov_call *c)
 {
-    if (c->key)
-        snprintf(c->auth, sizeof(c->auth), "Authorization: Bearer %s", c->key->value);
+    free(c->auth);
+    c->auth = NULL;
+    if (c->key && c->key->value[0] && asprintf(&c->auth, "Authorization: Bearer %s", c->key->value) < 0) {
+        c->auth = NULL;
+        return -1;
+    }
     size_t nh = 0;
     c->headers[nh++] = "Content-Type: application/json";
-    if (c->key && c->key->value[0])
+    if (c->auth)
         c->headers[nh++] = c->auth;
     if (c->stream)
         c->headers[nh++] = "Accept: text/event-stream";
@@ -340,14 +346,20 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     const char *base = c->prov->net.base_url;
     size_t blen = strlen(base);
     bool has_v1 = blen >= 3 && strcmp(base + blen - 3, "/v1") == 0;
-    snprintf(c->url, sizeof(c->url), "%s%s", base, has_v1 ? "/chat/completions" : "/v1/chat/completions");
+    if (asprintf(&c->url, "%s%s", base, has_v1 ? "/chat/completions" : "/v1/chat/completions") < 0)
+        c->url = NULL;
 
     /* The upstream body: the client's, with the model unprefixed and no "fallbacks". */
     sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
     sj_remove(rq->body, "fallbacks");
     c->body = sj_write(rq->body, &c->body_len);
+    if (c->body) { /* the writer's buffer has up to twice the room: give it back */
+        char *fit = realloc(c->body, c->body_len + 1);
+        if (fit)
+            c->body = fit;
+    }
 
-    if (c->body == NULL) {
+    if (c->body == NULL || c->url == NULL) {
         sink->error(ud, 500, "server_error", NULL, "out of memory");
     } else if (!oai_pick_key(c)) {
         char msg[512];
