@@ -77,15 +77,94 @@ static void version_line(const char *prog, char *buf, size_t cap)
     unlink(tmpl);
 }
 
+/* Where execvp would find prog: PATH searched the same way (a name with a
+ * slash is taken as is). Fills buf with the resolved real path. */
+static bool find_prog(const char *prog, char *buf, size_t cap)
+{
+    if (strchr(prog, '/')) {
+        char *r = realpath(prog, NULL);
+        if (!r) return false;
+        int n = snprintf(buf, cap, "%s", r);
+        free(r);
+        return (size_t)n < cap;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; ; ) {
+        size_t n = strcspn(p, ":");
+        char cand[4096];
+        if (n && n + strlen(prog) + 2 < sizeof cand) {
+            snprintf(cand, sizeof cand, "%.*s/%s", (int)n, p, prog);
+            if (access(cand, X_OK) == 0 && find_prog(cand, buf, cap)) return true;
+        }
+        if (!p[n]) return false;
+        p += n + 1;
+    }
+}
+
+/* "realpath:size:mtime_ns:inode" of prog: changes whenever the binary is
+ * replaced (package upgrade, alternatives switch), so it can stand in for
+ * the version line, which costs a fork+exec to learn. */
+static bool prog_stamp(const char *prog, char *buf, size_t cap)
+{
+    char real[4096];
+    struct stat st;
+    if (!find_prog(prog, real, sizeof real) || stat(real, &st)) return false;
+    int n = snprintf(buf, cap, "%s:%lld:%lld.%09ld:%llu", real, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+    return n > 0 && (size_t)n < cap;
+}
+
+/* The compiler part of the cache key. Running `cc --version` and `wasm2c
+ * --version` costs two fork+execs (~10 ms) per process, so the result is
+ * remembered in the cache directory as tools-<sha(stamps)>: a process whose
+ * compilers are unchanged since the last one learns the id from one small
+ * file and runs nothing on a cache hit. */
 static pthread_once_t g_tool_once = PTHREAD_ONCE_INIT;
 static char g_tool_id[512];
-static void tool_id_init(void)
+static void tool_id_compute(void)
 {
     char cc[240], w2c[64];
     version_line(compiler(), cc, sizeof cc);
     version_line("wasm2c", w2c, sizeof w2c);
     snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u.1|%s", cc, w2c, SLUICE_AOT_ABI_VERSION,
              AOT_STR(AOT_CC_FLAGS));
+}
+
+static void tool_id_init(void)
+{
+    char dir[4000], st_cc[4200], st_w2c[4200], stamps[8500], path[4200];
+    if (!wasm_aot_cache_dir(dir, sizeof dir) || !prog_stamp(compiler(), st_cc, sizeof st_cc) ||
+        !prog_stamp("wasm2c", st_w2c, sizeof st_w2c)) {
+        tool_id_compute();
+        return;
+    }
+    int n = snprintf(stamps, sizeof stamps, "%s|%s|abi %u|%s", st_cc, st_w2c, SLUICE_AOT_ABI_VERSION,
+                     AOT_STR(AOT_CC_FLAGS));
+    uint8_t d[32];
+    aot_sha256((const uint8_t *)stamps, (size_t)n, d);
+    n = snprintf(path, sizeof path, "%s/tools-", dir);
+    for (int i = 0; i < 16; i++) n += snprintf(path + n, sizeof path - (size_t)n, "%02x", d[i]);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        /* first line: the stamps (guards against a hash collision), second: the id */
+        char line[8500];
+        bool ok = fgets(line, sizeof line, f) && !strncmp(line, stamps, strlen(stamps)) &&
+                  line[strlen(stamps)] == '\n' && fgets(g_tool_id, sizeof g_tool_id, f);
+        fclose(f);
+        g_tool_id[strcspn(g_tool_id, "\n")] = 0;
+        if (ok && g_tool_id[0]) return;
+    }
+    tool_id_compute();
+    /* written under a temporary name and renamed: readers see all or nothing */
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) return;
+    f = fdopen(fd, "w");
+    if (!f) { close(fd); unlink(tmp); return; }
+    fprintf(f, "%s\n%s\n", stamps, g_tool_id);
+    if (fclose(f) != 0 || rename(tmp, path)) unlink(tmp);
 }
 
 /* mkdir -p; true if the directory exists afterwards. */
