@@ -211,6 +211,17 @@ typedef struct wasm_limits {
     uint32_t max_table_size;    /* cap on every table it defines [1<<20] */
     uint32_t max_call_depth;    /* nested wasm calls [10000] */
     uint32_t stack_slots;       /* value stack, 8-byte slots [1<<20] */
+    /* The instance's initial wasm_instance_set_timeout_ns value, so that it
+     * also bounds the start function, which runs inside wasm_instance_new
+     * (trap WASM_TRAP_DEADLINE fails the instantiation) [0 = none]. */
+    uint64_t timeout_ns;
+    /* Optional interrupt flag shared with the host (e.g. one per plugin or
+     * per process for shutdown): while *interrupt is nonzero, every call on
+     * the instance, the start function included, stops with
+     * WASM_TRAP_INTERRUPTED at its next check. Never cleared by the engine
+     * (unlike wasm_instance_interrupt's one-shot request); must outlive the
+     * instance. [NULL] */
+    const _Atomic int *interrupt;
 } wasm_limits;
 
 /* Links `imp` (may be NULL when the module imports nothing), allocates the

@@ -198,6 +198,17 @@ struct wasm_instance {
     struct aot_ctx *aot;         /* compiled tier state, or NULL */
 };
 
+/* True when a call on inst must stop with WASM_TRAP_INTERRUPTED: consumes a
+ * wasm_instance_interrupt() request; the limits' shared flag stays set. */
+static inline bool wasm_interrupt_take(wasm_instance *inst)
+{
+    if (atomic_load_explicit(&inst->interrupt, memory_order_relaxed)) {
+        atomic_store(&inst->interrupt, 0);
+        return true;
+    }
+    return inst->limits.interrupt && atomic_load_explicit(inst->limits.interrupt, memory_order_relaxed);
+}
+
 /* ---- shared helpers ---- */
 
 /* Reader for the binary format. Errors longjmp to `jb` after formatting

@@ -62,6 +62,8 @@ enum { AOT_TRAP_NONE, AOT_TRAP_OOB, AOT_TRAP_INT_OVERFLOW, AOT_TRAP_DIV_BY_ZERO,
        AOT_TRAP_UNCAUGHT_EXCEPTION, AOT_TRAP_EXHAUSTION,
        /* ours: call_indirect's one trap split the interpreter's way (the
         * generated CALL_INDIRECT macro is patched to raise these) */
-       AOT_TRAP_UNDEFINED_ELEMENT = 100, AOT_TRAP_UNINITIALIZED_ELEMENT = 101 };
+       AOT_TRAP_UNDEFINED_ELEMENT = 100, AOT_TRAP_UNINITIALIZED_ELEMENT = 101,
+       /* ours: OOB raised inside wasm2c's table helpers (patched, shim.c) */
+       AOT_TRAP_TABLE_OOB = 102 };
 
 #endif

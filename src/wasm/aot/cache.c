@@ -30,6 +30,8 @@ extern char **environ;
  * endless recursion must exhaust the stack (a trap), not become a loop. */
 #define AOT_CC_FLAGS "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
                      "-DNDEBUG", "-w"
+/* Version of the generated-code patches (shim.c k_patches): part of the key. */
+#define AOT_PATCH_VERSION 3u
 #define AOT_STR2(...) #__VA_ARGS__
 #define AOT_STR(...) AOT_STR2(__VA_ARGS__)
 
@@ -127,7 +129,7 @@ static void tool_id_compute(void)
     char cc[240], w2c[64];
     version_line(compiler(), cc, sizeof cc);
     version_line("wasm2c", w2c, sizeof w2c);
-    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u.1|%s", cc, w2c, SLUICE_AOT_ABI_VERSION,
+    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u.%u|%s", cc, w2c, SLUICE_AOT_ABI_VERSION, AOT_PATCH_VERSION,
              AOT_STR(AOT_CC_FLAGS));
 }
 
@@ -139,7 +141,7 @@ static void tool_id_init(void)
         tool_id_compute();
         return;
     }
-    int n = snprintf(stamps, sizeof stamps, "%s|%s|abi %u|%s", st_cc, st_w2c, SLUICE_AOT_ABI_VERSION,
+    int n = snprintf(stamps, sizeof stamps, "%s|%s|abi %u.%u|%s", st_cc, st_w2c, SLUICE_AOT_ABI_VERSION, AOT_PATCH_VERSION,
                      AOT_STR(AOT_CC_FLAGS));
     uint8_t d[32];
     aot_sha256((const uint8_t *)stamps, (size_t)n, d);

@@ -107,6 +107,7 @@ static void rt_trap(unsigned kind)
     };
     if (kind == AOT_TRAP_UNDEFINED_ELEMENT) aot_rt_trap_status(WASM_TRAP_UNDEFINED_ELEMENT);
     if (kind == AOT_TRAP_UNINITIALIZED_ELEMENT) aot_rt_trap_status(WASM_TRAP_UNINITIALIZED_ELEMENT);
+    if (kind == AOT_TRAP_TABLE_OOB) aot_rt_trap_status(WASM_TRAP_TABLE_OOB);
     aot_rt_trap_status(kind < sizeof map / sizeof map[0] ? map[kind] : WASM_TRAP_HOST);
 }
 
@@ -273,12 +274,14 @@ static void on_tick(int sig, siginfo_t *info, void *uc)
     (void)sig; (void)info; (void)uc;
     aot_thread *t = &t_state;
     if (!t->jb || !t->ctx) return;
+    wasm_instance *inst = t->ctx->inst;
+    bool intr = atomic_load(&inst->interrupt) || (inst->limits.interrupt && atomic_load(inst->limits.interrupt));
     wasm_status st = WASM_OK;
-    if (atomic_load(&t->ctx->inst->interrupt)) st = WASM_TRAP_INTERRUPTED;
+    if (intr) st = WASM_TRAP_INTERRUPTED;
     else if (t->deadline_ns && wasm_now_ns() >= t->deadline_ns) st = WASM_TRAP_DEADLINE;
     if (st == WASM_OK) return;
     if (!t->in_module) { t->pending = 1; return; }
-    if (st == WASM_TRAP_INTERRUPTED) atomic_store(&t->ctx->inst->interrupt, 0);
+    if (st == WASM_TRAP_INTERRUPTED) (void)wasm_interrupt_take(inst);
     t->status = st;
     t->in_module = 0;
     siglongjmp(*t->jb, 1);
@@ -403,10 +406,7 @@ static wasm_status run_protected(aot_ctx *ctx, void (*fn)(void *, unsigned long 
         t->ctx = ctx;
         if (deadline && (!t->deadline_ns || deadline < t->deadline_ns)) t->deadline_ns = deadline;
         if (top) { t->pending = 0; arm(t, true); armed = true; }
-        if (atomic_load(&inst->interrupt)) {
-            atomic_store(&inst->interrupt, 0);
-            aot_rt_trap_status(WASM_TRAP_INTERRUPTED);
-        }
+        if (wasm_interrupt_take(inst)) aot_rt_trap_status(WASM_TRAP_INTERRUPTED);
         t->in_module = 1;
         if (instantiate) ctx->lib->desc->instantiate(ctx->rt_inst, ctx);
         else fn(ctx->rt_inst, slots);
@@ -449,10 +449,7 @@ void aot_rt_import_end(void)
     if (t->pending) {
         t->pending = 0;
         wasm_status st = WASM_TRAP_DEADLINE;
-        if (t->ctx && atomic_load(&t->ctx->inst->interrupt)) {
-            atomic_store(&t->ctx->inst->interrupt, 0);
-            st = WASM_TRAP_INTERRUPTED;
-        }
+        if (t->ctx && wasm_interrupt_take(t->ctx->inst)) st = WASM_TRAP_INTERRUPTED;
         aot_rt_trap_status(st);
     }
     t->in_module = 1;
