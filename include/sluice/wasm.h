@@ -327,6 +327,16 @@ typedef enum wasm_engine { WASM_ENGINE_INTERP = 0, WASM_ENGINE_AOT, WASM_ENGINE_
 wasm_module *wasm_module_load_engine(const uint8_t *bytes, size_t len, wasm_engine engine, wasm_error *err);
 /* True if instances of m run compiled code. */
 bool wasm_module_is_aot(const wasm_module *m);
+/* Tier-up: a new, compiled module with the same code as m (any tier),
+ * compiling on a cache miss (seconds: call it from a background thread) and
+ * loading the cached object. The caller frees it with wasm_module_free();
+ * m is untouched and stays usable. Instantiate it with the same
+ * wasm_imports (wasm_instance_new) as m: the imports, limits, deadlines and
+ * traps behave the same. Thread-safe: m may be instantiated and called on
+ * other threads meanwhile, and several compiles may run at once. NULL with
+ * *err (WASM_ERR_UNSUPPORTED "aot: ...") when the module or the toolchain
+ * cannot be compiled; then keep using m. */
+wasm_module *wasm_module_compile_aot(const wasm_module *m, wasm_error *err);
 /* Fills the cache (compiles unless cached); *cache_hit (may be NULL) says
  * whether it was already there. */
 bool wasm_aot_compile(const uint8_t *bytes, size_t len, bool *cache_hit, wasm_error *err);

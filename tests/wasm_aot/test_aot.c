@@ -5,7 +5,8 @@
  * endless loop, deadline during a host import, interrupt from another
  * thread) and shown still usable afterwards, while the other threads' results
  * stay right. Also: the cache (second compile is a hit), the background
- * compile, the memory cap, host imports registered once for both tiers, and
+ * compile, tier-up (wasm_module_compile_aot on two threads while the
+ * interpreted module serves), the memory cap, host imports registered once for both tiers, and
  * that a fault outside module code still kills the process (the signal
  * handler chains). Skips (77) without wasm2c or a C compiler.
  */
@@ -162,6 +163,47 @@ static void *interrupter(void *arg)
     return NULL;
 }
 
+/* Tier-up the way the plugin host does it: compile an interpreted module's
+ * compiled twin on a background thread while the interpreted one serves. */
+typedef struct { const wasm_module *src; wasm_module *out; wasm_error err; } tierup_arg;
+static void *tierup(void *p)
+{
+    tierup_arg *a = p;
+    a->out = wasm_module_compile_aot(a->src, &a->err);
+    return NULL;
+}
+
+static void test_tierup(const unsigned char *bytes, size_t len)
+{
+    wasm_error err;
+    wasm_module *im = wasm_module_load_engine(bytes, len, WASM_ENGINE_INTERP, &err);
+    CHECK(im && !wasm_module_is_aot(im), "tier-up: interp load: %s", err.message);
+    if (!im) return;
+    tierup_arg a[2] = {{im, NULL, {0}}, {im, NULL, {0}}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, tierup, &a[i]);  /* two at once */
+    /* the interpreted module keeps serving meanwhile */
+    wasm_instance *ii = wasm_instance_new(im, g_imp, NULL, &err);
+    wasm_val args[2] = {wasm_val_i32(20), wasm_val_i32(22)}, r;
+    for (int k = 0; k < 50 && ii; k++)
+        CHECK(call(ii, "addh", args, 2, &r, 1) == WASM_OK && r.of.i32 == 42, "tier-up: interp serves");
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(a[i].out && wasm_module_is_aot(a[i].out), "tier-up %d: %s", i, a[i].err.message);
+        wasm_instance *ai = a[i].out ? wasm_instance_new(a[i].out, g_imp, NULL, &err) : NULL;
+        CHECK(ai, "tier-up %d: instance: %s", i, err.message);
+        if (ai) {
+            CHECK(call(ai, "addh", args, 2, &r, 1) == WASM_OK && r.of.i32 == 42, "tier-up: same imports");
+            wasm_val n = wasm_val_i32(15);
+            CHECK(call(ai, "fib", &n, 1, &r, 1) == WASM_OK && r.of.i32 == 610, "tier-up: fib");
+        }
+        wasm_instance_free(ai);
+        wasm_module_free(a[i].out);
+    }
+    wasm_instance_free(ii);   /* the source module outlives its twins */
+    wasm_module_free(im);
+}
+
 int main(void)
 {
     if (system("command -v wasm2c >/dev/null 2>&1 && command -v cc >/dev/null 2>&1") != 0) {
@@ -225,6 +267,9 @@ int main(void)
     }
     wasm_instance_free(ii);
     wasm_module_free(im);
+
+    bytes[TAG_AT] = 7;   /* a module nobody compiled yet in this test */
+    test_tierup(bytes, sizeof bytes);
 
     /* a fault outside module code is not ours: the process still dies */
     printf("forking a child that faults on purpose (a sanitizer report from it is expected)\n");

@@ -303,6 +303,11 @@ static bool ensure_compiled(const wasm_module *m, char *so_path, size_t cap, boo
     return *hit || compile_into(m, dir, key, so_path, err);
 }
 
+/* dlopen of an object already loaded (the same module loaded twice, e.g.
+ * by two tier-up threads) returns the same handle, whose statics
+ * sluice_aot_entry and init_module write: one loader at a time. */
+static pthread_mutex_t g_load_lock = PTHREAD_MUTEX_INITIALIZER;
+
 aot_lib *aot_lib_load(const wasm_module *m, wasm_error *err)
 {
     char so[4096];
@@ -310,21 +315,24 @@ aot_lib *aot_lib_load(const wasm_module *m, wasm_error *err)
     if (!ensure_compiled(m, so, sizeof so, &hit, err)) return NULL;
     aot_lib *lib = calloc(1, sizeof *lib);
     if (!lib) { wasm_set_error(err, WASM_ERR_NOMEM, "out of memory"); return NULL; }
+    pthread_mutex_lock(&g_load_lock);
     lib->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!lib->dl) {
         wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: dlopen: %s", dlerror());
+        pthread_mutex_unlock(&g_load_lock);
         free(lib);
         return NULL;
     }
     sluice_aot_entry_fn entry;
     *(void **)&entry = dlsym(lib->dl, SLUICE_AOT_ENTRY);
     lib->desc = entry ? entry(aot_rt_table_get()) : NULL;
+    if (lib->desc) lib->desc->init_module();
+    pthread_mutex_unlock(&g_load_lock);
     if (!lib->desc) {
         wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: %s is not a compatible compiled module", so);
         aot_lib_free(lib);
         return NULL;
     }
-    lib->desc->init_module();
     return lib;
 }
 

@@ -159,3 +159,10 @@ int64_t aot_memory_grow(wasm_memory *mem, uint32_t delta)
 }
 
 bool wasm_module_is_aot(const wasm_module *m) { return m && m->aot; }
+
+wasm_module *wasm_module_compile_aot(const wasm_module *m, wasm_error *err)
+{
+    /* m's private copy of the binary is immutable after loading, so reading
+     * it races with nothing; the new module owns its own decoded state. */
+    return wasm_module_load_engine(m->bytes, m->len, WASM_ENGINE_AOT, err);
+}
