@@ -27,8 +27,11 @@
 extern char **environ;
 
 /* Part of the cache key (see tool_id_init). No sibling-call optimization:
- * endless recursion must exhaust the stack (a trap), not become a loop. */
-#define AOT_CC_FLAGS "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
+ * endless recursion must exhaust the stack (a trap), not become a loop.
+ * -fsignaling-nans: without it gcc folds x*1.0, x/1.0 and x-0.0 to x, which
+ * returns a signaling NaN unquieted where wasm requires an arithmetic NaN
+ * (float_exprs.wast). */
+#define AOT_CC_FLAGS "-O2", "-fsignaling-nans", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
                      "-DNDEBUG", "-w"
 /* Version of the generated-code patches (shim.c k_patches): part of the key. */
 #define AOT_PATCH_VERSION 3u
