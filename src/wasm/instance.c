@@ -366,7 +366,7 @@ wasm_instance *wasm_instance_new(const wasm_module *m, const wasm_imports *imp, 
             return NULL;
         }
     }
-    if (m->aot) {   /* compiled tier: the generated code defines and initializes */
+    if (m->aot && aot_instance_linkable(inst)) {   /* compiled: the generated code defines and initializes */
         if (aot_instance_finish(inst, err)) return inst;
         wasm_instance_free(inst);
         return NULL;

@@ -13,7 +13,7 @@
 #ifndef SLUICE_WASM_AOT_ABI_H
 #define SLUICE_WASM_AOT_ABI_H
 
-#define SLUICE_AOT_ABI_VERSION 1u
+#define SLUICE_AOT_ABI_VERSION 2u
 
 #define SLUICE_AOT_ABI(X) X(                                                          \
 struct sluice_aot_rt {                                                                \
@@ -30,6 +30,7 @@ struct sluice_aot_rt {                                                          
     void (*free_table)(void *tab);                                                    \
     void (*call_import)(void *ctx, unsigned func_index, unsigned long long *slots);   \
     void *(*import_global)(void *ctx, unsigned import_index);                         \
+    void *(*import_memory)(void *ctx, unsigned import_index);                         \
 };                                                                                    \
 struct sluice_aot_export {                                                            \
     unsigned export_index;                                                            \

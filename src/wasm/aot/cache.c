@@ -34,7 +34,7 @@ extern char **environ;
 #define AOT_CC_FLAGS "-O2", "-fsignaling-nans", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
                      "-DNDEBUG", "-w"
 /* Version of the generated-code patches (shim.c k_patches): part of the key. */
-#define AOT_PATCH_VERSION 3u
+#define AOT_PATCH_VERSION 3u  /* with SLUICE_AOT_ABI_VERSION */
 #define AOT_STR2(...) #__VA_ARGS__
 #define AOT_STR(...) AOT_STR2(__VA_ARGS__)
 

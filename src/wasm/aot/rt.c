@@ -211,6 +211,16 @@ static aot_ctx *aot_ctx_of(void *p)
     return ctx->magic == AOT_CTX_MAGIC ? ctx : *(aot_ctx **)p;
 }
 
+/* An imported memory: the exporter's own wasm-rt memory (a compiled
+ * instance: aot_instance_linkable checked it), shared as is. */
+static void *rt_import_memory(void *ctxp, unsigned midx)
+{
+    aot_ctx *ctx = aot_ctx_of(ctxp);
+    aot_ctx *owner = ctx->inst->mems[midx]->aot;
+    if (midx == 0) ctx->mem0 = owner->mem0;
+    return owner->mem0;
+}
+
 static void rt_call_import(void *ctxp, unsigned fidx, unsigned long long *slots);
 static void *rt_import_global(void *ctxp, unsigned iidx)
 {
@@ -235,7 +245,7 @@ static void g_free_table(void *p) { OUTSIDE_MODULE(rt_free_table(p)); }
 
 static const struct sluice_aot_rt g_rt = {
     SLUICE_AOT_ABI_VERSION, rt_trap, g_register_func_type, g_alloc_memory, rt_grow_memory,
-    g_free_memory, g_alloc_table, g_grow_table, g_free_table, rt_call_import, rt_import_global,
+    g_free_memory, g_alloc_table, g_grow_table, g_free_table, rt_call_import, rt_import_global, rt_import_memory,
 };
 
 /* ---- signals ---- */

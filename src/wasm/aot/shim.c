@@ -62,8 +62,19 @@ bool aot_shim_supported(const wasm_module *m, wasm_error *err)
 {
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wasm_import_decl *d = &m->imports[i];
+        /* wasm2c 1.0.32 declares an import's function and struct member once
+         * per import: importing one name twice does not compile */
+        for (uint32_t j = 0; j < i; j++) {
+            if (!strcmp(m->imports[j].module, d->module) && !strcmp(m->imports[j].name, d->name)) {
+                wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: %s.%s imported twice (wasm2c)",
+                               d->module, d->name);
+                return false;
+            }
+        }
+        /* an imported memory must belong to a compiled instance (checked at
+         * instantiation, else the instance is interpreted: aot_instance_linkable) */
         bool ok = d->kind == WASM_EXTERN_FUNC ? sig_ok(&m->types[d->type])
-                : d->kind == WASM_EXTERN_GLOBAL ? d->vt != WASM_FUNCREF : false;
+                : d->kind == WASM_EXTERN_GLOBAL ? d->vt != WASM_FUNCREF : d->kind == WASM_EXTERN_MEMORY;
         if (!ok) {
             wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: import %s.%s (kind or type)",
                            d->module, d->name);
@@ -72,6 +83,17 @@ bool aot_shim_supported(const wasm_module *m, wasm_error *err)
     }
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wasm_export_decl *e = &m->exports[i];
+        /* wasm2c's table holds its own funcref structs, which an importing
+         * instance could not share (docs/wasm-aot.md) */
+        if (e->kind == WASM_EXTERN_TABLE) {
+            wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: exported table %s", e->name);
+            return false;
+        }
+        /* a funcref value would need converting between the tiers' forms */
+        if (e->kind == WASM_EXTERN_GLOBAL && m->globals[e->idx].type == WASM_FUNCREF) {
+            wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: exported funcref global %s", e->name);
+            return false;
+        }
         if (strlen(e->name) != e->name_len) {
             wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: export name with a NUL byte");
             return false;
@@ -255,7 +277,7 @@ bool aot_shim_write(FILE *o, const wasm_module *m, const char *name, const char 
     fputc('\n', o);
     fputs(rt_forwarders, o);
     /* imports; distinct import modules = instantiate's extra arguments */
-    uint32_t fidx = 0, gidx = 0, nmods = 0;
+    uint32_t fidx = 0, gidx = 0, midx = 0, nmods = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wasm_import_decl *d = &m->imports[i];
         bool seen = false;
@@ -267,6 +289,10 @@ bool aot_shim_write(FILE *o, const wasm_module *m, const char *name, const char 
             fprintf(o, "%s *Z_", ctype(d->vt)); mangle(o, d->module); fputs("Z_", o); mangle(o, d->name);
             fputs("(struct Z_", o); mangle(o, d->module);
             fprintf(o, "_instance_t *ctx) { return RT->import_global(ctx, %uu); }\n", gidx++);
+        } else if (d->kind == WASM_EXTERN_MEMORY) {
+            fputs("wasm_rt_memory_t *Z_", o); mangle(o, d->module); fputs("Z_", o); mangle(o, d->name);
+            fputs("(struct Z_", o); mangle(o, d->module);
+            fprintf(o, "_instance_t *ctx) { return RT->import_memory(ctx, %uu); }\n", midx++);
         }
     }
     fprintf(o, "static void I(void *inst, void *ctx) { Z_%s_instantiate(inst", name);
