@@ -204,6 +204,64 @@ static void test_tierup(const unsigned char *bytes, size_t len)
     wasm_module_free(im);
 }
 
+/* (module (import "x" "memory" (memory 1))
+ *   (func (export "get") (param i32) (result i32) (i32.load (local.get 0)))
+ *   (func (export "put") (param i32 i32) (i32.store (local.get 0) (local.get 1)))) */
+static const unsigned char k_importer[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0b, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x60, 0x02, 0x7f, 0x7f, 0x00, 0x02, 0x0d, 0x01, 0x01, 0x78, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72,
+    0x79, 0x02, 0x00, 0x01, 0x03, 0x03, 0x02, 0x00, 0x01, 0x07, 0x0d, 0x02, 0x03, 0x67, 0x65, 0x74,
+    0x00, 0x00, 0x03, 0x70, 0x75, 0x74, 0x00, 0x01, 0x0a, 0x13, 0x02, 0x07, 0x00, 0x20, 0x00, 0x28,
+    0x02, 0x00, 0x0b, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x02, 0x00, 0x0b,
+};
+
+/* A compiled module importing memory: from a compiled exporter it shares
+ * the exporter's memory itself; from the host (no guard region) that
+ * instance runs in the interpreter, with the same results. */
+static void test_memory_import(wasm_instance *exporter)
+{
+    wasm_error err;
+    wasm_module *m = wasm_module_load_engine(k_importer, sizeof k_importer, WASM_ENGINE_AOT, &err);
+    CHECK(m && wasm_module_is_aot(m), "importer load: %s", m ? "" : err.message);
+    if (!m) return;
+    wasm_val r, a[2];
+    wasm_imports *imp = wasm_imports_new();
+    wasm_imports_add_instance(imp, "x", exporter);
+    wasm_instance *in = wasm_instance_new(m, imp, NULL, &err);
+    CHECK(in, "importer of a compiled memory: %s", err.message);
+    if (in) {
+        a[0] = wasm_val_i32(64); a[1] = wasm_val_i32(77);
+        CHECK(call(exporter, "store", a, 2, NULL, 0) == WASM_OK, "exporter store");
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_OK && r.of.i32 == 77, "importer sees the exporter's write");
+        a[0] = wasm_val_i32(68); a[1] = wasm_val_i32(5);
+        CHECK(call(in, "put", a, 2, NULL, 0) == WASM_OK, "importer store");
+        uint8_t *p = wasm_memory_ptr(wasm_instance_memory(exporter), 68, 4);
+        CHECK(p && p[0] == 5, "exporter sees the importer's write");
+        a[0] = wasm_val_i32(70000);
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_TRAP_MEMORY_OOB, "importer OOB on the shared memory");
+    }
+    wasm_instance_free(in);
+    wasm_imports_free(imp);
+
+    wasm_memory *hm = wasm_memory_new(1, 2);
+    imp = wasm_imports_new();
+    wasm_imports_add_memory(imp, "x", "memory", hm);
+    in = hm ? wasm_instance_new(m, imp, NULL, &err) : NULL;
+    CHECK(in, "importer of a host memory: %s", err.message);
+    if (in) {
+        uint8_t *p = wasm_memory_ptr(hm, 8, 4);
+        if (p) memcpy(p, "\x2a\0\0\0", 4);
+        a[0] = wasm_val_i32(8);
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_OK && r.of.i32 == 42, "host memory import");
+        a[0] = wasm_val_i32(65536);
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_TRAP_MEMORY_OOB, "host memory OOB");
+    }
+    wasm_instance_free(in);
+    wasm_imports_free(imp);
+    wasm_memory_free(hm);
+    wasm_module_free(m);
+}
+
 int main(void)
 {
     if (system("command -v wasm2c >/dev/null 2>&1 && command -v cc >/dev/null 2>&1") != 0) {
@@ -268,6 +326,7 @@ int main(void)
     wasm_instance_free(ii);
     wasm_module_free(im);
 
+    test_memory_import(in);
     bytes[TAG_AT] = 7;   /* a module nobody compiled yet in this test */
     test_tierup(bytes, sizeof bytes);
 
