@@ -4,6 +4,9 @@
 #   - natively (cc -O2; bench() timed in-process with CLOCK_MONOTONIC),
 #   - in Sluice's engine:  $BUILD/sluice-wasm run X.wasm bench
 #   - in wabt's interpreter: wasm-interp X.wasm --run-all-exports
+#   - compiled (aot): $BUILD/sluice-wasm run --time --engine aot X.wasm bench,
+#     after one untimed `compile`; its bench() call is timed in-process
+#     (--time), like native; its whole-process start-up is the nop line's
 # Each engine runs 3 times (the two alternately; native 10 times) and the
 # best wall time is kept; an engine cell stops repeating once it has taken
 # 8 s (quick: 2 s), so a slow engine cannot blow the time. The two CLIs are
