@@ -77,7 +77,7 @@ endif
 # The multi-threaded tests under ThreadSanitizer (tests/run.sh takes a
 # space-separated list of name filters). Why each is in or out: docs/reliability.md.
 TSAN_TESTS := test_obs_store test_obs_metrics test_wasm_api test_plugin_wasm test_upstream \
-              test_wasm_aot gateway/test_stress gateway/test_faults soak/test_soak_short
+              gateway/test_stress gateway/test_faults soak/test_soak_short
 tsan:
 	@$(MAKE) --no-print-directory TSAN=1 all
 	@tests/run.sh build-tsan "$(TSAN_TESTS)"
