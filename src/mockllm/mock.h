@@ -261,6 +261,7 @@ typedef enum mock_fault {
     MOCK_FAULT_HUGE,
     MOCK_FAULT_DRIP,
     MOCK_FAULT_EMPTY,
+    MOCK_FAULT_401_ECHO_KEY,
 } mock_fault;
 
 /* Per-request settings read from x-mock-* headers. */

@@ -80,23 +80,11 @@ static void antp_free(prov_call *c)
     uv_close((uv_handle_t *)&c->timer, antp_on_closed);
 }
 
-/* Cuts the current key out of a message (an upstream may echo it). */
-static void antp_redact(const prov_call *c, char *msg)
-{
-    if (c->key == NULL || strlen(c->key->value) < 4)
-        return;
-    size_t kl = strlen(c->key->value);
-    for (char *p; (p = strstr(msg, c->key->value)) != NULL;) {
-        memcpy(p, "***", 3);
-        memmove(p + 3, p + kl, strlen(p + kl) + 1);
-    }
-}
-
 static void antp_error(prov_call *c, const ant_err *e)
 {
     char msg[sizeof(e->message) + 64];
     snprintf(msg, sizeof(msg), "provider %s: %s", c->prov->name, e->message);
-    antp_redact(c, msg);
+    prov_redact(c->key ? c->key->value : NULL, msg);
     c->sink->error(c->ud, e->status, e->type, e->code[0] ? e->code : NULL, msg);
 }
 

@@ -77,29 +77,6 @@ static void oai_free(prov_call *c)
     uv_close((uv_handle_t *)&c->timer, oai_on_closed);
 }
 
-/* Removes anything that looks like a secret from an upstream message: the
- * key itself, and "sk-..." tokens (OpenAI echoes masked keys in 401s). */
-static void oai_redact(const prov_call *c, char *msg)
-{
-    if (c->key && strlen(c->key->value) >= 4) {
-        char *p;
-        while ((p = strstr(msg, c->key->value)) != NULL) {
-            size_t kl = strlen(c->key->value);
-            memcpy(p, "***", 3);
-            memmove(p + 3, p + kl, strlen(p + kl) + 1);
-        }
-    }
-    for (char *p = msg; (p = strstr(p, "sk-")) != NULL; p += 3) {
-        char *e = p + 3;
-        while (*e && *e != ' ' && *e != '.' && *e != ',' && *e != '"' && *e != '\'')
-            e++;
-        if (e - p > 6) {
-            memcpy(p + 3, "***", 3);
-            memmove(p + 6, e, strlen(e) + 1);
-        }
-    }
-}
-
 /* Reports an error from an upstream HTTP status and its body. */
 static void oai_fail_status(prov_call *c, int status)
 {
@@ -116,7 +93,7 @@ static void oai_fail_status(prov_call *c, int status)
     code = sj_str(sj_get(err, "code"), NULL);
     char msg[768];
     snprintf(msg, sizeof(msg), "provider %s returned HTTP %d%s", c->prov->name, status, detail);
-    oai_redact(c, msg);
+    prov_redact(c->key ? c->key->value : NULL, msg);
     /* 4xx keeps its status; a plain 5xx becomes 502 (the gateway is fine, its upstream is not). */
     int out = status;
     if (status >= 500 && status != 503 && status != 504)
@@ -290,7 +267,7 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
                  *detail ? ": " : "", detail);
         break;
     }
-    oai_redact(c, msg);
+    prov_redact(c->key ? c->key->value : NULL, msg);
     c->sink->error(c->ud, status, "server_error", code, msg);
     oai_free(c);
 }

@@ -153,3 +153,23 @@ uint64_t prov_backoff_ms(const cfg_network *n, int attempt, uint64_t *rng)
         delay = (double)n->backoff_max_ms;
     return (uint64_t)(delay * (0.8 + 0.4 * prov_rand01(rng)));
 }
+
+void prov_redact(const char *key, char *msg)
+{
+    size_t kl = key ? strlen(key) : 0;
+    if (kl >= 4) {
+        for (char *p; (p = strstr(msg, key)) != NULL;) {
+            memcpy(p, "***", 3);
+            memmove(p + 3, p + kl, strlen(p + kl) + 1);
+        }
+    }
+    for (char *p = msg; (p = strstr(p, "sk-")) != NULL; p += 3) {
+        char *e = p + 3;
+        while (*e && *e != ' ' && *e != '.' && *e != ',' && *e != '"' && *e != '\'')
+            e++;
+        if (e - p > 6) {
+            memcpy(p + 3, "***", 3);
+            memmove(p + 6, e, strlen(e) + 1);
+        }
+    }
+}

@@ -92,6 +92,11 @@ double prov_rand01(uint64_t *rng);
 /* Picks, by weight, a key of p that serves `model` and is not marked in
  * tried[], marks it, and stores it in *out. A provider without keys (a local
  * server) gives true with *out = NULL. False when no key is left. */
+/* Removes anything that looks like a secret from an upstream message, in place: the
+ * key used (if any, and at least 4 bytes) and "sk-..." tokens (upstreams quote keys in
+ * 401s, masked or not). Shared by every family so that none forgets a case. */
+void prov_redact(const char *key, char *msg);
+
 bool prov_pick_key(const cfg_provider *p, const char *model, bool tried[PROV_MAX_TRIED_KEYS],
                    uint64_t *rng, const cfg_key **out);
 
