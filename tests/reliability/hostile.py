@@ -98,6 +98,36 @@ def one_error(resp, allowed=(400, 413, 431, 501)):
     return len(st) == 1 and st[0] in allowed
 
 
+# ---- slowloris: 20 connections sending their head one byte a second, beside everything else
+# below; the gateway must close each when its request timeout (10 s, h2o http1.req_timeout,
+# counted from the first byte, not reset by each byte) ends.
+slow_closed = []
+
+
+def slowloris():
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=1)
+    t0 = time.monotonic()
+    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-slow: " + b"a" * 100
+    try:
+        for b in head:
+            s.sendall(bytes([b]))
+            try:
+                if s.recv(1024) == b"":
+                    break
+            except socket.timeout:
+                pass
+            if time.monotonic() - t0 > 25:
+                break
+    except OSError:
+        pass
+    slow_closed.append(time.monotonic() - t0)
+    s.close()
+
+
+slow_threads = [threading.Thread(target=slowloris) for _ in range(20)]
+for t in slow_threads:
+    t.start()
+
 # ---- huge and malformed requests ---------------------------------------------------------
 r = exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nx-big: " + b"a" * (1 << 20) + b"\r\n\r\n")
 check("1 MiB header", only_4xx(r), r)
@@ -215,6 +245,13 @@ if fds1 > fds0 + 2:
     failures.append("disconnects: fds %d before, %d after" % (fds0, fds1))
 else:
     print("ok: 60 clients vanished during head, body, upstream wait and stream: fds %d -> %d" % (fds0, fds1))
+
+for t in slow_threads:
+    t.join()
+if not slow_closed or max(slow_closed) > 16 or min(slow_closed) < 8:
+    failures.append("slowloris connections closed after %s s" % sorted(round(x, 1) for x in slow_closed))
+else:
+    print("ok: 20 slowloris connections closed after %.1f-%.1f s" % (min(slow_closed), max(slow_closed)))
 
 status, text = chat(PORT, OKBODY.decode())
 if status != 200:
