@@ -8,10 +8,7 @@
 . "$(dirname "$0")/../gateway/lib.sh"
 start_mock
 U="http://127.0.0.1:$MOCK_PORT"
-prov() { # NAME FAULT [extra network_config json]
-  printf '"%s": {"keys": [{"value": "sk-rel-secret-55"}], "network_config": {"base_url": "%s", %s "extra_headers": {"x-mock-fault": "%s"}}}' \
-         "$1" "$U" "${3:-}" "$2"
-}
+prov() { fault_provider "$1" "$2" sk-rel-secret-55 "${3:-}"; }   # NAME FAULT [extra network_config json]
 T1='"default_request_timeout_in_seconds": 1, "stream_idle_timeout_in_seconds": 1,'
 CFG=$(write_config <<JSON
 {"providers": {
