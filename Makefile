@@ -43,7 +43,7 @@ FUZZ_CFLAGS := -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Isrc -pthread \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test check tsan soak bench bench-quick fuzz fuzz-build print-fuzz-bins clean
+.PHONY: all deps run test check tsan tsan-build soak bench bench-quick fuzz fuzz-build print-fuzz-bins clean
 all:
 
 include $(sort $(wildcard src/*/module.mk tests/*/module.mk bench/*/module.mk))
@@ -78,8 +78,13 @@ endif
 # space-separated list of name filters). Why each is in or out: docs/reliability.md.
 TSAN_TESTS := test_obs_store test_obs_metrics test_wasm_api test_plugin_wasm test_upstream \
               gateway/test_stress gateway/test_faults soak/test_soak_short
+# Only what those tests need is built (a full TSan build costs minutes of CI).
+TSAN_BINS = $(BUILD)/sluice $(BUILD)/sluice-mockllm $(PLUGIN_EXAMPLES) \
+            $(addprefix $(BUILD)/tests/,test_obs_store test_obs_metrics test_wasm_api test_plugin_wasm \
+                                        test_upstream test_upstream_mock)
+tsan-build: $(TSAN_BINS)
 tsan:
-	@$(MAKE) --no-print-directory TSAN=1 all
+	@$(MAKE) --no-print-directory TSAN=1 tsan-build
 	@tests/run.sh build-tsan "$(TSAN_TESTS)"
 
 # 1,000,000 mixed requests through the gateway with a plugin (tests/soak/soak.sh);
