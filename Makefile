@@ -22,6 +22,12 @@ ifeq ($(SAN),1)
   CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDFLAGS  += -fsanitize=address,undefined
 endif
+# TSAN=1: ThreadSanitizer build in build-tsan/ (for `make tsan`, docs/reliability.md).
+ifeq ($(TSAN),1)
+  BUILD    := build-tsan
+  CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer
+  LDFLAGS  += -fsanitize=thread
+endif
 CFLAGS += $(EXTRA_CFLAGS)
 
 BINS      :=
@@ -37,7 +43,7 @@ FUZZ_CFLAGS := -std=c11 -O1 -g -D_GNU_SOURCE -Iinclude -Isrc -pthread \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test check bench bench-quick fuzz fuzz-build print-fuzz-bins clean
+.PHONY: all deps run test check tsan tsan-build soak bench bench-quick fuzz fuzz-build print-fuzz-bins clean
 all:
 
 include $(sort $(wildcard src/*/module.mk tests/*/module.mk bench/*/module.mk))
@@ -64,6 +70,27 @@ ifneq ($(SKIP_SAN),1)
 	@$(MAKE) --no-print-directory SAN=1 all
 	@tests/run.sh build-asan
 endif
+ifneq ($(SKIP_TSAN),1)
+	@$(MAKE) --no-print-directory tsan
+endif
+
+# The multi-threaded tests under ThreadSanitizer (tests/run.sh takes a
+# space-separated list of name filters). Why each is in or out: docs/reliability.md.
+TSAN_TESTS := test_obs_store test_obs_metrics test_wasm_api test_plugin_wasm test_upstream \
+              gateway/test_stress gateway/test_faults soak/test_soak_short
+# Only what those tests need is built (a full TSan build costs minutes of CI).
+TSAN_BINS = $(BUILD)/sluice $(BUILD)/sluice-mockllm $(PLUGIN_EXAMPLES) \
+            $(addprefix $(BUILD)/tests/,test_obs_store test_obs_metrics test_wasm_api test_plugin_wasm \
+                                        test_upstream test_upstream_mock)
+tsan-build: $(TSAN_BINS)
+tsan:
+	@$(MAKE) --no-print-directory TSAN=1 tsan-build
+	@tests/run.sh build-tsan "$(TSAN_TESTS)"
+
+# 1,000,000 mixed requests through the gateway with a plugin (tests/soak/soak.sh);
+# `make test` runs the short form (tests/soak/test_soak_short.sh).
+soak: all
+	@tests/soak/soak.sh $(BUILD) $${SOAK_REQUESTS:-1000000}
 
 # Tests only, no package installation (for quick iteration).
 check: all
@@ -88,6 +115,6 @@ fuzz: deps
 	@scripts/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

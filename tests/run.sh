@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-FILTER=${2:-}
+FILTER=${2:-}   # space-separated: a test runs if its name contains any of them
 export SLUICE_BUILD=$BUILD
 export SLUICE_SHARED=${SLUICE_SHARED:-$(cd .. && pwd)/shared}
 LOGDIR=$BUILD/test-logs
@@ -23,6 +23,14 @@ SANDIR=$(pwd)/$BUILD/sanitizer-reports
 rm -rf "$SANDIR"; mkdir -p "$SANDIR"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:log_path=$SANDIR/asan}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:log_path=$SANDIR/ubsan}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1:log_path=$SANDIR/tsan}
+
+matches() { # NAME: whether it matches one of the filters (or there are none)
+  [ -z "$FILTER" ] && return 0
+  local f
+  for f in $FILTER; do [[ "$1" == *"$f"* ]] && return 0; done
+  return 1
+}
 
 tests=()
 for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && [ -f "$t" ] && tests+=("$t"); done
@@ -30,7 +38,7 @@ for t in tests/*/test_*.sh; do [ -f "$t" ] && tests+=("$t"); done
 
 pass=0; fail=0; skip=0; failed=()
 for t in "${tests[@]}"; do
-  [ -n "$FILTER" ] && [[ "$t" != *"$FILTER"* ]] && continue
+  matches "$t" || continue
   name=${t#"$BUILD"/}; log=$LOGDIR/$(echo "$name" | tr '/' '_').log
   start=$(date +%s%N)
   if [[ "$t" == *.sh ]]; then cmd=(bash "$t"); else cmd=("$t"); fi

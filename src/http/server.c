@@ -15,6 +15,8 @@
  */
 #include "http/server.h"
 #include "obs/obs.h"
+#include "core/gateway.h"   /* gw_send_error, for the framing check */
+#include "http/picohttp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -180,6 +183,44 @@ static void srv_copy_trunc(char *dst, size_t cap, h2o_iovec_t v)
     dst[n] = '\0';
 }
 
+/* Request smuggling: h2o 2.2 frames a body by Transfer-Encoding when both it and
+ * Content-Length are present, and by the first of several Content-Lengths, and it keeps
+ * neither header in req->headers. A proxy in front may frame the same bytes the other way
+ * and see a different next request, so such a request is refused and its connection
+ * closed (RFC 9112 section 6.3) before anything reads the bytes after it.
+ * The raw head: h2o 2.2's HTTP/1 code leaves a request's head at the start of the
+ * socket's input buffer until its response is sent (it consumes it in on_send_complete),
+ * so it is parsed again here. Returns the reason, or NULL if the framing is sound. */
+static const char *srv_ambiguous_framing(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return NULL;
+    const char *method, *path;
+    size_t method_len, path_len, n = H2O_MAX_HEADERS;
+    int minor;
+    struct phr_header hs[H2O_MAX_HEADERS];
+    if (phr_parse_request(sock->input->bytes, sock->input->size, &method, &method_len, &path, &path_len, &minor, hs,
+                          &n, 0) <= 0)
+        return NULL;
+    size_t cl = 0, te = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hs[i].name_len == 14 && strncasecmp(hs[i].name, "content-length", 14) == 0)
+            cl++;
+        else if (hs[i].name_len == 17 && strncasecmp(hs[i].name, "transfer-encoding", 17) == 0)
+            te++;
+    }
+    if (cl && te)
+        return "both Content-Length and Transfer-Encoding";
+    if (te > 1)
+        return "more than one Transfer-Encoding header";
+    if (cl > 1)
+        return "more than one Content-Length header";
+    return NULL;
+}
+
 static int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
@@ -200,6 +241,13 @@ static int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
     snprintf(r->request_id, sizeof(r->request_id), "%s", sr->id);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, sr->id,
                           strlen(sr->id));
+    const char *ambiguous = srv_ambiguous_framing(req);
+    if (ambiguous) {
+        req->http1_is_persistent = 0;   /* the bytes after this request are never parsed */
+        gw_send_error(sr, 400, "invalid_request_error", "ambiguous_framing", NULL,
+                      "The request has %s; its body framing is ambiguous", ambiguous);
+        return 0;
+    }
     gw_route(sr);
     return 0;
 }

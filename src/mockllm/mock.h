@@ -44,17 +44,7 @@
 #define MOCK_HUGE_BLOCK   (64 * 1024)   /* the huge fault: 512 blocks of 64 KiB */
 #define MOCK_HUGE_BLOCKS  512
 
-/* picohttpparser ships inside libh2o without an installed header; these are
- * its documented declarations (struct layout and signature are stable). */
-struct phr_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-int phr_parse_request(const char *buf, size_t len, const char **method, size_t *method_len,
-                      const char **path, size_t *path_len, int *minor_version,
-                      struct phr_header *headers, size_t *num_headers, size_t last_len);
+#include "http/picohttp.h"   /* phr_parse_request (inside libh2o) */
 
 /* ---- configuration (set once in main, read-only afterwards) -------------- */
 
@@ -271,6 +261,7 @@ typedef enum mock_fault {
     MOCK_FAULT_HUGE,
     MOCK_FAULT_DRIP,
     MOCK_FAULT_EMPTY,
+    MOCK_FAULT_401_ECHO_KEY,
 } mock_fault;
 
 /* Per-request settings read from x-mock-* headers. */

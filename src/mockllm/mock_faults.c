@@ -29,6 +29,7 @@ static const struct {
     {"huge", MOCK_FAULT_HUGE},
     {"drip", MOCK_FAULT_DRIP},
     {"empty", MOCK_FAULT_EMPTY},
+    {"401-echo-key", MOCK_FAULT_401_ECHO_KEY},
 };
 
 /* ---- the fail-times table ------------------------------------------------ */

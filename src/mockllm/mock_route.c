@@ -236,6 +236,16 @@ void mock_route(mock_worker *w, const mock_req *req, mock_reply *r) {
         mock_fault_status(r, proto, o.fault);
         return;
     }
+    if (o.fault == MOCK_FAULT_401_ECHO_KEY) {
+        /* Some upstreams quote the credential they refused: the gateway must not pass it on. */
+        size_t kl = 0;
+        const char *k = mock_req_header(req, proto == MOCK_PROTO_ANTHROPIC ? "x-api-key" : "authorization", &kl);
+        char msg[512];
+        snprintf(msg, sizeof(msg), "Incorrect API key provided: %.*s. Also tried sk-live-0123456789abcdef.",
+                 (int)(kl < 300 ? kl : 300), k ? k : "");
+        mock_error(r, proto, 401, proto == MOCK_PROTO_ANTHROPIC ? "authentication_error" : "invalid_request_error", msg);
+        return;
+    }
     if (o.fault == MOCK_FAULT_RESET_BEFORE_HEADERS || o.fault == MOCK_FAULT_STALL) {
         /* No byte of response: after the latency, RST or silence. */
         r->is_stream = false;

@@ -93,6 +93,7 @@ double prov_rand01(uint64_t *rng);
 /* Picks, by weight, a key of p that serves `model` and is not marked in
  * tried[], marks it, and stores it in *out. A provider without keys (a local
  * server) gives true with *out = NULL. False when no key is left. */
+
 bool prov_pick_key(const cfg_provider *p, const char *model, bool tried[PROV_MAX_TRIED_KEYS],
                    uint64_t *rng, const cfg_key **out);
 

@@ -3,6 +3,7 @@
 # kills every process started here (even when the test fails).
 #
 #   start_mock [ARGS]      build/sluice-mockllm on a free port -> MOCK_PORT
+#   fault_provider NAME FAULT KEY [EXTRA]  a provider's config entry injecting FAULT
 #   start_gw [ARGS]        build/sluice on a free port -> GW_PORT, GW_PID, GW_LOG
 #   stop_gw                SIGTERM, wait, return its exit status (sanitizer reports fail it)
 #   req METHOD PATH [BODY] [CURL ARGS]  -> STATUS, BODY (file $TMP/body), HEADERS
@@ -78,6 +79,13 @@ stop_gw() {
   wait "$GW_PID" || rc=$?
   if grep -q "Sanitizer" "$GW_LOG"; then grep -A 30 "Sanitizer" "$GW_LOG" | head -60; return 99; fi
   return $rc
+}
+
+# A provider entry (config JSON) on the mock with an injected fault (after start_mock):
+#   fault_provider NAME FAULT KEY [extra network_config members, with a trailing comma]
+fault_provider() {
+  printf '"%s": {"keys": [{"value": "%s"}], "network_config": {"base_url": "http://127.0.0.1:%s", %s "extra_headers": {"x-mock-fault": "%s"}}}' \
+         "$1" "$3" "$MOCK_PORT" "${4:-}" "$2"
 }
 
 # A config file in $TMP from stdin; prints its path.

@@ -5,10 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 start_mock
 U="http://127.0.0.1:$MOCK_PORT"
-prov() { # NAME FAULT [extra network_config json]
-  printf '"%s": {"keys": [{"value": "sk-fault-secret-777"}], "network_config": {"base_url": "%s", %s "extra_headers": {"x-mock-fault": "%s"}}}' \
-         "$1" "$U" "${3:-}" "$2"
-}
+prov() { fault_provider "$1" "$2" sk-fault-secret-777 "${3:-}"; }   # NAME FAULT [extra network_config json]
 CFG=$(write_config <<JSON
 {"providers": {
   $(prov f500 500), $(prov f429 429), $(prov f401 401), $(prov f503 503),

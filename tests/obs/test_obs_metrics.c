@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +116,7 @@ static void test_series_cap(void)
 #define THREADS 8
 #define ITERS 200000
 static obs_metric *mt_c, *mt_h;
-static volatile int mt_done;
+static atomic_int mt_done; /* the scraper thread polls it: atomic, not volatile (TSan) */
 
 static void *mt_worker(void *arg)
 {

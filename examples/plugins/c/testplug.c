@@ -9,7 +9,7 @@
  * adds "c_plugin":"yes" to each chunk. Trigger words anywhere in the input
  * select other behaviour: short-circuits, a plugin-reported error, and the
  * misbehaviours the sandbox must survive (trigger-loop, -trap, -badptr,
- * -oversize, -hog, -badjson, -exit).
+ * -oversize, -oob-read, -oob-write, -hog, -badjson, -exit).
  *
  * Build variants (for the host's allocator handling):
  *   -DPLUGIN_FAMILY  exports plugin_malloc/plugin_free (malloc is a decoy)
@@ -222,6 +222,9 @@ static int misbehave(const char *in, u32 len, u64 *r)
     if (has(in, len, "trigger-trap")) __builtin_trap();
     if (has(in, len, "trigger-badptr")) { *r = (u64)0xFFFFFF00u << 32 | 64; return 1; }
     if (has(in, len, "trigger-oversize")) { *r = 0xFFFFFFF0u; return 1; }
+    /* accesses past the end of linear memory (4 GiB - 16 is never mapped for a plugin) */
+    if (has(in, len, "trigger-oob-read")) { *r = *(volatile u64 *)(size_t)0xFFFFFFF0u; return 1; }
+    if (has(in, len, "trigger-oob-write")) { *(volatile u32 *)(size_t)0xFFFFFFF8u = 7; }
     if (has(in, len, "trigger-hog"))
         for (;;) if (__builtin_wasm_memory_grow(0, 16) == (size_t)-1) __builtin_trap();
     if (has(in, len, "trigger-badjson")) { *r = reply("{not json"); return 1; }
