@@ -31,6 +31,8 @@ struct plg_wmod {
     _Atomic(wasm_module *) compiled;
     pthread_t compiler;
     bool compiler_started;
+    wasm_aot_job *job;     /* the compile itself (wasm2c + cc children) */
+    atomic_bool cancel;    /* set by plg_wmod_free: no publishing, no log */
     uint8_t *bytes;        /* a copy for the compiler thread, freed by it */
     size_t nbytes;
     wasm_imports *imports;
@@ -230,16 +232,22 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Tier-up thread: compile, then publish for new instances. */
+/* Tier-up thread: wait for the compile job, load its (now cached) result,
+ * then publish it for new instances. plg_wmod_free cancels the job, which
+ * kills the compiler's processes, so this returns promptly at shutdown. */
 static void *compile_in_background(void *arg)
 {
     plg_wmod *m = arg;
     double t0 = mono_s();
     wasm_error werr = {0};
-    wasm_module *c = load_compiled(m->bytes, m->nbytes, &werr);
+    wasm_module *c = NULL;
+    if (wasm_aot_job_wait(m->job, &werr) && !atomic_load(&m->cancel))
+        c = load_compiled(m->bytes, m->nbytes, &werr);   /* a cache hit now */
     free(m->bytes);
     m->bytes = NULL;
-    if (c) {
+    if (atomic_load(&m->cancel)) {
+        wasm_module_free(c);
+    } else if (c) {
         atomic_store_explicit(&m->compiled, c, memory_order_release);
         mod_log(m, "engine: switched to aot (compiled in %.2f s); new instances run native code", mono_s() - t0);
     } else {
@@ -293,7 +301,8 @@ plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len
         if (!m->bytes) { say(err, errlen, "out of memory"); goto fail; }
         memcpy(m->bytes, bytes, len);
         m->nbytes = len;
-        if (pthread_create(&m->compiler, NULL, compile_in_background, m) == 0) {
+        m->job = wasm_aot_compile_async(bytes, len);
+        if (m->job && pthread_create(&m->compiler, NULL, compile_in_background, m) == 0) {
             m->compiler_started = true;
         } else {
             free(m->bytes);
@@ -310,7 +319,12 @@ fail:
 void plg_wmod_free(plg_wmod *m)
 {
     if (!m) return;
+    if (m->job) {
+        atomic_store(&m->cancel, true);
+        wasm_aot_job_cancel(m->job);
+    }
     if (m->compiler_started) pthread_join(m->compiler, NULL);
+    wasm_aot_job_free(m->job);
     free(m->bytes);
     wasm_module_free(atomic_load(&m->compiled));
     wasm_module_free(m->module);
