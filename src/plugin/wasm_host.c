@@ -388,6 +388,12 @@ static int guest_put(plg_winst *wi, const void *data, size_t len, uint32_t *ptr,
     wasm_status st = wasm_call(wi->inst, wi->fmalloc, &arg, 1, &res, 1, &we);
     if (st != WASM_OK) return call_failed(wi, wi->mod->malloc_name, st, &we, err, errlen);
     *ptr = (uint32_t)res.of.i32;
+    /* C's NULL: the allocator failed. Copying to 0 anyway would overwrite
+     * the plugin's own data (nothing traps on address 0 in wasm). */
+    if (*ptr == 0 && len > 0) {
+        say(err, errlen, "%s returned 0 for %zu bytes", wi->mod->malloc_name, len);
+        return -PLG_OUT_ERROR;
+    }
     if (!wasm_memory_write(wasm_instance_memory(wi->inst), *ptr, data, len)) {
         say(err, errlen, "%s returned an out-of-bounds pointer", wi->mod->malloc_name);
         return -PLG_OUT_ERROR;
