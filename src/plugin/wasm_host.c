@@ -22,7 +22,11 @@ static const char *const hook_exports[PLG_NHOOKS] = {
 };
 
 struct plg_wmod {
-    char *name;            /* the config entry's name, for log lines */
+    char *name;            /* the config entry's name (file path in the probe) */
+    /* The tag of log lines once known: get_name()'s value, published by the
+     * first instance that asked for it (workers and the compiler thread
+     * read it). Until then, the first init's output carries `name`. */
+    _Atomic(char *) tag;
     char *config_json;
     wasm_module *module;   /* what was loaded first: interpreted, or compiled for "aot" */
     /* Tier-up ("auto"): a background thread compiles the module and publishes
@@ -69,7 +73,8 @@ static void mod_log(plg_wmod *m, const char *fmt, ...) __attribute__((format(pri
 static void mod_log(plg_wmod *m, const char *fmt, ...)
 {
     char line[1024];
-    int n = snprintf(line, sizeof line, "plugin %s: ", m->name);
+    char *tag = atomic_load_explicit(&m->tag, memory_order_acquire);
+    int n = snprintf(line, sizeof line, "plugin %.128s: ", tag ? tag : m->name);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
@@ -330,6 +335,7 @@ void plg_wmod_free(plg_wmod *m)
     wasm_module_free(m->module);
     wasm_imports_free(m->imports);
     free(m->name);
+    free(atomic_load(&m->tag));
     free(m->config_json);
     free(m);
 }
@@ -478,6 +484,8 @@ plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
         st = wasm_call(wi->inst, wasm_instance_func(wi->inst, "get_name"), NULL, 0, &res, 1, &we);
         if (st != WASM_OK) { call_failed(wi, "get_name", st, &we, err, errlen); goto fail; }
         if (guest_get(wi, (uint64_t)res.of.i64, name_out, &nlen, err, errlen) != 0) goto fail;
+        char *tag = (*name_out)[0] ? strdup(*name_out) : NULL, *none = NULL;
+        if (tag && !atomic_compare_exchange_strong(&m->tag, &none, tag)) free(tag);
     }
     wi->start_bytes = wasm_memory_size(wasm_instance_memory(wi->inst));
     return wi;

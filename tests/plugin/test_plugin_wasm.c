@@ -297,6 +297,20 @@ static void test_load_errors(void)
     set = plg_set_load(&s, 1, 1, err, sizeof err);
     CHECK(set);
     CHECK(strstr(logbuf, "plugin hello-entry: stdout: hello from c-test") != NULL);
+    /* Once get_name() is known it is the tag: a replacement instance's init
+     * (after a trap) logs under "c-test", like the pipeline's own lines. */
+    plg_set_log(set, test_log, NULL);
+    logbuf[0] = '\0';
+    sluice_ctx ctx;
+    sluice_http_request req;
+    sluice_http_response resp;
+    CHECK(http_pre_once(set, 0, "/trigger-trap", &ctx, &req, &resp) == PLG_CONTINUE);
+    done_req(&ctx, &req, &resp);
+    CHECK(http_pre_once(set, 0, "/x", &ctx, &req, &resp) == PLG_CONTINUE);
+    done_req(&ctx, &req, &resp);
+    CHECK(strstr(logbuf, "plugin c-test: hook failed") != NULL);
+    CHECK(strstr(logbuf, "plugin c-test: stdout: hello from c-test") != NULL);
+    CHECK(strstr(logbuf, "hello-entry") == NULL);
     plg_set_free(set);
 }
 
