@@ -13,6 +13,7 @@ PACKAGES=(
   wrk nodejs npm                                          # load generator, npm test clients
   libsqlite3-dev                                          # request log store
   nginx-light gnuplot-nox iproute2                        # benchmarks: peer proxy, charts, netns
+  valgrind strace                                         # bench/gateway/profile.sh: instructions, syscalls
   rustc cargo libstd-rust-dev-wasm32                      # the Rust example plugin (Debian's rustc
   librust-serde-json-dev librust-serde-derive-dev         #  has the wasm32 std; crates offline)
 )

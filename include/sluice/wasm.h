@@ -211,6 +211,17 @@ typedef struct wasm_limits {
     uint32_t max_table_size;    /* cap on every table it defines [1<<20] */
     uint32_t max_call_depth;    /* nested wasm calls [10000] */
     uint32_t stack_slots;       /* value stack, 8-byte slots [1<<20] */
+    /* The instance's initial wasm_instance_set_timeout_ns value, so that it
+     * also bounds the start function, which runs inside wasm_instance_new
+     * (trap WASM_TRAP_DEADLINE fails the instantiation) [0 = none]. */
+    uint64_t timeout_ns;
+    /* Optional interrupt flag shared with the host (e.g. one per plugin or
+     * per process for shutdown): while *interrupt is nonzero, every call on
+     * the instance, the start function included, stops with
+     * WASM_TRAP_INTERRUPTED at its next check. Never cleared by the engine
+     * (unlike wasm_instance_interrupt's one-shot request); must outlive the
+     * instance. [NULL] */
+    const _Atomic int *interrupt;
 } wasm_limits;
 
 /* Links `imp` (may be NULL when the module imports nothing), allocates the
@@ -316,6 +327,16 @@ typedef enum wasm_engine { WASM_ENGINE_INTERP = 0, WASM_ENGINE_AOT, WASM_ENGINE_
 wasm_module *wasm_module_load_engine(const uint8_t *bytes, size_t len, wasm_engine engine, wasm_error *err);
 /* True if instances of m run compiled code. */
 bool wasm_module_is_aot(const wasm_module *m);
+/* Tier-up: a new, compiled module with the same code as m (any tier),
+ * compiling on a cache miss (seconds: call it from a background thread) and
+ * loading the cached object. The caller frees it with wasm_module_free();
+ * m is untouched and stays usable. Instantiate it with the same
+ * wasm_imports (wasm_instance_new) as m: the imports, limits, deadlines and
+ * traps behave the same. Thread-safe: m may be instantiated and called on
+ * other threads meanwhile, and several compiles may run at once. NULL with
+ * *err (WASM_ERR_UNSUPPORTED "aot: ...") when the module or the toolchain
+ * cannot be compiled; then keep using m. */
+wasm_module *wasm_module_compile_aot(const wasm_module *m, wasm_error *err);
 /* Fills the cache (compiles unless cached); *cache_hit (may be NULL) says
  * whether it was already there. */
 bool wasm_aot_compile(const uint8_t *bytes, size_t len, bool *cache_hit, wasm_error *err);

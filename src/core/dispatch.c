@@ -342,6 +342,7 @@ static void dp_run(dp_req *d)
             .n_extra_headers = n_xh,
             .loop = &sr->worker->loop,
             .up = sr->worker->up,
+            .retries = &sr->obs.retries,
         };
         prov_call *call = ops->start(&rq, &dp_sink, d);
         if (!d->finished)

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SRV_INPUT_BUFFER 4096 /* initial input buffer of a client connection */
+
 static h2o_globalconf_t srv_globalconf;
 static srv_worker *srv_workers;
 
@@ -68,23 +70,88 @@ static bool srv_id_is_sane(const char *s, size_t len)
     return true;
 }
 
-static void srv_assign_id(srv_request *sr)
+/* The request's id into id[80]: the client's if sane, else a new one. */
+static void srv_pick_id(srv_worker *w, h2o_req_t *req, char *id)
 {
-    h2o_req_t *req = sr->req;
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
     if (i != -1) {
         h2o_iovec_t v = req->headers.entries[i].value;
         if (srv_id_is_sane(v.base, v.len)) {
-            memcpy(sr->id, v.base, v.len);
-            sr->id[v.len] = '\0';
+            memcpy(id, v.base, v.len);
+            id[v.len] = '\0';
             return;
         }
     }
-    srv_worker *w = sr->worker;
     uint64_t n = w->next_id++;
     /* random-looking part (unique per worker) + worker id + counter */
-    snprintf(sr->id, sizeof(sr->id), "%016" PRIx64 "%02x%06" PRIx64, srv_mix(w->id_seed + n),
-             (unsigned)(w->id & 0xff), n & 0xffffff);
+    snprintf(id, 80, "%016" PRIx64 "%02x%06" PRIx64, srv_mix(w->id_seed + n), (unsigned)(w->id & 0xff),
+             n & 0xffffff);
+}
+
+static void srv_assign_id(srv_request *sr)
+{
+    _Static_assert(sizeof(sr->id) == 80, "srv_pick_id writes 80 bytes at most");
+    srv_pick_id(sr->worker, sr->req, sr->id);
+}
+
+/* ---- errors h2o answers itself ----------------------------------------------- */
+
+/* h2o refuses some requests before any handler runs (a body over
+ * max_request_entity_size, broken chunked encoding...) and answers them in
+ * plain text on its fallback path. This filter, registered on that path only,
+ * turns such answers into the gateway's OpenAI-shaped JSON with an
+ * x-request-id, keeping the status. (h2o writes a request head that is too
+ * large or unparsable straight to the socket: those stay plain text.) */
+typedef struct srv_err_ostream {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+} srv_err_ostream;
+
+static size_t srv_max_body; /* for the 413 message; set once before the workers start */
+
+static void srv_err_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t n, h2o_send_state_t st)
+{
+    (void)bufs;
+    (void)n;
+    srv_err_ostream *e = (srv_err_ostream *)self;
+    if (h2o_send_state_is_in_progress(st)) { /* h2o's text comes in one final send; drop anything else */
+        h2o_ostream_send_next(self, req, NULL, 0, st);
+        return;
+    }
+    bool head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+    h2o_ostream_send_next(self, req, &e->body, e->body.len && !head ? 1 : 0, st);
+}
+
+static void srv_err_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    srv_worker *w = H2O_STRUCT_FROM_MEMBER(srv_worker, ctx, req->conn->ctx);
+    int status = req->res.status;
+    const char *code = "invalid_http_request";
+    char msg[160];
+    if (status == 413) {
+        code = "request_too_large";
+        snprintf(msg, sizeof(msg), "The request body is larger than the limit of %zu bytes", srv_max_body);
+    } else {
+        snprintf(msg, sizeof(msg), "The HTTP request was refused (%d %s)", status,
+                 req->res.reason ? req->res.reason : "");
+        for (char *p = msg; *p; p++)
+            if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+                *p = ' '; /* h2o's reason phrases are plain, but stay valid JSON whatever */
+    }
+    char *body = h2o_mem_alloc_pool(&req->pool, 320);
+    int len = snprintf(body, 320, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"code\":\"%s\",\"param\":null}}",
+                       msg, status >= 500 ? "server_error" : "invalid_request_error", code);
+    char *id = h2o_mem_alloc_pool(&req->pool, 80);
+    srv_pick_id(w, req, id);
+    h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 1);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, id, strlen(id));
+    srv_err_ostream *e = (srv_err_ostream *)h2o_add_ostream(req, sizeof(*e), slot);
+    e->super.do_send = srv_err_do_send;
+    e->body = h2o_iovec_init(body, len > 0 && len < 320 ? (size_t)len : 0);
+    req->res.content_length = e->body.len;
+    slot = &e->super.next;
+    h2o_setup_next_ostream(req, slot);
 }
 
 /* ---- per-request bookkeeping ---------------------------------------------- */
@@ -220,10 +287,26 @@ static void srv_on_wakeup(uv_async_t *a)
 /* Posted by each worker when its loop has stopped. */
 static sem_t srv_stopped;
 
+/* Buffered log lines of this worker wait at most OBS_LOG_FLUSH_MS. */
+static void srv_on_log_tick(uv_timer_t *t)
+{
+    (void)t;
+    obs_log_thread_flush();
+}
+
 static void *srv_worker_main(void *arg)
 {
     srv_worker *w = arg;
+    /* Each client connection keeps its input buffer as long as it is open,
+     * so a waiting stream pays for it whole: h2o starts it at 8 KB, while a
+     * chat request's head and body usually fit in 4 KB (larger ones grow
+     * it). The prototype is per thread, and must be set before the first
+     * connection of this thread. */
+    h2o_socket_buffer_prototype._initial_buf.capacity = SRV_INPUT_BUFFER;
+    obs_log_thread_start();
+    uv_timer_start(&w->log_timer, srv_on_log_tick, OBS_LOG_FLUSH_MS, OBS_LOG_FLUSH_MS);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    obs_log_thread_flush();   /* the requests that ended while draining */
     /* Connections still open are abandoned: the process is about to exit.
      * The thread parks instead of returning because h2o keeps free lists in
      * thread-local storage: they stay reachable (not reported as leaks) as
@@ -265,6 +348,8 @@ static int srv_worker_init(srv_worker *w, int id, const srv_options *opt)
     w->wakeup.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
+    uv_timer_init(&w->loop, &w->log_timer);
+    uv_unref((uv_handle_t *)&w->log_timer);   /* never what keeps the loop alive */
     return 0;
 }
 
@@ -279,6 +364,9 @@ int srv_run(const srv_options *opt)
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
     handler->on_req = srv_on_req;
+    srv_max_body = opt->max_body_bytes;
+    h2o_filter_t *errf = h2o_create_filter(&host->fallback_path, sizeof(*errf));
+    errf->on_setup_ostream = srv_err_setup;
 
     /* Workers inherit this mask: only the main thread takes the signals. */
     signal(SIGPIPE, SIG_IGN);

@@ -38,6 +38,7 @@ typedef struct srv_worker {
     uv_tcp_t listener;
     uv_async_t wakeup;        /* main thread -> worker: shut down */
     uv_timer_t drain_timer;   /* polls in-flight count while draining */
+    uv_timer_t log_timer;     /* hands buffered log lines over (src/obs/log.h) */
     up_loop *up;
     uint64_t inflight;        /* requests accepted and not yet disposed */
     uint64_t drain_deadline;  /* uv_now() limit for draining */

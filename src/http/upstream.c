@@ -51,18 +51,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define UP_HEADERS_MAX (64 * 1024)        /* bytes of response headers */
 #define UP_HEADER_COUNT_MAX 256
 #define UP_HELD_MAX (8 * 1024 * 1024)     /* bytes held while paused */
 #define UP_MAXCONNECTS 64                 /* idle connections kept per loop */
 #define UP_DEFAULT_CONNECT_MS 10000L
+#define UP_POOL_MAX 64                    /* idle easy handles kept per loop */
+/* curl's receive buffer, one per transfer for its whole life (16 KB by
+ * default): most of the memory a waiting stream costs. LLM answers arrive in
+ * small pieces (SSE events of a few hundred bytes, JSON bodies of a few KB);
+ * a larger body only takes more reads. */
+#ifndef UP_RECV_BUFFER
+#define UP_RECV_BUFFER 8192
+#endif
 
-/* A socket curl asked us to watch. */
+/* A socket curl opened. It is watched from curl's first interest in it until
+ * curl closes it (CURLOPT_CLOSESOCKETFUNCTION), not only while a transfer
+ * uses it: libuv's uv_poll_start costs an epoll_ctl DEL plus an ADD each
+ * time, so re-arming a keep-alive connection for every request cost two
+ * syscalls (one failing). Between transfers the socket is "parked": it keeps
+ * its last interest (normally readable), and if the idle upstream closes it
+ * (readable), we stop watching until curl either reuses it (after its own
+ * liveness check) or closes it. */
 typedef struct up_sock {
     uv_poll_t poll;
     curl_socket_t fd;
     up_loop *ul;
+    int events;              /* UV_READABLE | UV_WRITABLE we poll for now */
+    bool parked;             /* no transfer uses it (curl said REMOVE) */
     struct up_sock *prev, *next;
 } up_sock;
 
@@ -73,6 +91,12 @@ struct up_loop {
     uv_timer_t timer;        /* curl's timeout */
     up_req *reqs;            /* every live request (doubly linked) */
     up_sock *socks;          /* every watched socket */
+    up_sock **byfd;          /* socks by fd (parked ones have no curl assignment) */
+    size_t n_byfd;
+    CURL *pool[UP_POOL_MAX]; /* idle easy handles, reused (curl_easy_reset) */
+    size_t n_pool;
+    char *url_ok;            /* last URL that passed up_url_ok (parsing costs mallocs) */
+    bool env_proxy;          /* a *_proxy variable is set: let curl honour it */
     int in_curl;             /* > 0 while curl is on the stack */
     int n_deferred;          /* requests with deferred work */
     bool freeing;
@@ -185,11 +209,29 @@ static void up_req_closed(uv_handle_t *h) {
     free(h->data); /* the up_req */
 }
 
+/* An easy handle from the loop's pool, or a new one. Reusing them saves
+ * curl_easy_init's allocations (the handle and its receive buffer). */
+static CURL *up_easy_get(up_loop *ul) {
+    return ul->n_pool > 0 ? ul->pool[--ul->n_pool] : curl_easy_init();
+}
+
+/* Gives e back: reset to defaults (every option is set again by the next
+ * up_start) and pooled, or cleaned up when the pool is full. */
+static void up_easy_put(up_loop *ul, CURL *e) {
+    if (!e) return;
+    if (ul->n_pool < UP_POOL_MAX && !ul->freeing) {
+        curl_easy_reset(e);
+        ul->pool[ul->n_pool++] = e;
+    } else {
+        curl_easy_cleanup(e);
+    }
+}
+
 /* Frees r. Never while curl or one of r's callbacks is on the stack. */
 static void up_destroy(up_req *r) {
     up_loop *ul = r->ul;
     if (r->in_multi) curl_multi_remove_handle(ul->multi, r->easy);
-    curl_easy_cleanup(r->easy);
+    up_easy_put(ul, r->easy);
     curl_slist_free_all(r->hdrs);
     free(r->hbuf);
     free(r->held);
@@ -473,6 +515,14 @@ static void up_curl_timer_cb(uv_timer_t *t) {
 static void up_poll_cb(uv_poll_t *p, int status, int events) {
     up_sock *s = p->data;
     up_loop *ul = s->ul; /* s may be closed by curl below */
+    if (s->parked) {
+        /* The idle upstream closed or wrote: nothing to do until curl looks
+         * at the connection again (its liveness check), but a level-triggered
+         * readable socket must not wake the loop forever. */
+        uv_poll_stop(&s->poll);
+        s->events = 0;
+        return;
+    }
     int flags = 0;
     if (status < 0) flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
@@ -491,11 +541,37 @@ static void up_sock_closed(uv_handle_t *h) {
 static void up_sock_close(up_loop *ul, up_sock *s) {
     if (s->prev) s->prev->next = s->next; else ul->socks = s->next;
     if (s->next) s->next->prev = s->prev;
-    uv_poll_stop(&s->poll);
-    uv_close((uv_handle_t *)&s->poll, up_sock_closed);
+    if ((size_t)s->fd < ul->n_byfd) ul->byfd[s->fd] = NULL;
+    uv_close((uv_handle_t *)&s->poll, up_sock_closed); /* stops polling at once */
 }
 
-/* CURLMOPT_SOCKETFUNCTION: watch, re-watch or forget a socket. */
+/* Starts watching fd; NULL when out of memory or libuv refuses it. */
+static up_sock *up_sock_new(up_loop *ul, curl_socket_t fd) {
+    if (fd < 0) return NULL;
+    if ((size_t)fd >= ul->n_byfd) {
+        size_t n = ul->n_byfd ? ul->n_byfd : 64;
+        while (n <= (size_t)fd) n *= 2;
+        up_sock **nb = realloc(ul->byfd, n * sizeof(*nb));
+        if (!nb) return NULL;
+        memset(nb + ul->n_byfd, 0, (n - ul->n_byfd) * sizeof(*nb));
+        ul->byfd = nb;
+        ul->n_byfd = n;
+    }
+    up_sock *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    if (uv_poll_init_socket(ul->loop, &s->poll, fd) != 0) { free(s); return NULL; }
+    s->fd = fd;
+    s->ul = ul;
+    s->poll.data = s;
+    s->next = ul->socks;
+    if (s->next) s->next->prev = s;
+    ul->socks = s;
+    ul->byfd[fd] = s;
+    return s;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch, re-watch or park a socket. The uv_poll is
+ * only restarted when the interest really changes. */
 static int up_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
     (void)easy;
     up_loop *ul = userp;
@@ -504,27 +580,37 @@ static int up_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, voi
     if (what == CURL_POLL_REMOVE) {
         if (s) {
             curl_multi_assign(ul->multi, fd, NULL);
-            up_sock_close(ul, s);
+            s->parked = true;
+            /* Keep a readable watch (no syscall); never a writable one, which
+             * an idle socket would fire continuously. */
+            if (s->events & UV_WRITABLE) {
+                s->events = UV_READABLE;
+                if (uv_poll_start(&s->poll, s->events, up_poll_cb) != 0) up_sock_close(ul, s);
+            }
         }
         return 0;
     }
-    if (!s) {
-        s = calloc(1, sizeof(*s));
-        if (!s) return -1;
-        if (uv_poll_init_socket(ul->loop, &s->poll, fd) != 0) { free(s); return -1; }
-        s->fd = fd;
-        s->ul = ul;
-        s->poll.data = s;
-        s->next = ul->socks;
-        if (s->next) s->next->prev = s;
-        ul->socks = s;
-        curl_multi_assign(ul->multi, fd, s);
-    }
+    if (!s && fd >= 0 && (size_t)fd < ul->n_byfd) s = ul->byfd[fd]; /* parked */
+    if (!s && !(s = up_sock_new(ul, fd))) return -1;
+    if (s->parked || !socketp) curl_multi_assign(ul->multi, fd, s);
+    s->parked = false;
     int events = 0;
     if (what & CURL_POLL_IN) events |= UV_READABLE;
     if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+    if (events == s->events) return 0;
+    s->events = events;
     /* -1 makes curl fail the transfers on this socket rather than hang. */
     return uv_poll_start(&s->poll, events, up_poll_cb) == 0 ? 0 : -1;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: curl is done with fd. Stop watching it before
+ * it is closed, so that a later socket with the same number (h2o accepts
+ * them on this loop) never meets a stale watcher. */
+static int up_close_socket_cb(void *userp, curl_socket_t fd) {
+    up_loop *ul = userp;
+    if (!ul->freeing && fd >= 0 && (size_t)fd < ul->n_byfd && ul->byfd[fd])
+        up_sock_close(ul, ul->byfd[fd]);
+    return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: never acts synchronously, even for 0 ms. */
@@ -549,6 +635,10 @@ up_loop *up_loop_new(uv_loop_t *loop) {
     up_loop *ul = calloc(1, sizeof(*ul));
     if (!ul) return NULL;
     ul->loop = loop;
+    static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                             "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    for (size_t i = 0; i < sizeof proxy_vars / sizeof proxy_vars[0]; i++)
+        if (getenv(proxy_vars[i])) ul->env_proxy = true;
     ul->multi = curl_multi_init();
     ul->share = curl_share_init();
     if (!ul->multi || !ul->share) goto fail;
@@ -586,7 +676,10 @@ void up_loop_free(up_loop *ul) {
     ul->freeing = true;
     while (ul->socks) up_sock_close(ul, ul->socks);
     curl_multi_cleanup(ul->multi);
+    while (ul->n_pool > 0) curl_easy_cleanup(ul->pool[--ul->n_pool]); /* before the share */
     curl_share_cleanup(ul->share);
+    free(ul->byfd);
+    free(ul->url_ok);
     uv_timer_stop(&ul->timer);
     uv_close((uv_handle_t *)&ul->timer, up_loop_closed);
 }
@@ -614,6 +707,16 @@ static bool up_url_ok(const char *url) {
     curl_free(scheme);
     curl_url_cleanup(u);
     return ok;
+}
+
+/* up_url_ok, remembering the last URL that passed: a provider sends every
+ * request to the same URL, and parsing it costs several allocations. */
+static bool up_url_ok_cached(up_loop *ul, const char *url) {
+    if (ul->url_ok && strcmp(ul->url_ok, url) == 0) return true;
+    if (!up_url_ok(url)) return false;
+    char *copy = strdup(url);
+    if (copy) { free(ul->url_ok); ul->url_ok = copy; }
+    return true;
 }
 
 static bool up_method_ok(const char *m) {
@@ -649,7 +752,16 @@ static bool up_configure(up_req *r, const up_options *opt) {
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_BUFFERSIZE, (long)UP_RECV_BUFFER);
     SET(CURLOPT_SHARE, r->ul->share);
+    SET(CURLOPT_CLOSESOCKETFUNCTION, up_close_socket_cb);
+    SET(CURLOPT_CLOSESOCKETDATA, r->ul);
+    /* Without proxy variables in the environment, say so: curl would read
+     * them (several getenv calls) for every request. */
+    if (!r->ul->env_proxy) {
+        SET(CURLOPT_PROXY, "");
+        SET(CURLOPT_NOPROXY, "");
+    }
     SET(CURLOPT_CONNECTTIMEOUT_MS,
         opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : UP_DEFAULT_CONNECT_MS);
     if (opt->timeout_ms > 0) SET(CURLOPT_TIMEOUT_MS, opt->timeout_ms);
@@ -676,7 +788,7 @@ static bool up_configure(up_req *r, const up_options *opt) {
 
 up_req *up_start(up_loop *ul, const up_options *opt, const up_callbacks *cb, void *ud) {
     if (!ul || !opt || !opt->url || !cb || ul->freeing) return NULL;
-    if (!up_url_ok(opt->url)) return NULL;
+    if (!up_url_ok_cached(ul, opt->url)) return NULL;
     if (opt->method && !up_method_ok(opt->method)) return NULL;
     if (opt->body_len > 0 && !opt->body) return NULL;
     up_req *r = calloc(1, sizeof(*r));
@@ -685,7 +797,7 @@ up_req *up_start(up_loop *ul, const up_options *opt, const up_callbacks *cb, voi
     r->cb = *cb;
     r->ud = ud;
     r->idle_ms = opt->idle_timeout_ms;
-    bool ok = (r->easy = curl_easy_init()) != NULL;
+    bool ok = (r->easy = up_easy_get(ul)) != NULL;
     for (size_t i = 0; ok && i < opt->n_headers; i++) {
         struct curl_slist *l = NULL;
         ok = up_header_ok(opt->headers[i]) && (l = curl_slist_append(r->hdrs, opt->headers[i]));
@@ -697,7 +809,7 @@ up_req *up_start(up_loop *ul, const up_options *opt, const up_callbacks *cb, voi
     ok = ok && l && up_configure(r, opt);
     ok = ok && uv_timer_init(ul->loop, &r->timer) == 0;
     if (!ok) {
-        if (r->easy) curl_easy_cleanup(r->easy);
+        up_easy_put(ul, r->easy);
         curl_slist_free_all(r->hdrs);
         free(r);
         return NULL;

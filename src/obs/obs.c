@@ -19,7 +19,7 @@ static struct {
     obs_registry *reg;
     obs_metric *requests, *overhead, *upstream, *ttft, *tps, *tokens, *up_errors, *retries, *fallbacks;
     obs_metric *hook_calls, *hook_failures, *hook_latency, *recycles;
-    obs_series *conns, *streams, *store_dropped;
+    obs_series *conns, *streams, *store_dropped, *lines_dropped;
     bool log_requests;
     obs_store *store;
 } obs;
@@ -71,7 +71,10 @@ static int obs_make_metrics(const char *version)
     obs_metric *dropped = obs_counter_new(r, "sluice_log_store_dropped_total",
                                           "Request log rows dropped because the store's queue was full or a write failed.",
                                           0, NULL);
-    if (!info || !obs.requests || !obs.overhead || !obs.upstream || !obs.ttft || !obs.tps || !obs.tokens ||
+    obs_metric *ldropped = obs_counter_new(r, "sluice_log_lines_dropped_total",
+                                           "Log lines dropped because the log writer's queue was full or a write failed.",
+                                           0, NULL);
+    if (!info || !ldropped || !obs.requests || !obs.overhead || !obs.upstream || !obs.ttft || !obs.tps || !obs.tokens ||
         !obs.up_errors || !obs.retries || !obs.fallbacks || !obs.hook_calls || !obs.hook_failures ||
         !obs.hook_latency || !obs.recycles || !conns || !streams || !dropped)
         return -1;
@@ -80,6 +83,7 @@ static int obs_make_metrics(const char *version)
     obs.conns = obs_series_get(conns, NULL);
     obs.streams = obs_series_get(streams, NULL);
     obs.store_dropped = obs_series_get(dropped, NULL);
+    obs.lines_dropped = obs_series_get(ldropped, NULL);
     return 0;
 }
 
@@ -93,6 +97,7 @@ int obs_init(const obs_config *c, char *err, size_t errlen)
     }
     if (obs_log_open(c->log_level, c->log_file, err, errlen) != 0)
         return -1;
+    obs_log_count_drops(obs.lines_dropped);
     obs.log_requests = c->log_requests;
     if (c->store_enabled) {
         obs_store_options o = {.path = c->store_path, .retention_days = c->retention_days,
@@ -109,6 +114,7 @@ void obs_shutdown(void)
     obs_store_close(obs.store);
     obs.store = NULL;
     obs_log_close();
+    obs_log_count_drops(NULL);
     obs_registry_free(obs.reg);
     memset(&obs, 0, sizeof(obs));
 }
@@ -180,9 +186,18 @@ void obs_fallback(const char *from, const char *to)
         obs_counter_add(obs_series_get(obs.fallbacks, (const char *[]){from, to}), 1);
 }
 
+static _Thread_local unsigned obs_tl_hook_failures;
+
+unsigned obs_plugin_failures_here(void)
+{
+    return obs_tl_hook_failures;
+}
+
 void obs_plugin_hook(const char *plugin, const char *hook, obs_hook_outcome outcome, double seconds)
 {
     static const char *kinds[] = {"ok", "error", "trap", "timeout"};
+    if (outcome != OBS_HOOK_OK)
+        obs_tl_hook_failures++;   /* before the check: a request counts its failures without metrics too */
     if (obs.reg == NULL)
         return;
     const char *l[] = {plugin, hook, NULL};

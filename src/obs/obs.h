@@ -55,6 +55,10 @@ void obs_fallback(const char *from, const char *to);
 /* The plugin host's hooks. hook: "pre_hook", "post_hook"... */
 typedef enum obs_hook_outcome { OBS_HOOK_OK, OBS_HOOK_ERROR, OBS_HOOK_TRAP, OBS_HOOK_TIMEOUT } obs_hook_outcome;
 void obs_plugin_hook(const char *plugin, const char *hook, obs_hook_outcome outcome, double seconds);
+/* How many failed hooks (outcome not OK) obs_plugin_hook saw on the calling
+ * thread so far: the plugin gateway takes the difference around a pipeline
+ * stage to count one request's plugin_errors. */
+unsigned obs_plugin_failures_here(void);
 void obs_plugin_recycle(const char *plugin);
 
 /* GET /metrics body. false on OOM. */

@@ -13,6 +13,9 @@
 
 #include "obs/store_int.h"
 
+/* The writer waits up to this long for a full batch once a record came. */
+#define OBS_STORE_LINGER_MS 50
+
 static const char obs_store_schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
@@ -49,8 +52,13 @@ bool obs_store_submit(obs_store *s, const obs_record *r)
     }
     s->ring[(s->head + s->count) % s->cap] = *r;
     s->count++;
+    /* Wake the writer only when it may be asleep with nothing to do (the
+     * first record) or when a full batch is ready (it lingers meanwhile):
+     * not once per request. */
+    bool wake = s->count == 1 || s->count == s->opt.batch_max;
     pthread_mutex_unlock(&s->lock);
-    pthread_cond_signal(&s->wake);
+    if (wake)
+        pthread_cond_signal(&s->wake);
     return true;
 }
 
@@ -167,6 +175,15 @@ static void *obs_store_writer(void *arg)
         }
         if (s->count == 0 && s->stopping)
             break;
+        /* Linger a little for a fuller batch: one transaction per request
+         * would cost more CPU than the request itself at high rates. */
+        if (s->count > 0 && s->count < s->opt.batch_max && !s->stopping && s->flushing == 0) {
+            struct timespec until;
+            obs_deadline(&until, OBS_STORE_LINGER_MS);
+            while (s->count < s->opt.batch_max && !s->stopping && s->flushing == 0 &&
+                   pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
+                ;
+        }
         size_t n = s->count < s->opt.batch_max ? s->count : s->opt.batch_max;
         for (size_t i = 0; i < n; i++)
             s->batch[i] = s->ring[(s->head + i) % s->cap];
@@ -247,8 +264,11 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
 void obs_store_flush(obs_store *s)
 {
     pthread_mutex_lock(&s->lock);
+    s->flushing++;
+    pthread_cond_signal(&s->wake);   /* ends a linger */
     while (s->count > 0 || s->busy)
         pthread_cond_wait(&s->idle, &s->lock);
+    s->flushing--;
     pthread_mutex_unlock(&s->lock);
 }
 

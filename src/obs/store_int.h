@@ -24,6 +24,7 @@ struct obs_store {
     size_t cap, head, count;
     obs_record *batch;         /* the writer's copy of the batch being written */
     bool busy, stopping, retain_requested;
+    int flushing;              /* threads in obs_store_flush: no lingering */
     uint64_t retains_done;
     uint64_t dropped;
     _Atomic uint64_t written;

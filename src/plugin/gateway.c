@@ -12,6 +12,16 @@
 #include "obs/obs.h"
 #include "plugin/gateway.h"
 
+/* d = call (a pipeline stage), adding the hook failures it caused to the
+ * request's log record: obs_plugin_hook counts failures per thread and the
+ * hooks run synchronously on this one. */
+#define PLG_GW_STAGE(pr, d, call)                                                                   \
+    do {                                                                                           \
+        unsigned f0_ = obs_plugin_failures_here();                                                 \
+        d = (call);                                                                                \
+        (pr)->sr->obs.plugin_errors += (int)(obs_plugin_failures_here() - f0_);                    \
+    } while (0)
+
 static plg_set *gw_plugins; /* set once at start-up, read by every worker */
 static bool gw_has[PLG_NHOOKS]; /* whether any plugin has each hook: skip the JSON work if none */
 
@@ -162,7 +172,9 @@ static bool framing_header(const char *name)
 static void send_response(plg_gw_req *pr, sluice_http_response *resp)
 {
     h2o_req_t *req = pr->sr->req;
-    if (plg_http_post(gw_plugins, pr->worker, &pr->ctx, &pr->req, resp, pr->http_ran) == PLG_FAIL) {
+    plg_decision d;
+    PLG_GW_STAGE(pr, d, plg_http_post(gw_plugins, pr->worker, &pr->ctx, &pr->req, resp, pr->http_ran));
+    if (d == PLG_FAIL) {
         plg_response_clear(resp);
         gw_send_error(pr->sr, 500, "server_error", "plugin_failed", NULL, "a plugin failed (http_post_hook)");
         return;
@@ -199,7 +211,8 @@ bool plg_gw_begin(srv_request *sr, h2o_iovec_t *body, plg_gw_req **out)
         return false;
     }
     sluice_http_response resp = {0};
-    plg_decision d = plg_http_pre(gw_plugins, pr->worker, &pr->ctx, &pr->req, &resp, &pr->http_ran);
+    plg_decision d;
+    PLG_GW_STAGE(pr, d, plg_http_pre(gw_plugins, pr->worker, &pr->ctx, &pr->req, &resp, &pr->http_ran));
     if (d == PLG_SHORT_CIRCUIT) {
         pr->http_ran--; /* the short-circuiting plugin's own post hook does not run */
         send_response(pr, &resp);
@@ -238,7 +251,8 @@ int plg_gw_pre(plg_gw_req *pr, sj_doc *doc, bool can_fall_back)
 {
     if (!pr) return 0;
     sluice_chat chat = {.request = doc};
-    plg_decision d = plg_pre(gw_plugins, pr->worker, &pr->ctx, &chat, &pr->pre_ran);
+    plg_decision d;
+    PLG_GW_STAGE(pr, d, plg_pre(gw_plugins, pr->worker, &pr->ctx, &chat, &pr->pre_ran));
     chat.request = NULL; /* the caller's */
     if (d == PLG_CONTINUE) return 0;
     if (d == PLG_FAIL) {
@@ -251,7 +265,7 @@ int plg_gw_pre(plg_gw_req *pr, sj_doc *doc, bool can_fall_back)
         return 2;
     }
     /* Short-circuit: post_hook runs for the plugins k..0, then the response goes out. */
-    plg_post(gw_plugins, pr->worker, &pr->ctx, &chat, pr->pre_ran);
+    PLG_GW_STAGE(pr, d, plg_post(gw_plugins, pr->worker, &pr->ctx, &chat, pr->pre_ran));
     pr->pre_ran = 0; /* post hooks done */
     if (chat.response) {
         size_t len;
@@ -305,7 +319,9 @@ const char *const *plg_gw_upstream_headers(plg_gw_req *pr, size_t *n)
 /* post_hook (for the plugins whose pre_hook ran) then the answer. */
 static void finish(plg_gw_req *pr, sluice_chat *chat, int status)
 {
-    if (plg_post(gw_plugins, pr->worker, &pr->ctx, chat, pr->pre_ran) == PLG_FAIL) {
+    plg_decision d;
+    PLG_GW_STAGE(pr, d, plg_post(gw_plugins, pr->worker, &pr->ctx, chat, pr->pre_ran));
+    if (d == PLG_FAIL) {
         plg_chat_clear(chat);
         gw_send_error(pr->sr, 500, "server_error", "plugin_failed", NULL, "a plugin failed (post_hook)");
         return;
@@ -444,7 +460,9 @@ void plg_gw_stream_end(plg_gw_req *pr, int status, const char *type, const char 
     else chat.response = stream_response(pr);
     /* The response is already on the wire: only the plugins' context and
      * side effects count; an on_error=fail failure can only be logged. */
-    if (plg_post(gw_plugins, pr->worker, &pr->ctx, &chat, pr->pre_ran) == PLG_FAIL)
+    plg_decision d;
+    PLG_GW_STAGE(pr, d, plg_post(gw_plugins, pr->worker, &pr->ctx, &chat, pr->pre_ran));
+    if (d == PLG_FAIL)
         fprintf(stderr, "sluice: request %s: post_hook failed after the stream was sent (logged only)\n",
                 pr->sr->id);
     pr->pre_ran = 0;
@@ -457,7 +475,8 @@ bool plg_gw_chunk(plg_gw_req *pr, const char **data, size_t *len)
     if (!pr || (!gw_has[PLG_HOOK_STREAM_CHUNK] && !keep)) return true; /* nothing looks at chunks */
     sj_doc *chunk = sj_parse(*data, *len, NULL, NULL);
     if (!chunk || !sj_is_object(sj_doc_root(chunk))) { sj_doc_free(chunk); return true; }
-    plg_decision d = plg_stream_chunk(gw_plugins, pr->worker, &pr->ctx, &pr->req, &chunk);
+    plg_decision d;
+    PLG_GW_STAGE(pr, d, plg_stream_chunk(gw_plugins, pr->worker, &pr->ctx, &pr->req, &chunk));
     if (d == PLG_SKIP) { sj_doc_free(chunk); return false; }
     if (keep) stream_note(pr, sj_doc_root(chunk));
     size_t n = 0;

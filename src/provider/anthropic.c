@@ -46,6 +46,7 @@ struct prov_call {
     char *body;            /* the Anthropic request (malloc'd by sj_buf) */
     size_t body_len;
     char model[256];
+    int *retries;          /* prov_request.retries */
     const char *headers[40];
     char key_header[1024]; /* "x-api-key: ..." */
     const char *const *plugin_headers; /* prov_request.extra_headers */
@@ -115,7 +116,7 @@ static bool antp_retry(prov_call *c)
         return false;
     uint64_t delay = prov_backoff_ms(n, c->attempt, &c->rng);
     c->attempt++;
-    obs_retry(c->prov->name);
+    prov_note_retry(c->prov, c->retries);
     uv_timer_start(&c->timer, antp_on_retry_timer, delay, 0);
     return true;
 }
@@ -224,10 +225,7 @@ static void antp_on_done(void *ud, up_result res, const char *detail)
     prov_call *c = ud;
     c->req = NULL;
     bool ok = c->status >= 200 && c->status < 300;
-    if (res != UP_OK && res != UP_EABORTED)
-        obs_upstream_error(c->prov->name, up_result_name(res));
-    else if (res == UP_OK && !ok)
-        obs_upstream_error(c->prov->name, obs_status_kind(c->status));
+    prov_note_result(c->prov, res, c->status);
     if (c->reported) {
         antp_free(c);
         return;
@@ -324,6 +322,7 @@ static prov_call *antp_start(const prov_request *rq, const prov_sink *sink, void
         return NULL;
     }
     c->prov = rq->provider;
+    c->retries = rq->retries;
     c->sink = sink;
     c->ud = ud;
     c->stream = rq->stream;

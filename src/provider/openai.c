@@ -35,18 +35,19 @@ struct prov_call {
     up_loop *up;
     up_req *req;           /* transfer in progress, or NULL */
     uv_timer_t timer;      /* retry backoff */
-    char url[1024];
-    char *body;            /* the upstream request body (malloc'd) */
+    char *url;             /* malloc'd, exact size: a waiting stream costs little */
+    char *body;            /* the upstream request body (malloc'd, trimmed to size) */
     size_t body_len;
     char model[256];       /* for key matching */
     const char *headers[40];
     size_t n_headers;
     const char *const *plugin_headers; /* prov_request.extra_headers */
     size_t n_plugin_headers;
-    char auth[1024];       /* "Authorization: Bearer ..." */
+    char *auth;            /* "Authorization: Bearer ..." (malloc'd), or NULL */
     const cfg_key *key;    /* key of the current attempt, or NULL */
     bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;           /* retries done so far */
+    int *retries;          /* prov_request.retries */
     int status;            /* upstream HTTP status of the current attempt */
     sj_buf resp;           /* response body (non-streaming) or error body */
     sse_parser sse;
@@ -64,6 +65,8 @@ static void oai_on_closed(uv_handle_t *h)
 {
     prov_call *c = h->data;
     free(c->body);
+    free(c->url);
+    free(c->auth);
     sj_buf_free(&c->resp);
     if (c->sse_on)
         sse_free(&c->sse);
@@ -136,7 +139,7 @@ static bool oai_retry(prov_call *c)
         return false;
     uint64_t delay = prov_backoff_ms(n, c->attempt, &c->rng);
     c->attempt++;
-    obs_retry(c->prov->name);
+    prov_note_retry(c->prov, c->retries);
     uv_timer_start(&c->timer, oai_on_retry_timer, delay, 0);
     return true;
 }
@@ -206,10 +209,7 @@ static void oai_on_done(void *ud, up_result res, const char *detail)
     prov_call *c = ud;
     c->req = NULL;
     bool ok = c->status >= 200 && c->status < 300;
-    if (res != UP_OK && res != UP_EABORTED)
-        obs_upstream_error(c->prov->name, up_result_name(res));
-    else if (res == UP_OK && !ok)
-        obs_upstream_error(c->prov->name, obs_status_kind(c->status));
+    prov_note_result(c->prov, res, c->status);
     if (res == UP_OK && ok && c->stream && !c->sent_any) {
         /* A 2xx stream without a single event: nothing the client can use. */
         if (oai_retry(c))
@@ -286,11 +286,15 @@ static const up_callbacks oai_callbacks = {
 /* Starts one attempt with the current key. 0 or -1. */
 static int oai_begin(prov_call *c)
 {
-    if (c->key)
-        snprintf(c->auth, sizeof(c->auth), "Authorization: Bearer %s", c->key->value);
+    free(c->auth);
+    c->auth = NULL;
+    if (c->key && c->key->value[0] && asprintf(&c->auth, "Authorization: Bearer %s", c->key->value) < 0) {
+        c->auth = NULL;
+        return -1;
+    }
     size_t nh = 0;
     c->headers[nh++] = "Content-Type: application/json";
-    if (c->key && c->key->value[0])
+    if (c->auth)
         c->headers[nh++] = c->auth;
     if (c->stream)
         c->headers[nh++] = "Accept: text/event-stream";
@@ -325,6 +329,7 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
         return NULL;
     }
     c->prov = rq->provider;
+    c->retries = rq->retries;
     c->sink = sink;
     c->ud = ud;
     c->stream = rq->stream;
@@ -341,14 +346,20 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     const char *base = c->prov->net.base_url;
     size_t blen = strlen(base);
     bool has_v1 = blen >= 3 && strcmp(base + blen - 3, "/v1") == 0;
-    snprintf(c->url, sizeof(c->url), "%s%s", base, has_v1 ? "/chat/completions" : "/v1/chat/completions");
+    if (asprintf(&c->url, "%s%s", base, has_v1 ? "/chat/completions" : "/v1/chat/completions") < 0)
+        c->url = NULL;
 
     /* The upstream body: the client's, with the model unprefixed and no "fallbacks". */
     sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
     sj_remove(rq->body, "fallbacks");
     c->body = sj_write(rq->body, &c->body_len);
+    if (c->body) { /* the writer's buffer has up to twice the room: give it back */
+        char *fit = realloc(c->body, c->body_len + 1);
+        if (fit)
+            c->body = fit;
+    }
 
-    if (c->body == NULL) {
+    if (c->body == NULL || c->url == NULL) {
         sink->error(ud, 500, "server_error", NULL, "out of memory");
     } else if (!oai_pick_key(c)) {
         char msg[512];

@@ -3,6 +3,7 @@
  * provider families.
  */
 #include "provider/provider.h"
+#include "obs/obs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -226,4 +227,19 @@ void prov_redact(const cfg_provider *p, const cfg_key *used, char *msg)
     prov_mask_after(msg, "sk-", 4);     /* OpenAI (and sk-ant-... Anthropic) keys, masked ones too */
     prov_mask_after(msg, "Bearer ", 8); /* an Authorization value echoed back (not "Bearer token") */
     prov_mask_after(msg, "x-api-key: ", 8);
+}
+
+void prov_note_result(const cfg_provider *p, up_result res, int status)
+{
+    if (res != UP_OK && res != UP_EABORTED)
+        obs_upstream_error(p->name, up_result_name(res));
+    else if (res == UP_OK && (status < 200 || status >= 300))
+        obs_upstream_error(p->name, obs_status_kind(status));
+}
+
+void prov_note_retry(const cfg_provider *p, int *per_request)
+{
+    obs_retry(p->name);
+    if (per_request != NULL)
+        (*per_request)++;
 }

@@ -53,6 +53,7 @@ typedef struct prov_request {
     size_t n_extra_headers;
     uv_loop_t *loop;
     up_loop *up;
+    int *retries;            /* the request's retry count (its log record), bumped per retry; may be NULL */
 } prov_request;
 
 typedef struct prov_ops {
@@ -114,5 +115,11 @@ bool prov_all_keys_dead(const cfg_provider *p, const cfg_key *used, int status, 
  * token: "sk-..." (OpenAI; "sk-ant-..." Anthropic), "Bearer ...",
  * "x-api-key: ...". Every provider family calls it on every error message. */
 void prov_redact(const cfg_provider *p, const cfg_key *used, char *msg);
+
+/* Observability of one attempt's outcome: an upstream error by kind (a
+ * transport failure, or a non-2xx status) in /metrics; nothing for success. */
+void prov_note_result(const cfg_provider *p, up_result res, int status);
+/* A retry is scheduled: sluice_retries_total and the request's own count. */
+void prov_note_retry(const cfg_provider *p, int *per_request);
 
 #endif /* SLUICE_PROVIDER_PROVIDER_H */

@@ -336,6 +336,7 @@ wasm_instance *wasm_instance_new(const wasm_module *m, const wasm_imports *imp, 
     if (!l->stack_slots) l->stack_slots = 1u << 20;
     if (l->stack_slots < 64) l->stack_slots = 64;
     inst->stack_slots = l->stack_slots;
+    inst->timeout_ns = l->timeout_ns;   /* bounds the start function too */
     uint32_t nown_f = m->nfuncs - m->nimported_funcs, nown_t = m->ntables - m->nimported_tables;
     uint32_t nown_m = m->nmems - m->nimported_mems, nown_g = m->nglobals - m->nimported_globals;
     inst->funcs = calloc(m->nfuncs + 1, sizeof(void *));
@@ -365,7 +366,7 @@ wasm_instance *wasm_instance_new(const wasm_module *m, const wasm_imports *imp, 
             return NULL;
         }
     }
-    if (m->aot) {   /* compiled tier: the generated code defines and initializes */
+    if (m->aot && aot_instance_linkable(inst)) {   /* compiled: the generated code defines and initializes */
         if (aot_instance_finish(inst, err)) return inst;
         wasm_instance_free(inst);
         return NULL;

@@ -198,6 +198,17 @@ struct wasm_instance {
     struct aot_ctx *aot;         /* compiled tier state, or NULL */
 };
 
+/* True when a call on inst must stop with WASM_TRAP_INTERRUPTED: consumes a
+ * wasm_instance_interrupt() request; the limits' shared flag stays set. */
+static inline bool wasm_interrupt_take(wasm_instance *inst)
+{
+    if (atomic_load_explicit(&inst->interrupt, memory_order_relaxed)) {
+        atomic_store(&inst->interrupt, 0);
+        return true;
+    }
+    return inst->limits.interrupt && atomic_load_explicit(inst->limits.interrupt, memory_order_relaxed);
+}
+
 /* ---- shared helpers ---- */
 
 /* Reader for the binary format. Errors longjmp to `jb` after formatting
@@ -242,6 +253,10 @@ wasm_val wasm_slot_to_val(wasm_slot s, wasm_valtype t);
 /* The compiled tier's hooks (src/wasm/aot/aot.h). */
 void aot_lib_free(struct aot_lib *lib);
 bool aot_instance_finish(wasm_instance *inst, wasm_error *err);
+/* False when a compiled module's linked imports cannot be served to its
+ * generated code (an imported memory not owned by a compiled instance): that
+ * instance is then interpreted. */
+bool aot_instance_linkable(const wasm_instance *inst);
 void aot_instance_release(wasm_instance *inst);
 int64_t aot_memory_grow(wasm_memory *mem, uint32_t delta);
 

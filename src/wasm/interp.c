@@ -33,10 +33,7 @@ uint64_t wasm_now_ns(void)
 
 static wasm_status check_time(wasm_instance *ex)
 {
-    if (atomic_load_explicit(&ex->interrupt, memory_order_relaxed)) {
-        atomic_store(&ex->interrupt, 0);
-        return wasm_trap(ex, WASM_TRAP_INTERRUPTED, "interrupted");
-    }
+    if (wasm_interrupt_take(ex)) return wasm_trap(ex, WASM_TRAP_INTERRUPTED, "interrupted");
     if (ex->deadline_ns && wasm_now_ns() >= ex->deadline_ns)
         return wasm_trap(ex, WASM_TRAP_DEADLINE, "deadline exceeded");
     return WASM_OK;

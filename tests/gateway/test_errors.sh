@@ -35,11 +35,26 @@ grep -qi '^allow: GET' "$TMP/headers" || fail "no Allow header: $HEADERS"
 req GET /v2/nothing;        expect_error 404 invalid_request_error "Invalid URL"
 pass "wrong method and unknown route"
 
-# Body over client.max_request_body_size_mb (1 MiB here).
+# Body over client.max_request_body_size_mb (1 MiB here): h2o refuses it before
+# any handler runs; the answer is still ours (JSON, x-request-id, the client's id).
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$TMP/big"
-STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' --data-binary @"$TMP/big" "http://127.0.0.1:$GW_PORT$C")
-[ "$STATUS" = 413 ] || fail "big body: $STATUS $(cat "$TMP/body")"
-pass "413 for a body over the limit"
+req POST $C @"$TMP/big" -H 'x-request-id: big-body-1'
+expect_error 413 invalid_request_error "larger than the limit of 1048576 bytes"
+contains '"code":"request_too_large"' "$BODY" || fail "413 code: $BODY"
+grep -qi '^x-request-id: big-body-1' "$TMP/headers" || fail "413 lost the client's request id: $HEADERS"
+grep -qi '^content-type: application/json' "$TMP/headers" || fail "413 not JSON: $HEADERS"
+req POST $C @"$TMP/big" -H 'Transfer-Encoding: chunked'
+expect_error 413 invalid_request_error "larger than the limit"
+pass "413 for a body over the limit (content-length and chunked), OpenAI-shaped"
+
+# Broken chunked encoding: h2o's 400, in our shape too.
+exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT"
+printf 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' >&3
+RESP=$(timeout 5 cat <&3); exec 3<&-
+case "$RESP" in "HTTP/1.1 400 "*) ;; *) fail "broken chunked: $RESP" ;; esac
+contains '"code":"invalid_http_request"' "$RESP" || fail "broken chunked not OpenAI-shaped: $RESP"
+contains "x-request-id: " "$(tr 'A-Z' 'a-z' <<<"$RESP")" || fail "broken chunked: no x-request-id: $RESP"
+pass "400 for broken chunked encoding, OpenAI-shaped"
 
 # A request head over h2o's limit (about 400 KB) is refused, not buffered.
 head -c 600000 /dev/zero | tr '\0' 'a' | sed 's/^/x-big: /' >"$TMP/hdr"; echo >>"$TMP/hdr"

@@ -26,3 +26,8 @@ BINS += $(BUILD)/tests/obs/promcheck
 $(BUILD)/tests/obs/promcheck: $(BUILD)/tests/obs/promcheck_main.o $(BUILD)/tests/obs/promcheck.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^
+
+TEST_BINS += $(BUILD)/tests/test_obs_log
+$(BUILD)/tests/test_obs_log: $(BUILD)/tests/obs/test_obs_log.o $(OBS_TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OBS_TEST_LIBS) $(OBS_LDLIBS)

@@ -80,8 +80,10 @@ int main(void)
     obs_upstream_error("mock", "timeout");
     obs_retry("mock");
     obs_fallback("openai", "mock");
+    unsigned f0 = obs_plugin_failures_here();
     obs_plugin_hook("guard", "pre_hook", OBS_HOOK_OK, 0.0002);
     obs_plugin_hook("guard", "pre_hook", OBS_HOOK_TRAP, 0.001);
+    CHECK(obs_plugin_failures_here() - f0 == 1, "this thread's hook failures (a request's plugin_errors)");
     obs_plugin_recycle("guard");
     obs_conn_opened();
     obs_stream_opened();

@@ -58,6 +58,8 @@ chat f500;  [ "$STATUS" = 502 ] || fail "f500: $STATUS"
 chat flaky; [ "$STATUS" = 200 ] || fail "flaky did not recover: $STATUS $BODY"
 chat f500 ',"fallbacks":["mock/y"]'; [ "$STATUS" = 200 ] || fail "fallback: $STATUS $BODY"
 req GET /nowhere; [ "$STATUS" = 404 ] || fail "404 route"
+req POST /anthropic/v1/messages "{\"model\":\"up/m\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"$TEXT\"}]}"
+[ "$STATUS" = 200 ] || fail "anthropic messages: $STATUS $BODY"
 
 scrape 1
 M=$TMP/metrics.1
@@ -71,8 +73,10 @@ v() { metric "$M" "$1"; }
 [ "$(v 'sluice_upstream_errors_total{provider="f500",kind="http_5xx"}')" = 2 ] || fail "f500 errors: $(grep upstream_errors "$M")"
 [ "$(v 'sluice_fallbacks_total{from="f500",to="mock"}')" = 1 ] || fail "fallbacks: $(grep fallbacks "$M")"
 [ "$(v 'sluice_stream_ttft_seconds_count{provider="up",model="up/m"}')" = 1 ] || fail "ttft"
-[ "$(v 'sluice_upstream_duration_seconds_count{provider="up"}')" = 4 ] || fail "upstream histogram"
+[ "$(v 'sluice_upstream_duration_seconds_count{provider="up"}')" = 5 ] || fail "upstream histogram (4 chat, 1 messages)"
 [ "$(v 'sluice_open_streams')" = 0 ] || fail "open streams gauge"
+[ "$(v 'sluice_requests_total{provider="up",model="up/m",status="200",endpoint="anthropic_messages"}')" = 1 ] ||
+  fail "anthropic endpoint not counted: $(grep 'endpoint="anthropic_messages"' "$M")"
 pt=$(v 'sluice_tokens_total{provider="up",model="up/m",type="prompt"}')
 [ "$pt" -gt 0 ] || fail "no prompt tokens: $(grep tokens_total "$M")"
 pass "counters move: requests, errors, retries, fallbacks, ttft, tokens ($pt prompt)"
@@ -80,16 +84,16 @@ pass "counters move: requests, errors, retries, fallbacks, ttft, tokens ($pt pro
 # /api/logs (the store is written in the background: wait for the rows)
 for _ in $(seq 50); do
   req GET '/api/logs?provider=up'
-  [ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" -ge 4 ] && break
+  [ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" -ge 5 ] && break
   sleep 0.1
 done
 [ "$STATUS" = 200 ] || fail "/api/logs: $STATUS $BODY"
-[ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 4 ] || fail "provider filter: $BODY"
+[ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 5 ] || fail "provider filter: $BODY"
 contains '"model":"up/m"' "$BODY" && contains '"stream":true' "$BODY" || fail "rows: $BODY"
 req GET '/api/logs?status=502&limit=10'
 [ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 1 ] && contains '"provider":"f500"' "$BODY" || fail "status filter: $BODY"
 req GET '/api/logs?model=flaky%2Fm'
-[ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 1 ] && contains '"retries":' "$BODY" || fail "model filter: $BODY"
+[ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 1 ] && contains '"retries":2,' "$BODY" || fail "model filter, retries: $BODY"
 req GET "/api/logs?since=$(( $(date +%s) + 3600 ))"
 [ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 0 ] || fail "since filter: $BODY"
 req GET '/api/logs?limit=2'
@@ -100,14 +104,20 @@ done
 req POST /api/logs '{}'; [ "$STATUS" = 405 ] || fail "POST /api/logs: $STATUS"
 pass "/api/logs filters and validation"
 
-# One JSON line per request in the log file.
-grep -q '"type":"request".*"provider":"flaky".*"status":200' "$TMP/sluice.log" || fail "no request line for flaky"
+# Everything that was answered, counted by the gateway itself (the scrape
+# below is answered, and so logged, after it counts).
+scrape 2
+served=$(awk '/^sluice_requests_total\{/ {s += $2} END {print s + 1}' "$TMP/metrics.2")
+stop_gw || fail "gateway exit"
+# One JSON line per request in the log file: buffered per worker, all of them
+# written at a clean exit (SIGTERM).
+grep -q '"type":"request".*"provider":"flaky".*"status":200.*"retries":2,' "$TMP/sluice.log" ||
+  fail "no request line for flaky with its 2 retries: $(grep flaky "$TMP/sluice.log")"
 grep -q '"type":"request".*"fallback":"mock"' "$TMP/sluice.log" || fail "fallback not in the log line"
 n=$(grep -c '"type":"request"' "$TMP/sluice.log")
-[ "$n" -ge 8 ] || fail "request lines: $n"
-pass "JSON request log ($n lines)"
+[ "$n" = "$served" ] || fail "request lines: $n for $served requests answered"
+pass "JSON request log ($n lines for $n requests, nothing lost at exit)"
 
-stop_gw || fail "gateway exit"
 for f in "$TMP/sluice.log" "$GW_LOG" "$TMP/metrics.1" "$TMP/logs.db"*; do
   ! grep -qa -e "$SECRET" -e "$TEXT" "$f" || fail "secret or message text found in $f"
 done

@@ -117,6 +117,12 @@ static bool ts_route(ts_server *s, int fd, const char *method, const char *path,
         int n = snprintf(b, sizeof b, "{\"path\":\"%.500s\"}", path);
         return ts_reply(fd, 200, b, (size_t)n);
     }
+    if (strcmp(path, "/closeidle") == 0) { /* a keep-alive answer, then the idle connection is closed */
+        bool ok = ts_reply(fd, 200, "bye", 3);
+        ts_sleep_ms(50);
+        (void)ok;
+        return false;
+    }
     if (strcmp(path, "/headers") == 0) {
         const char *v = ts_header(head, "X-Test", val, sizeof val);
         return ts_reply(fd, 200, v ? v : "", v ? strlen(v) : 0);

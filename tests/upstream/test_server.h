@@ -12,6 +12,7 @@
  *   /big            TS_BIG_LEN bytes of ts_big_byte(i)
  *   /continue       "100 Continue" interim response, then 200 "done"
  *   /redirect       302 to /json, body "moved"
+ *   /closeidle      200 "bye" (keep-alive), then the connection is closed 50 ms later
  */
 #ifndef SLUICE_TEST_SERVER_H
 #define SLUICE_TEST_SERVER_H

@@ -512,6 +512,36 @@ static void test_many_and_reuse(void) {
     env_close(&e);
 }
 
+/* The upstream closes an idle keep-alive connection: the loop must not spin on
+ * the socket (it stays watched between transfers, and EOF is level-triggered),
+ * and the next request must get a fresh connection. */
+static void test_idle_close(void) {
+    env e;
+    env_open(&e);
+    rq a = {0}, b = {0};
+    char u[96];
+    url(u, sizeof u, "/closeidle");
+    CHECK(start(e.ul, &a, "GET", u, NULL, 0, 0));
+    run_until(&e, &a.done, 1, 5000);
+    CHECK(a.done == 1 && a.res == UP_OK && a.status == 200);
+    int before = ts_connections(srv);
+    /* 300 ms with the closed connection parked: the 5 ms guard timer alone
+     * makes about 60 loop iterations; a spinning readable socket, thousands. */
+    int iters = 0;
+    double end = ts_now() + 0.3;
+    while (ts_now() < end) { uv_run(&e.loop, UV_RUN_ONCE); iters++; }
+    CHECK(iters < 1000);
+    url(u, sizeof u, "/json?after=close");
+    CHECK(start(e.ul, &b, "GET", u, NULL, 0, 0));
+    run_until(&e, &b.done, 1, 5000);
+    CHECK(b.done == 1 && b.res == UP_OK && b.status == 200);
+    CHECK(ts_connections(srv) == before + 1);
+    printf("idle close: %d loop iterations in 300 ms, next request on a new connection\n", iters);
+    rq_free(&a);
+    rq_free(&b);
+    env_close(&e);
+}
+
 /* up_loop_free with requests in flight: no callback, nothing leaked. */
 static void test_free_in_flight(void) {
     env e;
@@ -724,6 +754,7 @@ int main(void) {
     RUN(test_cancel);
     RUN(test_start_in_callback);
     RUN(test_many_and_reuse);
+    RUN(test_idle_close);
     RUN(test_free_in_flight);
     RUN(test_tls_all);
     ts_stop(srv);

@@ -5,7 +5,8 @@
  * endless loop, deadline during a host import, interrupt from another
  * thread) and shown still usable afterwards, while the other threads' results
  * stay right. Also: the cache (second compile is a hit), the background
- * compile, the memory cap, host imports registered once for both tiers, and
+ * compile, tier-up (wasm_module_compile_aot on two threads while the
+ * interpreted module serves), the memory cap, host imports registered once for both tiers, and
  * that a fault outside module code still kills the process (the signal
  * handler chains). Skips (77) without wasm2c or a C compiler.
  */
@@ -162,6 +163,105 @@ static void *interrupter(void *arg)
     return NULL;
 }
 
+/* Tier-up the way the plugin host does it: compile an interpreted module's
+ * compiled twin on a background thread while the interpreted one serves. */
+typedef struct { const wasm_module *src; wasm_module *out; wasm_error err; } tierup_arg;
+static void *tierup(void *p)
+{
+    tierup_arg *a = p;
+    a->out = wasm_module_compile_aot(a->src, &a->err);
+    return NULL;
+}
+
+static void test_tierup(const unsigned char *bytes, size_t len)
+{
+    wasm_error err;
+    wasm_module *im = wasm_module_load_engine(bytes, len, WASM_ENGINE_INTERP, &err);
+    CHECK(im && !wasm_module_is_aot(im), "tier-up: interp load: %s", err.message);
+    if (!im) return;
+    tierup_arg a[2] = {{im, NULL, {0}}, {im, NULL, {0}}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, tierup, &a[i]);  /* two at once */
+    /* the interpreted module keeps serving meanwhile */
+    wasm_instance *ii = wasm_instance_new(im, g_imp, NULL, &err);
+    wasm_val args[2] = {wasm_val_i32(20), wasm_val_i32(22)}, r;
+    for (int k = 0; k < 50 && ii; k++)
+        CHECK(call(ii, "addh", args, 2, &r, 1) == WASM_OK && r.of.i32 == 42, "tier-up: interp serves");
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(a[i].out && wasm_module_is_aot(a[i].out), "tier-up %d: %s", i, a[i].err.message);
+        wasm_instance *ai = a[i].out ? wasm_instance_new(a[i].out, g_imp, NULL, &err) : NULL;
+        CHECK(ai, "tier-up %d: instance: %s", i, err.message);
+        if (ai) {
+            CHECK(call(ai, "addh", args, 2, &r, 1) == WASM_OK && r.of.i32 == 42, "tier-up: same imports");
+            wasm_val n = wasm_val_i32(15);
+            CHECK(call(ai, "fib", &n, 1, &r, 1) == WASM_OK && r.of.i32 == 610, "tier-up: fib");
+        }
+        wasm_instance_free(ai);
+        wasm_module_free(a[i].out);
+    }
+    wasm_instance_free(ii);   /* the source module outlives its twins */
+    wasm_module_free(im);
+}
+
+/* (module (import "x" "memory" (memory 1))
+ *   (func (export "get") (param i32) (result i32) (i32.load (local.get 0)))
+ *   (func (export "put") (param i32 i32) (i32.store (local.get 0) (local.get 1)))) */
+static const unsigned char k_importer[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0b, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+    0x60, 0x02, 0x7f, 0x7f, 0x00, 0x02, 0x0d, 0x01, 0x01, 0x78, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72,
+    0x79, 0x02, 0x00, 0x01, 0x03, 0x03, 0x02, 0x00, 0x01, 0x07, 0x0d, 0x02, 0x03, 0x67, 0x65, 0x74,
+    0x00, 0x00, 0x03, 0x70, 0x75, 0x74, 0x00, 0x01, 0x0a, 0x13, 0x02, 0x07, 0x00, 0x20, 0x00, 0x28,
+    0x02, 0x00, 0x0b, 0x09, 0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x02, 0x00, 0x0b,
+};
+
+/* A compiled module importing memory: from a compiled exporter it shares
+ * the exporter's memory itself; from the host (no guard region) that
+ * instance runs in the interpreter, with the same results. */
+static void test_memory_import(wasm_instance *exporter)
+{
+    wasm_error err;
+    wasm_module *m = wasm_module_load_engine(k_importer, sizeof k_importer, WASM_ENGINE_AOT, &err);
+    CHECK(m && wasm_module_is_aot(m), "importer load: %s", m ? "" : err.message);
+    if (!m) return;
+    wasm_val r, a[2];
+    wasm_imports *imp = wasm_imports_new();
+    wasm_imports_add_instance(imp, "x", exporter);
+    wasm_instance *in = wasm_instance_new(m, imp, NULL, &err);
+    CHECK(in, "importer of a compiled memory: %s", err.message);
+    if (in) {
+        a[0] = wasm_val_i32(64); a[1] = wasm_val_i32(77);
+        CHECK(call(exporter, "store", a, 2, NULL, 0) == WASM_OK, "exporter store");
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_OK && r.of.i32 == 77, "importer sees the exporter's write");
+        a[0] = wasm_val_i32(68); a[1] = wasm_val_i32(5);
+        CHECK(call(in, "put", a, 2, NULL, 0) == WASM_OK, "importer store");
+        uint8_t *p = wasm_memory_ptr(wasm_instance_memory(exporter), 68, 4);
+        CHECK(p && p[0] == 5, "exporter sees the importer's write");
+        a[0] = wasm_val_i32(70000);
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_TRAP_MEMORY_OOB, "importer OOB on the shared memory");
+    }
+    wasm_instance_free(in);
+    wasm_imports_free(imp);
+
+    wasm_memory *hm = wasm_memory_new(1, 2);
+    imp = wasm_imports_new();
+    wasm_imports_add_memory(imp, "x", "memory", hm);
+    in = hm ? wasm_instance_new(m, imp, NULL, &err) : NULL;
+    CHECK(in, "importer of a host memory: %s", err.message);
+    if (in) {
+        uint8_t *p = wasm_memory_ptr(hm, 8, 4);
+        if (p) memcpy(p, "\x2a\0\0\0", 4);
+        a[0] = wasm_val_i32(8);
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_OK && r.of.i32 == 42, "host memory import");
+        a[0] = wasm_val_i32(65536);
+        CHECK(call(in, "get", a, 1, &r, 1) == WASM_TRAP_MEMORY_OOB, "host memory OOB");
+    }
+    wasm_instance_free(in);
+    wasm_imports_free(imp);
+    wasm_memory_free(hm);
+    wasm_module_free(m);
+}
+
 int main(void)
 {
     if (system("command -v wasm2c >/dev/null 2>&1 && command -v cc >/dev/null 2>&1") != 0) {
@@ -225,6 +325,10 @@ int main(void)
     }
     wasm_instance_free(ii);
     wasm_module_free(im);
+
+    test_memory_import(in);
+    bytes[TAG_AT] = 7;   /* a module nobody compiled yet in this test */
+    test_tierup(bytes, sizeof bytes);
 
     /* a fault outside module code is not ours: the process still dies */
     printf("forking a child that faults on purpose (a sanitizer report from it is expected)\n");

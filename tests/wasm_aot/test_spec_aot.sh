@@ -28,7 +28,7 @@ mkdir -p "$OUT" "$SLUICE_AOT_CACHE"
 SUBSET="address block br br_if br_table call call_indirect conversions endianness f32 f64 fac
 forward func i32 i64 if int_exprs labels left-to-right load local_get local_set loop
 memory memory_grow memory_fill memory_copy nop return select stack store switch traps unreachable
-unwind global"
+unwind global linking"
 if [ "${SLUICE_AOT_SPEC:-subset}" = full ]; then
   names=$(for w in "$SUITE"/*.wast; do basename "$w" .wast; done | grep -v '^simd_')
 else

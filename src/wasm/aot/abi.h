@@ -13,7 +13,7 @@
 #ifndef SLUICE_WASM_AOT_ABI_H
 #define SLUICE_WASM_AOT_ABI_H
 
-#define SLUICE_AOT_ABI_VERSION 1u
+#define SLUICE_AOT_ABI_VERSION 2u
 
 #define SLUICE_AOT_ABI(X) X(                                                          \
 struct sluice_aot_rt {                                                                \
@@ -30,6 +30,7 @@ struct sluice_aot_rt {                                                          
     void (*free_table)(void *tab);                                                    \
     void (*call_import)(void *ctx, unsigned func_index, unsigned long long *slots);   \
     void *(*import_global)(void *ctx, unsigned import_index);                         \
+    void *(*import_memory)(void *ctx, unsigned import_index);                         \
 };                                                                                    \
 struct sluice_aot_export {                                                            \
     unsigned export_index;                                                            \
@@ -62,6 +63,8 @@ enum { AOT_TRAP_NONE, AOT_TRAP_OOB, AOT_TRAP_INT_OVERFLOW, AOT_TRAP_DIV_BY_ZERO,
        AOT_TRAP_UNCAUGHT_EXCEPTION, AOT_TRAP_EXHAUSTION,
        /* ours: call_indirect's one trap split the interpreter's way (the
         * generated CALL_INDIRECT macro is patched to raise these) */
-       AOT_TRAP_UNDEFINED_ELEMENT = 100, AOT_TRAP_UNINITIALIZED_ELEMENT = 101 };
+       AOT_TRAP_UNDEFINED_ELEMENT = 100, AOT_TRAP_UNINITIALIZED_ELEMENT = 101,
+       /* ours: OOB raised inside wasm2c's table helpers (patched, shim.c) */
+       AOT_TRAP_TABLE_OOB = 102 };
 
 #endif

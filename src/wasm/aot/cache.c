@@ -28,9 +28,14 @@
 extern char **environ;
 
 /* Part of the cache key (see tool_id_init). No sibling-call optimization:
- * endless recursion must exhaust the stack (a trap), not become a loop. */
-#define AOT_CC_FLAGS "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
+ * endless recursion must exhaust the stack (a trap), not become a loop.
+ * -fsignaling-nans: without it gcc folds x*1.0, x/1.0 and x-0.0 to x, which
+ * returns a signaling NaN unquieted where wasm requires an arithmetic NaN
+ * (float_exprs.wast). */
+#define AOT_CC_FLAGS "-O2", "-fsignaling-nans", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-optimize-sibling-calls", \
                      "-DNDEBUG", "-w"
+/* Version of the generated-code patches (shim.c k_patches): part of the key. */
+#define AOT_PATCH_VERSION 3u  /* with SLUICE_AOT_ABI_VERSION */
 #define AOT_STR2(...) #__VA_ARGS__
 #define AOT_STR(...) AOT_STR2(__VA_ARGS__)
 
@@ -96,15 +101,94 @@ static void version_line(const char *prog, char *buf, size_t cap)
     unlink(tmpl);
 }
 
+/* Where execvp would find prog: PATH searched the same way (a name with a
+ * slash is taken as is). Fills buf with the resolved real path. */
+static bool find_prog(const char *prog, char *buf, size_t cap)
+{
+    if (strchr(prog, '/')) {
+        char *r = realpath(prog, NULL);
+        if (!r) return false;
+        int n = snprintf(buf, cap, "%s", r);
+        free(r);
+        return (size_t)n < cap;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; ; ) {
+        size_t n = strcspn(p, ":");
+        char cand[4096];
+        if (n && n + strlen(prog) + 2 < sizeof cand) {
+            snprintf(cand, sizeof cand, "%.*s/%s", (int)n, p, prog);
+            if (access(cand, X_OK) == 0 && find_prog(cand, buf, cap)) return true;
+        }
+        if (!p[n]) return false;
+        p += n + 1;
+    }
+}
+
+/* "realpath:size:mtime_ns:inode" of prog: changes whenever the binary is
+ * replaced (package upgrade, alternatives switch), so it can stand in for
+ * the version line, which costs a fork+exec to learn. */
+static bool prog_stamp(const char *prog, char *buf, size_t cap)
+{
+    char real[4096];
+    struct stat st;
+    if (!find_prog(prog, real, sizeof real) || stat(real, &st)) return false;
+    int n = snprintf(buf, cap, "%s:%lld:%lld.%09ld:%llu", real, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec, (unsigned long long)st.st_ino);
+    return n > 0 && (size_t)n < cap;
+}
+
+/* The compiler part of the cache key. Running `cc --version` and `wasm2c
+ * --version` costs two fork+execs (~10 ms) per process, so the result is
+ * remembered in the cache directory as tools-<sha(stamps)>: a process whose
+ * compilers are unchanged since the last one learns the id from one small
+ * file and runs nothing on a cache hit. */
 static pthread_once_t g_tool_once = PTHREAD_ONCE_INIT;
 static char g_tool_id[512];
-static void tool_id_init(void)
+static void tool_id_compute(void)
 {
     char cc[240], w2c[64];
     version_line(compiler(), cc, sizeof cc);
     version_line("wasm2c", w2c, sizeof w2c);
-    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u.1|%s", cc, w2c, SLUICE_AOT_ABI_VERSION,
+    snprintf(g_tool_id, sizeof g_tool_id, "%s|wasm2c %s|abi %u.%u|%s", cc, w2c, SLUICE_AOT_ABI_VERSION, AOT_PATCH_VERSION,
              AOT_STR(AOT_CC_FLAGS));
+}
+
+static void tool_id_init(void)
+{
+    char dir[4000], st_cc[4200], st_w2c[4200], stamps[8500], path[4200];
+    if (!wasm_aot_cache_dir(dir, sizeof dir) || !prog_stamp(compiler(), st_cc, sizeof st_cc) ||
+        !prog_stamp("wasm2c", st_w2c, sizeof st_w2c)) {
+        tool_id_compute();
+        return;
+    }
+    int n = snprintf(stamps, sizeof stamps, "%s|%s|abi %u.%u|%s", st_cc, st_w2c, SLUICE_AOT_ABI_VERSION, AOT_PATCH_VERSION,
+                     AOT_STR(AOT_CC_FLAGS));
+    uint8_t d[32];
+    aot_sha256((const uint8_t *)stamps, (size_t)n, d);
+    n = snprintf(path, sizeof path, "%s/tools-", dir);
+    for (int i = 0; i < 16; i++) n += snprintf(path + n, sizeof path - (size_t)n, "%02x", d[i]);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        /* first line: the stamps (guards against a hash collision), second: the id */
+        char line[8500];
+        bool ok = fgets(line, sizeof line, f) && !strncmp(line, stamps, strlen(stamps)) &&
+                  line[strlen(stamps)] == '\n' && fgets(g_tool_id, sizeof g_tool_id, f);
+        fclose(f);
+        g_tool_id[strcspn(g_tool_id, "\n")] = 0;
+        if (ok && g_tool_id[0]) return;
+    }
+    tool_id_compute();
+    /* written under a temporary name and renamed: readers see all or nothing */
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) return;
+    f = fdopen(fd, "w");
+    if (!f) { close(fd); unlink(tmp); return; }
+    fprintf(f, "%s\n%s\n", stamps, g_tool_id);
+    if (fclose(f) != 0 || rename(tmp, path)) unlink(tmp);
 }
 
 /* mkdir -p; true if the directory exists afterwards. */
@@ -241,6 +325,11 @@ static bool ensure_compiled(const wasm_module *m, char *so_path, size_t cap, boo
     return *hit || compile_into(m, dir, key, so_path, err);
 }
 
+/* dlopen of an object already loaded (the same module loaded twice, e.g.
+ * by two tier-up threads) returns the same handle, whose statics
+ * sluice_aot_entry and init_module write: one loader at a time. */
+static pthread_mutex_t g_load_lock = PTHREAD_MUTEX_INITIALIZER;
+
 aot_lib *aot_lib_load(const wasm_module *m, wasm_error *err)
 {
     char so[4096];
@@ -248,21 +337,24 @@ aot_lib *aot_lib_load(const wasm_module *m, wasm_error *err)
     if (!ensure_compiled(m, so, sizeof so, &hit, err)) return NULL;
     aot_lib *lib = calloc(1, sizeof *lib);
     if (!lib) { wasm_set_error(err, WASM_ERR_NOMEM, "out of memory"); return NULL; }
+    pthread_mutex_lock(&g_load_lock);
     lib->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!lib->dl) {
         wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: dlopen: %s", dlerror());
+        pthread_mutex_unlock(&g_load_lock);
         free(lib);
         return NULL;
     }
     sluice_aot_entry_fn entry;
     *(void **)&entry = dlsym(lib->dl, SLUICE_AOT_ENTRY);
     lib->desc = entry ? entry(aot_rt_table_get()) : NULL;
+    if (lib->desc) lib->desc->init_module();
+    pthread_mutex_unlock(&g_load_lock);
     if (!lib->desc) {
         wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: %s is not a compatible compiled module", so);
         aot_lib_free(lib);
         return NULL;
     }
-    lib->desc->init_module();
     return lib;
 }
 

@@ -63,6 +63,16 @@ static wasm_status export_host(wasm_instance *caller, const wasm_val *args, wasm
     return WASM_OK;
 }
 
+bool aot_instance_linkable(const wasm_instance *inst)
+{
+    const wasm_module *m = inst->mod;
+    for (uint32_t i = 0; i < m->nimported_mems; i++) {
+        const wasm_memory *mem = inst->mems[i];
+        if (!mem->aot || !((aot_ctx *)mem->aot)->mem0) return false;
+    }
+    return true;
+}
+
 bool aot_instance_finish(wasm_instance *inst, wasm_error *err)
 {
     const wasm_module *m = inst->mod;
@@ -86,6 +96,11 @@ bool aot_instance_finish(wasm_instance *inst, wasm_error *err)
     if (m->nmems > m->nimported_mems) {
         inst->mem0 = inst->mems[0] = &inst->own_mems[0];
         inst->own_mems[0].aot = ctx;
+        /* declared limits, for matching when another instance imports it */
+        inst->own_mems[0].has_max = m->mems[m->nimported_mems].has_max;
+        inst->own_mems[0].decl_max = m->mems[m->nimported_mems].max;
+    } else if (m->nmems) {
+        inst->mem0 = inst->mems[0];   /* imported: the exporter's mirror */
     }
     wasm_status st = aot_rt_instantiate(ctx);
     if (st != WASM_OK) {
@@ -159,3 +174,10 @@ int64_t aot_memory_grow(wasm_memory *mem, uint32_t delta)
 }
 
 bool wasm_module_is_aot(const wasm_module *m) { return m && m->aot; }
+
+wasm_module *wasm_module_compile_aot(const wasm_module *m, wasm_error *err)
+{
+    /* m's private copy of the binary is immutable after loading, so reading
+     * it races with nothing; the new module owns its own decoded state. */
+    return wasm_module_load_engine(m->bytes, m->len, WASM_ENGINE_AOT, err);
+}

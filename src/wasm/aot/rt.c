@@ -107,6 +107,7 @@ static void rt_trap(unsigned kind)
     };
     if (kind == AOT_TRAP_UNDEFINED_ELEMENT) aot_rt_trap_status(WASM_TRAP_UNDEFINED_ELEMENT);
     if (kind == AOT_TRAP_UNINITIALIZED_ELEMENT) aot_rt_trap_status(WASM_TRAP_UNINITIALIZED_ELEMENT);
+    if (kind == AOT_TRAP_TABLE_OOB) aot_rt_trap_status(WASM_TRAP_TABLE_OOB);
     aot_rt_trap_status(kind < sizeof map / sizeof map[0] ? map[kind] : WASM_TRAP_HOST);
 }
 
@@ -210,6 +211,16 @@ static aot_ctx *aot_ctx_of(void *p)
     return ctx->magic == AOT_CTX_MAGIC ? ctx : *(aot_ctx **)p;
 }
 
+/* An imported memory: the exporter's own wasm-rt memory (a compiled
+ * instance: aot_instance_linkable checked it), shared as is. */
+static void *rt_import_memory(void *ctxp, unsigned midx)
+{
+    aot_ctx *ctx = aot_ctx_of(ctxp);
+    aot_ctx *owner = ctx->inst->mems[midx]->aot;
+    if (midx == 0) ctx->mem0 = owner->mem0;
+    return owner->mem0;
+}
+
 static void rt_call_import(void *ctxp, unsigned fidx, unsigned long long *slots);
 static void *rt_import_global(void *ctxp, unsigned iidx)
 {
@@ -234,7 +245,7 @@ static void g_free_table(void *p) { OUTSIDE_MODULE(rt_free_table(p)); }
 
 static const struct sluice_aot_rt g_rt = {
     SLUICE_AOT_ABI_VERSION, rt_trap, g_register_func_type, g_alloc_memory, rt_grow_memory,
-    g_free_memory, g_alloc_table, g_grow_table, g_free_table, rt_call_import, rt_import_global,
+    g_free_memory, g_alloc_table, g_grow_table, g_free_table, rt_call_import, rt_import_global, rt_import_memory,
 };
 
 /* ---- signals ---- */
@@ -273,12 +284,14 @@ static void on_tick(int sig, siginfo_t *info, void *uc)
     (void)sig; (void)info; (void)uc;
     aot_thread *t = &t_state;
     if (!t->jb || !t->ctx) return;
+    wasm_instance *inst = t->ctx->inst;
+    bool intr = atomic_load(&inst->interrupt) || (inst->limits.interrupt && atomic_load(inst->limits.interrupt));
     wasm_status st = WASM_OK;
-    if (atomic_load(&t->ctx->inst->interrupt)) st = WASM_TRAP_INTERRUPTED;
+    if (intr) st = WASM_TRAP_INTERRUPTED;
     else if (t->deadline_ns && wasm_now_ns() >= t->deadline_ns) st = WASM_TRAP_DEADLINE;
     if (st == WASM_OK) return;
     if (!t->in_module) { t->pending = 1; return; }
-    if (st == WASM_TRAP_INTERRUPTED) atomic_store(&t->ctx->inst->interrupt, 0);
+    if (st == WASM_TRAP_INTERRUPTED) (void)wasm_interrupt_take(inst);
     t->status = st;
     t->in_module = 0;
     siglongjmp(*t->jb, 1);
@@ -403,10 +416,7 @@ static wasm_status run_protected(aot_ctx *ctx, void (*fn)(void *, unsigned long 
         t->ctx = ctx;
         if (deadline && (!t->deadline_ns || deadline < t->deadline_ns)) t->deadline_ns = deadline;
         if (top) { t->pending = 0; arm(t, true); armed = true; }
-        if (atomic_load(&inst->interrupt)) {
-            atomic_store(&inst->interrupt, 0);
-            aot_rt_trap_status(WASM_TRAP_INTERRUPTED);
-        }
+        if (wasm_interrupt_take(inst)) aot_rt_trap_status(WASM_TRAP_INTERRUPTED);
         t->in_module = 1;
         if (instantiate) ctx->lib->desc->instantiate(ctx->rt_inst, ctx);
         else fn(ctx->rt_inst, slots);
@@ -449,10 +459,7 @@ void aot_rt_import_end(void)
     if (t->pending) {
         t->pending = 0;
         wasm_status st = WASM_TRAP_DEADLINE;
-        if (t->ctx && atomic_load(&t->ctx->inst->interrupt)) {
-            atomic_store(&t->ctx->inst->interrupt, 0);
-            st = WASM_TRAP_INTERRUPTED;
-        }
+        if (t->ctx && wasm_interrupt_take(t->ctx->inst)) st = WASM_TRAP_INTERRUPTED;
         aot_rt_trap_status(st);
     }
     t->in_module = 1;

@@ -62,8 +62,19 @@ bool aot_shim_supported(const wasm_module *m, wasm_error *err)
 {
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wasm_import_decl *d = &m->imports[i];
+        /* wasm2c 1.0.32 declares an import's function and struct member once
+         * per import: importing one name twice does not compile */
+        for (uint32_t j = 0; j < i; j++) {
+            if (!strcmp(m->imports[j].module, d->module) && !strcmp(m->imports[j].name, d->name)) {
+                wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: %s.%s imported twice (wasm2c)",
+                               d->module, d->name);
+                return false;
+            }
+        }
+        /* an imported memory must belong to a compiled instance (checked at
+         * instantiation, else the instance is interpreted: aot_instance_linkable) */
         bool ok = d->kind == WASM_EXTERN_FUNC ? sig_ok(&m->types[d->type])
-                : d->kind == WASM_EXTERN_GLOBAL ? d->vt != WASM_FUNCREF : false;
+                : d->kind == WASM_EXTERN_GLOBAL ? d->vt != WASM_FUNCREF : d->kind == WASM_EXTERN_MEMORY;
         if (!ok) {
             wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: import %s.%s (kind or type)",
                            d->module, d->name);
@@ -72,6 +83,17 @@ bool aot_shim_supported(const wasm_module *m, wasm_error *err)
     }
     for (uint32_t i = 0; i < m->nexports; i++) {
         const wasm_export_decl *e = &m->exports[i];
+        /* wasm2c's table holds its own funcref structs, which an importing
+         * instance could not share (docs/wasm-aot.md) */
+        if (e->kind == WASM_EXTERN_TABLE) {
+            wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: exported table %s", e->name);
+            return false;
+        }
+        /* a funcref value would need converting between the tiers' forms */
+        if (e->kind == WASM_EXTERN_GLOBAL && m->globals[e->idx].type == WASM_FUNCREF) {
+            wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: exported funcref global %s", e->name);
+            return false;
+        }
         if (strlen(e->name) != e->name_len) {
             wasm_set_error(err, WASM_ERR_UNSUPPORTED, "aot: unsupported: export name with a NUL byte");
             return false;
@@ -166,6 +188,7 @@ static void write_export_call(FILE *o, const wasm_module *m, const char *name, u
 static const char rt_forwarders[] =
     "static const struct sluice_aot_rt *RT;\n"
     "_Static_assert(sizeof(wasm_rt_memory_t) == 24 && sizeof(wasm_rt_funcref_table_t) == 16, \"wasm-rt layout\");\n"
+    "_Static_assert(offsetof(wasm_rt_memory_t, data) == 0, \"SLUICE_BASE reads the first word\");\n"
     "_Static_assert(WASM_RT_TRAP_EXHAUSTION == 8 && WASM_RT_TRAP_CALL_INDIRECT == 6, \"wasm-rt traps\");\n"
     "void wasm_rt_init(void) {}\n"
     "bool wasm_rt_is_initialized(void) { return true; }\n"
@@ -188,19 +211,73 @@ static const char rt_forwarders[] =
     "void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t *t) { RT->free_table(t); }\n"
     "void wasm_rt_free_externref_table(wasm_rt_externref_table_t *t) { RT->free_table(t); }\n";
 
+/* Text substitutions on wasm2c 1.0.32's output (the version is in the
+ * cache key, and the patch set's version too: AOT_PATCH_VERSION in cache.c).
+ * A pattern that is absent changes nothing, so another wasm2c still works,
+ * only slower or with coarser trap kinds.
+ *
+ * 1. call_indirect: wasm2c raises one trap for every failure; the
+ *    interpreter (and the spec) tell an index past the table from a null
+ *    entry from a type mismatch. CALL_INDIRECT raises SLUICE_CI_TRAP instead.
+ * 2. Loads keep an empty asm on their result so that a load whose value is
+ *    dropped still happens (and traps); wasm2c's "r" constraint drags every
+ *    f32/f64 load through a general register and back (movq xmm->gpr->xmm
+ *    per load: a third of matmul's time). SLUICE_KEEP uses an SSE register
+ *    for floats.
+ * 3. Every load and store reads the memory's base pointer from the instance
+ *    again, because the store before it was a memcpy, which may alias
+ *    anything. Our base never moves (8 GiB reservation, grow = mprotect), so
+ *    SLUICE_BASE reads it in an asm with no memory operand: the compiler
+ *    treats it as a pure function of the memory's address and hoists it out
+ *    of loops. SLUICE_LAUNDER after init_memories() keeps any of these reads
+ *    from being moved above the allocation (the start function may be
+ *    inlined into instantiate).
+ * 4. Table helpers (table.init/copy/get/set/fill and element segments)
+ *    raise wasm2c's one OOB trap, which is "out of bounds memory access";
+ *    inside those helpers (from funcref_table_init to the end of the
+ *    table_fill macros) it becomes our table OOB trap. */
+static const struct { const char *from, *to; bool all; const char *start, *end; } k_patches[] = {
+    {"TRAP(CALL_INDIRECT)", "SLUICE_CI_TRAP(table, x)", false, NULL, NULL},
+    {"wasm_asm(\"\" ::\"r\"(result));", "SLUICE_KEEP(result);", true, NULL, NULL},
+    {"&mem->data[addr]", "&SLUICE_BASE(mem)[addr]", true, NULL, NULL},
+    {"  init_memories(instance);\n", "  init_memories(instance);\n  SLUICE_LAUNDER(instance);\n", true, NULL, NULL},
+    {"TRAP(OOB)", "TRAP(SLUICE_TABLE_OOB)", true, "static inline void funcref_table_init(", "DEFINE_TABLE_FILL(externref)"},
+};
+
+/* The definitions the patched text uses, written by the shim before it
+ * includes the generated file (plain C types only: wasm-rt.h is not in
+ * scope yet; the macros expand inside the generated code). */
+static const char k_patch_defs[] =
+    "#define SLUICE_CI_TRAP(table, x) (wasm_rt_trap((wasm_rt_trap_t)((x) >= (table).size ? 100 : "
+    "!(table).data[x].func ? 101 : WASM_RT_TRAP_CALL_INDIRECT)), 0)\n"
+    "#define WASM_RT_TRAP_SLUICE_TABLE_OOB ((wasm_rt_trap_t)102)\n"
+    "#define SLUICE_LAUNDER(p) __asm__ volatile(\"\" : \"+r\"(p))\n"
+    "#if defined(__x86_64__)\n"
+    "#define SLUICE_FREG \"x\"\n"
+    "#define SLUICE_BASE(m) ({ unsigned char *b_; __asm__(\"mov (%1), %0\" : \"=r\"(b_) : \"r\"(m)); b_; })\n"
+    "#elif defined(__aarch64__)\n"
+    "#define SLUICE_FREG \"w\"\n"
+    "#define SLUICE_BASE(m) ({ unsigned char *b_; __asm__(\"ldr %0, [%1]\" : \"=r\"(b_) : \"r\"(m)); b_; })\n"
+    "#else\n"
+    "#define SLUICE_FREG \"r\"\n"
+    "#define SLUICE_BASE(m) ((m)->data)\n"
+    "#endif\n"
+    "static inline __attribute__((always_inline)) void sluice_keep_f(float v) { __asm__(\"\" :: SLUICE_FREG(v)); }\n"
+    "static inline __attribute__((always_inline)) void sluice_keep_d(double v) { __asm__(\"\" :: SLUICE_FREG(v)); }\n"
+    "static inline __attribute__((always_inline)) void sluice_keep_i(unsigned long long v) { __asm__(\"\" :: \"r\"(v)); }\n"
+    "#define SLUICE_KEEP(x) _Generic((x), float: sluice_keep_f, double: sluice_keep_d, default: sluice_keep_i)(x)\n";
+
 bool aot_shim_write(FILE *o, const wasm_module *m, const char *name, const char *gen_c, wasm_error *err)
 {
     if (!aot_shim_supported(m, err)) return false;
-    fputs("/* generated by sluice: shim around wasm2c output */\n#include <stdarg.h>\n#include <string.h>\n", o);
-    /* used by the patched CALL_INDIRECT (see aot_patch_generated) */
-    fputs("#define SLUICE_CI_TRAP(table, x) (wasm_rt_trap((wasm_rt_trap_t)((x) >= (table).size ? 100 : "
-          "!(table).data[x].func ? 101 : WASM_RT_TRAP_CALL_INDIRECT)), 0)\n", o);
+    fputs("/* generated by sluice: shim around wasm2c output */\n#include <stdarg.h>\n#include <stddef.h>\n#include <string.h>\n", o);
+    fputs(k_patch_defs, o);   /* used by the patched generated code (see aot_patch_generated) */
     fprintf(o, "#include \"%s\"\n", gen_c);
     fputs(SLUICE_AOT_ABI(SLUICE_AOT_STR), o);
     fputc('\n', o);
     fputs(rt_forwarders, o);
     /* imports; distinct import modules = instantiate's extra arguments */
-    uint32_t fidx = 0, gidx = 0, nmods = 0;
+    uint32_t fidx = 0, gidx = 0, midx = 0, nmods = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
         const wasm_import_decl *d = &m->imports[i];
         bool seen = false;
@@ -212,6 +289,10 @@ bool aot_shim_write(FILE *o, const wasm_module *m, const char *name, const char 
             fprintf(o, "%s *Z_", ctype(d->vt)); mangle(o, d->module); fputs("Z_", o); mangle(o, d->name);
             fputs("(struct Z_", o); mangle(o, d->module);
             fprintf(o, "_instance_t *ctx) { return RT->import_global(ctx, %uu); }\n", gidx++);
+        } else if (d->kind == WASM_EXTERN_MEMORY) {
+            fputs("wasm_rt_memory_t *Z_", o); mangle(o, d->module); fputs("Z_", o); mangle(o, d->name);
+            fputs("(struct Z_", o); mangle(o, d->module);
+            fprintf(o, "_instance_t *ctx) { return RT->import_memory(ctx, %uu); }\n", midx++);
         }
     }
     fprintf(o, "static void I(void *inst, void *ctx) { Z_%s_instantiate(inst", name);
@@ -244,12 +325,37 @@ bool aot_shim_write(FILE *o, const wasm_module *m, const char *name, const char 
     return !ferror(o);
 }
 
-/* wasm2c raises one trap for every failed call_indirect; the interpreter
- * (and the spec) tell an index past the table from a null entry from a type
- * mismatch. Rewrites the generated file so its CALL_INDIRECT macro raises
- * SLUICE_CI_TRAP (defined by the shim) instead. The generated text is that
- * of the wasm2c version in the cache key; without the pattern nothing
- * changes and all three become "indirect call type mismatch". */
+/* Replaces `from` by `to` in buf (first or every occurrence), only between
+ * the first `start` and the following `end` when those are given (nothing
+ * when they are missing); returns the new malloc'd text (buf freed) or NULL. */
+static char *substitute(char *buf, const char *from, const char *to, bool all, const char *start, const char *end)
+{
+    char *out = NULL;
+    size_t olen = 0;
+    FILE *o = open_memstream(&out, &olen);
+    if (!o) { free(buf); return NULL; }
+    size_t fl = strlen(from);
+    const char *p = buf, *hit, *stop = NULL;
+    if (start) {
+        const char *a = strstr(buf, start);
+        stop = a ? strstr(a, end) : NULL;
+        if (!stop) a = stop = buf;   /* region missing: change nothing */
+        fwrite(buf, 1, (size_t)(a - buf), o);
+        p = a;
+    }
+    while ((hit = strstr(p, from)) && (!stop || hit + fl <= stop)) {
+        fwrite(p, 1, (size_t)(hit - p), o);
+        fputs(to, o);
+        p = hit + fl;
+        if (!all) break;
+    }
+    fputs(p, o);
+    bool ok = fclose(o) == 0;
+    free(buf);
+    if (!ok) { free(out); return NULL; }
+    return out;
+}
+
 bool aot_patch_generated(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -263,17 +369,15 @@ bool aot_patch_generated(const char *path)
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, mem);
     fclose(f);
     if (fclose(mem) != 0) { free(buf); return false; }
-    static const char from[] = "TRAP(CALL_INDIRECT)", to[] = "SLUICE_CI_TRAP(table, x)";
-    char *hit = buf ? strstr(buf, from) : NULL;
-    bool ok = true;
-    if (hit) {
-        f = fopen(path, "wb");
-        if (!f) { free(buf); return false; }
-        size_t pre = (size_t)(hit - buf), fl = sizeof from - 1;
-        ok = fwrite(buf, 1, pre, f) == pre && fwrite(to, 1, sizeof to - 1, f) == sizeof to - 1 &&
-             fwrite(hit + fl, 1, len - pre - fl, f) == len - pre - fl;
-        ok = fclose(f) == 0 && ok;
-    }
+    for (size_t i = 0; buf && i < sizeof k_patches / sizeof k_patches[0]; i++)
+        buf = substitute(buf, k_patches[i].from, k_patches[i].to, k_patches[i].all, k_patches[i].start,
+                         k_patches[i].end);
+    if (!buf) return false;
+    f = fopen(path, "wb");
+    if (!f) { free(buf); return false; }
+    len = strlen(buf);
+    bool ok = fwrite(buf, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
     free(buf);
     return ok;
 }

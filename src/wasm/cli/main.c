@@ -3,6 +3,9 @@
  *
  *   sluice-wasm run FILE.wasm EXPORT [ARG...]   args typed i32:5 i64:-1 f32:1.5 f64:2
  *   sluice-wasm spec FILE.json                  run a wast2json script
+ *   options right after run/spec: --engine interp|aot|auto, --time (run: the
+ *   call's wall time on stderr as "time-ns:N", start-up and instantiation
+ *   excluded, so it compares with a native in-process timing)
  *
  * Exit status: 0 ok, 1 trap (message on stderr), 2 load/validation/usage error;
  * a WASI program that calls proc_exit(n) exits with n.
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sluice/wasm.h"
 #include "wasm/cli/cli.h"
@@ -85,6 +89,8 @@ static void print_val(const wasm_val *v)
     }
 }
 
+static bool swcli_time;   /* --time */
+
 static int cmd_run(int argc, char **argv)
 {
     const char *path = argv[0], *name = argv[1];
@@ -124,7 +130,12 @@ static int cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     wasm_status st = wasm_call(inst, f, args, t->nparams, res, t->nresults, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (swcli_time)
+        fprintf(stderr, "time-ns:%lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
     if (st == WASM_TRAP_EXIT) { fflush(stdout); rc = err.exit_code; goto out; }
     if (st != WASM_OK) {
         fflush(stdout);
@@ -146,7 +157,7 @@ static void usage(void)
     fprintf(stderr, "usage: sluice-wasm run FILE.wasm EXPORT [i32:N|i64:N|f32:X|f64:X ...]\n"
                     "       sluice-wasm spec FILE.json\n"
                     "       sluice-wasm compile FILE.wasm...   (fill the AOT cache)\n"
-                    "run and spec take --engine interp|aot|auto right after the subcommand\n");
+                    "run and spec take --engine interp|aot|auto and run --time right after the subcommand\n");
 }
 
 wasm_engine swcli_engine = WASM_ENGINE_INTERP;
@@ -170,14 +181,25 @@ static int cmd_compile(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "compile")) return cmd_compile(argc - 2, argv + 2);
-    if (argc >= 4 && !strcmp(argv[2], "--engine")) {   /* run|spec --engine X ... */
-        const char *e = argv[3];
-        if (!strcmp(e, "aot")) swcli_engine = WASM_ENGINE_AOT;
-        else if (!strcmp(e, "auto")) swcli_engine = WASM_ENGINE_AUTO;
-        else if (strcmp(e, "interp")) { usage(); return 2; }
-        argv[3] = argv[1];
-        argc -= 2;
-        argv += 2;
+    /* options between the subcommand and its arguments: shift them out */
+    while (argc >= 3 && !strncmp(argv[2], "--", 2)) {
+        int used = 1;
+        if (!strcmp(argv[2], "--time")) {
+            swcli_time = true;
+        } else if (!strcmp(argv[2], "--engine") && argc >= 4) {
+            const char *e = argv[3];
+            if (!strcmp(e, "aot")) swcli_engine = WASM_ENGINE_AOT;
+            else if (!strcmp(e, "auto")) swcli_engine = WASM_ENGINE_AUTO;
+            else if (!strcmp(e, "interp")) swcli_engine = WASM_ENGINE_INTERP;
+            else { usage(); return 2; }
+            used = 2;
+        } else {
+            usage();
+            return 2;
+        }
+        argv[2 + used - 1] = argv[1];
+        argc -= used;
+        argv += used;
     }
     if (argc >= 4 && !strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
     if (argc == 3 && !strcmp(argv[1], "spec")) return swcli_spec(argv[2]);

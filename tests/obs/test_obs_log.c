@@ -1,0 +1,188 @@
+/*
+ * test_obs_log.c - buffered JSON log lines: a worker's lines stay in its
+ * buffer until it flushes (no write per line), arrive whole and parseable,
+ * a thread that did not register still gets its lines out, every line is
+ * written at close, and a destination that blocks (a pipe nobody reads)
+ * costs dropped, counted lines, never a stalled caller: what was not
+ * dropped arrives once the pipe is read.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "obs/log.h"
+#include "sluice/json.h"
+
+#include "obs_test.h"
+
+static char dir[] = "/tmp/obs_log_XXXXXX";
+
+static void record(obs_record *r, int i)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->request_id, sizeof(r->request_id), "req-%d", i);
+    strcpy(r->method, "POST");
+    strcpy(r->path, "/v1/chat/completions");
+    strcpy(r->provider, "p\"q");   /* must come out escaped */
+    strcpy(r->model, "m");
+    r->status = 200;
+    r->total_ms = 12.3456;
+    r->upstream_ms = 0.0004;
+    r->ttft_ms = -1;
+    r->prompt_tokens = 7;
+    r->completion_tokens = -1;
+    r->retries = i % 3;
+}
+
+static off_t file_size(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+/* Checks every line of the file parses and is a request line; returns the count. */
+static long check_lines(const char *p)
+{
+    FILE *f = fopen(p, "r");
+    char line[4096];
+    long n = 0;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        size_t len = strlen(line);
+        CHECK(len > 0 && line[len - 1] == '\n', "line %ld not terminated", n);
+        sj_error e;
+        sj_doc *d = sj_parse(line, len - 1, NULL, &e);
+        CHECK(d != NULL, "line %ld is not JSON: %s", n, line);
+        if (d) {
+            const sj_val *root = sj_doc_root(d);
+            CHECK(strcmp(sj_str(sj_get(root, "provider"), NULL), "p\"q") == 0, "provider field");
+            double ms = 0;
+            CHECK(sj_f64(sj_get(root, "total_ms"), &ms) && ms == 12.346, "total_ms %s", line);
+            CHECK(sj_f64(sj_get(root, "upstream_ms"), &ms) && ms == 0, "upstream_ms %s", line);
+            CHECK(sj_is_null(sj_get(root, "ttft_ms")), "ttft_ms null");
+            sj_doc_free(d);
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void *other_thread(void *arg)
+{
+    obs_record r;
+    record(&r, 1000);
+    (void)arg;
+    obs_log_request(&r);   /* not registered: queued on its own */
+    return NULL;
+}
+
+static void test_buffered(void)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/a.log", dir);
+    CHECK(obs_log_open(OBS_INFO, path, err, sizeof(err)) == 0, "open: %s", err);
+    obs_log_thread_start();
+    obs_record r;
+    for (int i = 0; i < 100; i++) {
+        record(&r, i);
+        obs_log_request(&r);
+    }
+    usleep(100 * 1000);
+    CHECK(file_size(path) == 0, "lines were written before the flush: %lld bytes", (long long)file_size(path));
+    obs_log_sync();
+    CHECK(check_lines(path) == 100, "after the flush: %ld lines", check_lines(path));
+
+    /* More than a buffer's worth: handed over without a flush. */
+    for (int i = 0; i < 1000; i++) {
+        record(&r, i);
+        obs_log_request(&r);
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, other_thread, NULL);
+    pthread_join(t, NULL);
+    obs_log_close();   /* what is still buffered is written now */
+    CHECK(check_lines(path) == 1101, "after close: %ld lines", check_lines(path));
+    CHECK(obs_log_dropped() == 0, "dropped %llu", (unsigned long long)obs_log_dropped());
+}
+
+typedef struct reader {
+    int fd;
+    long lines;
+} reader;
+
+static void *read_all(void *arg)
+{
+    reader *rd = arg;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(rd->fd, buf, sizeof(buf))) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            rd->lines += buf[i] == '\n';
+    return NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_blocked_sink(void)
+{
+    int p[2];
+    char path[64], err[256];
+    CHECK(pipe(p) == 0, "pipe");
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", p[1]);
+    CHECK(obs_log_open(OBS_INFO, path, err, sizeof(err)) == 0, "open the pipe: %s", err);
+    close(p[1]);   /* the log's own descriptor is the only writer now */
+    obs_log_thread_start();
+    uint64_t before = obs_log_dropped();
+    obs_record r;
+    record(&r, 1);
+    long logged = 0;
+    double t0 = now_s();
+    /* Nobody reads: the pipe fills, the writer blocks, the queue fills, then
+     * lines are dropped. About 25k lines fill the queue. */
+    while (obs_log_dropped() == before && logged < 200000) {
+        obs_log_request(&r);
+        logged++;
+    }
+    for (int i = 0; i < 1000; i++, logged++)
+        obs_log_request(&r);
+    double took = now_s() - t0;
+    uint64_t dropped = obs_log_dropped() - before;
+    CHECK(dropped > 0, "nothing dropped after %ld lines", logged);
+    CHECK(took < 5, "logging stalled: %.1f s for %ld lines", took, logged);
+    reader rd = {.fd = p[0]};
+    pthread_t t;
+    pthread_create(&t, NULL, read_all, &rd);
+    obs_log_close();   /* the writer finishes into the pipe, then the log fd closes */
+    pthread_join(t, NULL);
+    close(p[0]);
+    CHECK(rd.lines + (long)dropped == logged, "read %ld + dropped %llu != logged %ld", rd.lines,
+          (unsigned long long)dropped, logged);
+    printf("blocked sink: %ld lines logged in %.3f s, %llu dropped, %ld read\n", logged, took,
+           (unsigned long long)dropped, rd.lines);
+}
+
+int main(void)
+{
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    test_buffered();
+    test_blocked_sink();
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+    printf(failures ? "FAILED (%d)\n" : "all passed\n", failures);
+    return failures != 0;
+}
