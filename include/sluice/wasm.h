@@ -348,6 +348,14 @@ bool wasm_aot_cache_dir(char *buf, size_t cap);
 typedef struct wasm_aot_job wasm_aot_job;
 wasm_aot_job *wasm_aot_compile_async(const uint8_t *bytes, size_t len);
 bool wasm_aot_job_done(const wasm_aot_job *j, bool *ok, wasm_error *err);
+/* Blocks until the job is done; its result (*err on failure; may be NULL).
+ * One thread at a time; wasm_aot_job_free still frees it. */
+bool wasm_aot_job_wait(wasm_aot_job *j, wasm_error *err);
+/* Stops the job soon (any thread, any time before free): kills the compiler
+ * step running now (its whole process group) and starts no other; the job
+ * then ends failed. Its temporary directory is removed and nothing enters
+ * the cache (entries only appear by rename of a complete file). */
+void wasm_aot_job_cancel(wasm_aot_job *j);
 void wasm_aot_job_free(wasm_aot_job *j);
 
 #ifdef __cplusplus

@@ -145,7 +145,7 @@ typedef struct plg_winst plg_winst;
 plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len, const char *config_json,
                         uint32_t max_memory_mb, uint32_t timeout_ms, plg_engine engine, plg_log_fn log,
                         void *log_user, char *err, size_t errlen);
-void plg_wmod_free(plg_wmod *m); /* waits for a background compile */
+void plg_wmod_free(plg_wmod *m); /* cancels a background compile (kills its compiler) */
 bool plg_wmod_has(const plg_wmod *m, plg_hook h);
 /* True once new instances of m run compiled code. */
 bool plg_wmod_is_aot(const plg_wmod *m);

@@ -22,7 +22,11 @@ static const char *const hook_exports[PLG_NHOOKS] = {
 };
 
 struct plg_wmod {
-    char *name;            /* the config entry's name, for log lines */
+    char *name;            /* the config entry's name (file path in the probe) */
+    /* The tag of log lines once known: get_name()'s value, published by the
+     * first instance that asked for it (workers and the compiler thread
+     * read it). Until then, the first init's output carries `name`. */
+    _Atomic(char *) tag;
     char *config_json;
     wasm_module *module;   /* what was loaded first: interpreted, or compiled for "aot" */
     /* Tier-up ("auto"): a background thread compiles the module and publishes
@@ -31,6 +35,8 @@ struct plg_wmod {
     _Atomic(wasm_module *) compiled;
     pthread_t compiler;
     bool compiler_started;
+    wasm_aot_job *job;     /* the compile itself (wasm2c + cc children) */
+    atomic_bool cancel;    /* set by plg_wmod_free: no publishing, no log */
     uint8_t *bytes;        /* a copy for the compiler thread, freed by it */
     size_t nbytes;
     wasm_imports *imports;
@@ -67,7 +73,8 @@ static void mod_log(plg_wmod *m, const char *fmt, ...) __attribute__((format(pri
 static void mod_log(plg_wmod *m, const char *fmt, ...)
 {
     char line[1024];
-    int n = snprintf(line, sizeof line, "plugin %s: ", m->name);
+    char *tag = atomic_load_explicit(&m->tag, memory_order_acquire);
+    int n = snprintf(line, sizeof line, "plugin %.128s: ", tag ? tag : m->name);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
@@ -230,16 +237,22 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Tier-up thread: compile, then publish for new instances. */
+/* Tier-up thread: wait for the compile job, load its (now cached) result,
+ * then publish it for new instances. plg_wmod_free cancels the job, which
+ * kills the compiler's processes, so this returns promptly at shutdown. */
 static void *compile_in_background(void *arg)
 {
     plg_wmod *m = arg;
     double t0 = mono_s();
     wasm_error werr = {0};
-    wasm_module *c = load_compiled(m->bytes, m->nbytes, &werr);
+    wasm_module *c = NULL;
+    if (wasm_aot_job_wait(m->job, &werr) && !atomic_load(&m->cancel))
+        c = load_compiled(m->bytes, m->nbytes, &werr);   /* a cache hit now */
     free(m->bytes);
     m->bytes = NULL;
-    if (c) {
+    if (atomic_load(&m->cancel)) {
+        wasm_module_free(c);
+    } else if (c) {
         atomic_store_explicit(&m->compiled, c, memory_order_release);
         mod_log(m, "engine: switched to aot (compiled in %.2f s); new instances run native code", mono_s() - t0);
     } else {
@@ -293,7 +306,8 @@ plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len
         if (!m->bytes) { say(err, errlen, "out of memory"); goto fail; }
         memcpy(m->bytes, bytes, len);
         m->nbytes = len;
-        if (pthread_create(&m->compiler, NULL, compile_in_background, m) == 0) {
+        m->job = wasm_aot_compile_async(bytes, len);
+        if (m->job && pthread_create(&m->compiler, NULL, compile_in_background, m) == 0) {
             m->compiler_started = true;
         } else {
             free(m->bytes);
@@ -310,12 +324,18 @@ fail:
 void plg_wmod_free(plg_wmod *m)
 {
     if (!m) return;
+    if (m->job) {
+        atomic_store(&m->cancel, true);
+        wasm_aot_job_cancel(m->job);
+    }
     if (m->compiler_started) pthread_join(m->compiler, NULL);
+    wasm_aot_job_free(m->job);
     free(m->bytes);
     wasm_module_free(atomic_load(&m->compiled));
     wasm_module_free(m->module);
     wasm_imports_free(m->imports);
     free(m->name);
+    free(atomic_load(&m->tag));
     free(m->config_json);
     free(m);
 }
@@ -374,6 +394,12 @@ static int guest_put(plg_winst *wi, const void *data, size_t len, uint32_t *ptr,
     wasm_status st = wasm_call(wi->inst, wi->fmalloc, &arg, 1, &res, 1, &we);
     if (st != WASM_OK) return call_failed(wi, wi->mod->malloc_name, st, &we, err, errlen);
     *ptr = (uint32_t)res.of.i32;
+    /* C's NULL: the allocator failed. Copying to 0 anyway would overwrite
+     * the plugin's own data (nothing traps on address 0 in wasm). */
+    if (*ptr == 0 && len > 0) {
+        say(err, errlen, "%s returned 0 for %zu bytes", wi->mod->malloc_name, len);
+        return -PLG_OUT_ERROR;
+    }
     if (!wasm_memory_write(wasm_instance_memory(wi->inst), *ptr, data, len)) {
         say(err, errlen, "%s returned an out-of-bounds pointer", wi->mod->malloc_name);
         return -PLG_OUT_ERROR;
@@ -458,6 +484,8 @@ plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
         st = wasm_call(wi->inst, wasm_instance_func(wi->inst, "get_name"), NULL, 0, &res, 1, &we);
         if (st != WASM_OK) { call_failed(wi, "get_name", st, &we, err, errlen); goto fail; }
         if (guest_get(wi, (uint64_t)res.of.i64, name_out, &nlen, err, errlen) != 0) goto fail;
+        char *tag = (*name_out)[0] ? strdup(*name_out) : NULL, *none = NULL;
+        if (tag && !atomic_compare_exchange_strong(&m->tag, &none, tag)) free(tag);
     }
     wi->start_bytes = wasm_memory_size(wasm_instance_memory(wi->inst));
     return wi;

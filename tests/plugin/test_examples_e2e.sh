@@ -20,9 +20,10 @@ examples_build_as || fail "AssemblyScript example build failed"
 echo "example builds: $(( $(date +%s) - t0 )) s"
 
 start_mock
-# "engine": "interp": with the default "auto" the gateway compiles every
-# plugin in the background and its shutdown waits for those compiles (~30 s
-# on a busy machine); the compiled tier has its own tests (test_plugin_tiers).
+# "engine": "interp": with the default "auto" the gateway would compile every
+# plugin in the background, CPU this test does not need on a shared machine;
+# the compiled tier has its own tests (test_plugin_tiers, and
+# test_plugin_shutdown for stopping during those compiles).
 CFG=$(write_config <<JSON
 {"providers": {"up": {"keys": [], "network_config": {"base_url": "http://127.0.0.1:$MOCK_PORT"}}},
  "plugins": [

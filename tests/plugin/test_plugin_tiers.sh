@@ -57,7 +57,7 @@ n=$(grep -c '^data: {' <<<"$out")
 pass "stream: chunk hook on each of $n chunks, then post_hook once at the end"
 
 for _ in $(seq 600); do grep -q "switched to aot" "$GW_LOG" && break; sleep 0.1; done
-grep -q "plugin ctest: engine: switched to aot" "$GW_LOG" || fail "no tier-up within 60 s: $(grep engine "$GW_LOG")"
+grep -q "plugin c-test: engine: switched to aot" "$GW_LOG" || fail "no tier-up within 60 s: $(grep engine "$GW_LOG")"
 for _ in 1 2 3 4; do
   req POST /v1/chat/completions "$MSG"
   [ "$STATUS" = 200 ] || fail "after the switch: $STATUS"

@@ -108,6 +108,17 @@ static void done_req(sluice_ctx *ctx, sluice_http_request *req, sluice_http_resp
     plg_response_clear(resp);
 }
 
+/* http_pre_once when only the decision matters. */
+static plg_decision pre_decision(plg_set *set, unsigned worker, const char *path)
+{
+    sluice_ctx ctx;
+    sluice_http_request req;
+    sluice_http_response resp;
+    plg_decision d = http_pre_once(set, worker, path, &ctx, &req, &resp);
+    done_req(&ctx, &req, &resp);
+    return d;
+}
+
 static void test_http_hooks(void)
 {
     plg_set *set = load1(spec("c-test.wasm", "{\"k\":\"v\"}"), 1);
@@ -297,6 +308,15 @@ static void test_load_errors(void)
     set = plg_set_load(&s, 1, 1, err, sizeof err);
     CHECK(set);
     CHECK(strstr(logbuf, "plugin hello-entry: stdout: hello from c-test") != NULL);
+    /* Once get_name() is known it is the tag: a replacement instance's init
+     * (after a trap) logs under "c-test", like the pipeline's own lines. */
+    plg_set_log(set, test_log, NULL);
+    logbuf[0] = '\0';
+    CHECK(pre_decision(set, 0, "/trigger-trap") == PLG_CONTINUE);
+    CHECK(pre_decision(set, 0, "/x") == PLG_CONTINUE);
+    CHECK(strstr(logbuf, "plugin c-test: hook failed") != NULL);
+    CHECK(strstr(logbuf, "plugin c-test: stdout: hello from c-test") != NULL);
+    CHECK(strstr(logbuf, "hello-entry") == NULL);
     plg_set_free(set);
 }
 
@@ -355,13 +375,8 @@ static void test_sandbox(void)
     s = spec("c-test.wasm", NULL);
     s.fail_closed = true;
     set = load1(s, 1);
-    sluice_ctx ctx;
-    sluice_http_request req;
-    sluice_http_response resp;
-    CHECK(http_pre_once(set, 0, "/trigger-trap", &ctx, &req, &resp) == PLG_FAIL);
-    done_req(&ctx, &req, &resp);
-    CHECK(http_pre_once(set, 0, "/trigger-error", &ctx, &req, &resp) == PLG_FAIL);
-    done_req(&ctx, &req, &resp);
+    CHECK(pre_decision(set, 0, "/trigger-trap") == PLG_FAIL);
+    CHECK(pre_decision(set, 0, "/trigger-error") == PLG_FAIL);
     plg_set_free(set);
 }
 

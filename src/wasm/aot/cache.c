@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,19 +45,37 @@ static const char *compiler(void)
     return cc && *cc ? cc : "cc";
 }
 
+/* The background job whose thread this is (set by job_main), so run() can
+ * register its child for wasm_aot_job_cancel; NULL elsewhere. */
+static _Thread_local struct wasm_aot_job *t_job;
+static bool job_track(struct wasm_aot_job *j, pid_t pid);
+
 /* Runs argv with stdout+stderr to `log` (may be NULL: /dev/null); returns
- * the exit status (-1 if it could not start or was killed). */
+ * the exit status (-1 if it could not start or was killed). The child leads
+ * its own process group, so a cancel reaches cc's own children too. */
 static int run(char *const argv[], const char *log)
 {
+    if (t_job && !job_track(t_job, 0)) return -1;   /* cancelled already */
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    int rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     if (rc) return -1;
+    if (t_job) job_track(t_job, pid);   /* kills it at once if cancelled meanwhile */
+    /* Wait without reaping first: the pid (and group id) stays ours until
+     * the job forgets it, so a cancel can never signal a recycled pid. */
+    siginfo_t si;
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+    if (t_job) job_track(t_job, 0);
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return -1;
@@ -367,12 +386,32 @@ struct wasm_aot_job {
     _Atomic bool done;
     bool ok, joined;
     wasm_error err;
+    pthread_mutex_t mu;   /* guards child and cancelled */
+    pid_t child;          /* the compiler step running now, or 0 */
+    bool cancelled;
 };
+
+/* Records the running child (0: none); false if the job was cancelled, in
+ * which case a child just recorded has been killed. */
+static bool job_track(struct wasm_aot_job *j, pid_t pid)
+{
+    pthread_mutex_lock(&j->mu);
+    j->child = pid;
+    bool live = !j->cancelled;
+    if (!live && pid > 0) kill(-pid, SIGKILL);
+    pthread_mutex_unlock(&j->mu);
+    return live;
+}
 
 static void *job_main(void *p)
 {
     wasm_aot_job *j = p;
+    /* The tool versions first, outside the cancellable part: a cancelled
+     * `cc --version` would leave a wrong cache key for the whole process. */
+    pthread_once(&g_tool_once, tool_id_init);
+    t_job = j;
     j->ok = wasm_aot_compile(j->bytes, j->len, NULL, &j->err);
+    t_job = NULL;
     atomic_store(&j->done, true);
     return NULL;
 }
@@ -385,7 +424,13 @@ wasm_aot_job *wasm_aot_compile_async(const uint8_t *bytes, size_t len)
     if (!j->bytes) { free(j); return NULL; }
     memcpy(j->bytes, bytes, len);
     j->len = len;
-    if (pthread_create(&j->thread, NULL, job_main, j)) { free(j->bytes); free(j); return NULL; }
+    pthread_mutex_init(&j->mu, NULL);
+    if (pthread_create(&j->thread, NULL, job_main, j)) {
+        pthread_mutex_destroy(&j->mu);
+        free(j->bytes);
+        free(j);
+        return NULL;
+    }
     return j;
 }
 
@@ -397,10 +442,27 @@ bool wasm_aot_job_done(const wasm_aot_job *j, bool *ok, wasm_error *err)
     return true;
 }
 
+bool wasm_aot_job_wait(wasm_aot_job *j, wasm_error *err)
+{
+    if (!j->joined) pthread_join(j->thread, NULL);
+    j->joined = true;
+    if (err && !j->ok) *err = j->err;
+    return j->ok;
+}
+
+void wasm_aot_job_cancel(wasm_aot_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    j->cancelled = true;
+    if (j->child > 0) kill(-j->child, SIGKILL);
+    pthread_mutex_unlock(&j->mu);
+}
+
 void wasm_aot_job_free(wasm_aot_job *j)
 {
     if (!j) return;
-    pthread_join(j->thread, NULL);
+    if (!j->joined) pthread_join(j->thread, NULL);
+    pthread_mutex_destroy(&j->mu);
     free(j->bytes);
     free(j);
 }
