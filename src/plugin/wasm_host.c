@@ -279,6 +279,8 @@ plg_wmod *plg_wmod_load(const char *entry_name, const uint8_t *bytes, size_t len
     m->limits.stack_slots = 1u << 18;
     m->mem_cap = (uint64_t)max_memory_mb << 20;
     m->timeout_ns = (uint64_t)(timeout_ms ? timeout_ms : 100) * 1000000u;
+    /* The start function runs inside instantiation: bound it like a hook. */
+    m->limits.timeout_ns = m->timeout_ns;
 
     wasm_error werr;
     if (engine == PLG_ENGINE_AOT) {
