@@ -417,7 +417,7 @@ static void wd_start(void)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 64u * 1024);
+        pthread_attr_setstacksize(&attr, 256u * 1024);
         pthread_t th;
         if (!pthread_create(&th, &attr, wd_main, NULL)) atomic_store(&g_wd_running, true);
         pthread_attr_destroy(&attr);
