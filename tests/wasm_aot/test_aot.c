@@ -10,6 +10,7 @@
  * that a fault outside module code still kills the process (the signal
  * handler chains). Skips (77) without wasm2c or a C compiler.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,9 +82,15 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
     fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
     pthread_mutex_unlock(&g_lock); } } while (0)
 
+/* The runtime's deadline signal (AOT_TIMER_SIG in src/wasm/aot/rt.c). If
+ * this drifts from rt.c, the signal's default action kills the test. */
+#define AOT_TIMER_SIG (SIGRTMIN + 3)
+static _Thread_local int t_raise_in_import;
+
 static wasm_status h_add(wasm_instance *c, const wasm_val *a, wasm_val *r, void *u)
 {
     (void)c; (void)u;
+    if (t_raise_in_import) pthread_kill(pthread_self(), AOT_TIMER_SIG);
     r[0].of.i32 = a[0].of.i32 + a[1].of.i32;
     return WASM_OK;
 }
@@ -153,6 +160,74 @@ static void *worker(void *arg)
     CHECK(wasm_memory_pages(wasm_instance_memory(in)) == 3, "pages after grow");
     wasm_instance_free(in);
     return NULL;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+}
+
+/* A spin under a 20 ms deadline traps, and not absurdly late. */
+static void check_spin_deadline(wasm_instance *in, const char *what)
+{
+    wasm_instance_set_timeout_ns(in, 20 * 1000 * 1000);
+    uint64_t t0 = now_ms();
+    wasm_status st = call(in, "spin", NULL, 0, NULL, 0);
+    uint64_t ms = now_ms() - t0;
+    CHECK(st == WASM_TRAP_DEADLINE && ms >= 19 && ms < 3000, "%s: spin %d after %llu ms", what, st,
+          (unsigned long long)ms);
+}
+
+/* The deadline machinery keeps no per-call timer: thousands of short calls
+ * with deadlines, then an endless one must still trap; a deadline signal
+ * that arrives between calls, or during an import while nothing is due,
+ * must not trap anything; an idle pause (the watchdog goes to sleep) must
+ * not lose the next deadline. */
+static void test_deadline_paths(void)
+{
+    wasm_error err;
+    wasm_instance *in = wasm_instance_new(g_mods[1], g_imp, NULL, &err);
+    CHECK(in, "instance: %s", err.message);
+    if (!in) return;
+    wasm_val r, a[2];
+    /* generous deadlines: a preempted short call must not trap on a busy machine */
+    wasm_instance_set_timeout_ns(in, 1000ull * 1000 * 1000);
+    int bad = 0;
+    for (int i = 0; i < 20000; i++) bad += call(in, "tag", NULL, 0, &r, 1) != WASM_OK || r.of.i32 != 2;
+    CHECK(!bad, "%d of 20000 short calls failed", bad);
+    check_spin_deadline(in, "after many short calls");
+    check_spin_deadline(in, "right after a deadline trap");
+
+    /* a call whose 1 ms deadline then passes while the thread is idle (it
+     * may trap itself if the thread is preempted: only the next call counts) */
+    wasm_instance_set_timeout_ns(in, 1000 * 1000);
+    wasm_status st = call(in, "tag", NULL, 0, &r, 1);
+    CHECK(st == WASM_OK || st == WASM_TRAP_DEADLINE, "short call under 1 ms: %d", st);
+    sleep_ms(5);
+    pthread_kill(pthread_self(), AOT_TIMER_SIG);     /* between calls: ignored */
+    wasm_instance_set_timeout_ns(in, 0);
+    CHECK(call(in, "tag", NULL, 0, &r, 1) == WASM_OK && r.of.i32 == 2, "call after a stray signal");
+    a[0] = wasm_val_i32(20);
+    CHECK(call(in, "fib", a, 1, &r, 1) == WASM_OK && r.of.i32 == fib(20), "fib after a stray signal");
+    /* the signal during an import, nothing due: the call completes */
+    t_raise_in_import = 1;
+    a[0] = wasm_val_i32(5); a[1] = wasm_val_i32(6);
+    CHECK(call(in, "addh", a, 2, &r, 1) == WASM_OK && r.of.i32 == 11, "signal in an import, nothing due");
+    wasm_instance_set_timeout_ns(in, 1000ull * 1000 * 1000);
+    CHECK(call(in, "addh", a, 2, &r, 1) == WASM_OK && r.of.i32 == 11, "signal in an import, deadline ahead");
+    t_raise_in_import = 0;
+
+    sleep_ms(250);      /* longer than the watchdog's idle period */
+    check_spin_deadline(in, "after an idle pause");
+    wasm_instance_free(in);
 }
 
 static void *interrupter(void *arg)
@@ -302,6 +377,8 @@ int main(void)
     pthread_t th[NTHREADS];
     for (int i = 0; i < NTHREADS; i++) pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
     for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+
+    test_deadline_paths();
 
     /* interrupt from another thread, no deadline set */
     wasm_instance *in = wasm_instance_new(g_mods[0], g_imp, NULL, &err);

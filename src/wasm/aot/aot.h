@@ -3,7 +3,7 @@
  *
  *   rt.c        our implementation of wasm2c's runtime API (traps, guard-page
  *               memories, tables, function types, SIGSEGV/SIGBUS handler,
- *               per-thread deadline timer)
+ *               deadline watchdog thread)
  *   shim.c      generates the per-module C shim around wasm2c's output
  *   cache.c     SHA-256, the on-disk cache, running wasm2c and cc, dlopen,
  *               background compiles

@@ -10,13 +10,18 @@
  * trap only while this thread runs module code, and hands every other fault
  * to the handler that was installed before ours. A fault near the thread's
  * stack bottom is stack exhaustion (wasm2c's signal mode keeps no call-depth
- * counter). Deadlines: a per-thread POSIX timer (SIGEV_THREAD_ID) ticks while
- * module code runs; its handler traps when the deadline passed or an
- * interrupt was requested, but only inside module code: during a host import
- * the trap is deferred to the import's return.
+ * counter). Deadlines: one watchdog thread per process scans the threads
+ * that are inside a compiled call every millisecond and signals a thread
+ * whose deadline passed (or whose call has run for another 5 ms, so that
+ * interrupt flags get polled); the handler traps when the deadline passed or
+ * an interrupt was requested, but only inside module code: during a host
+ * import the trap is deferred to the import's return. Entering and leaving
+ * a call therefore makes no system call (no timer to arm, no signal mask to
+ * save): see "Deadline / interrupt" in docs/wasm-aot.md.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,7 +36,9 @@
 
 #define AOT_RESERVE (8ull << 30)          /* address space per memory */
 #define AOT_ALTSTACK (64u * 1024)
-#define AOT_TICK_NS 5000000ull            /* deadline/interrupt poll period */
+#define AOT_TICK_NS 1000000ull            /* watchdog scan period = deadline precision */
+#define AOT_POLL_NS 5000000ull            /* interrupt poll period of a running call */
+#define AOT_IDLE_TICKS 100                /* scans without any call before the watchdog sleeps */
 #define AOT_STACK_SLACK (256u * 1024)     /* host imports need this much stack */
 #define AOT_TIMER_SIG (SIGRTMIN + 3)
 
@@ -42,11 +49,16 @@ typedef struct aot_thread {
     volatile sig_atomic_t pending;  /* deadline/interrupt seen during an import */
     wasm_status status;             /* trap being delivered */
     aot_ctx *ctx;                   /* innermost running instance */
-    uint64_t deadline_ns;           /* 0: none */
+    _Atomic uint64_t deadline_ns;   /* 0: none; read by the watchdog too */
+    _Atomic uint64_t calls;         /* outermost calls begun + ended: odd while in one */
     uintptr_t stack_lo, stack_hi;
-    bool timer_ok;
-    timer_t timer;
     void *altstack;
+    /* watchdog bookkeeping, under g_wd_lock */
+    struct aot_thread *wd_next;
+    pid_t tid;
+    bool registered;
+    uint64_t wd_seen_calls;         /* the call last seen running */
+    uint64_t wd_signalled_ns;       /* its start, or when it was last signalled */
 } aot_thread;
 
 static _Thread_local aot_thread t_state;
@@ -279,17 +291,28 @@ static void on_fault(int sig, siginfo_t *info, void *uc)
     siglongjmp(*t->jb, 1);
 }
 
+/* What should stop this thread's call now: WASM_OK (nothing), an interrupt
+ * (not consumed) or the deadline. Async-signal-safe. */
+static wasm_status due_status(const aot_thread *t)
+{
+    if (!t->jb || !t->ctx) return WASM_OK;
+    wasm_instance *inst = t->ctx->inst;
+    if (atomic_load(&inst->interrupt) || (inst->limits.interrupt && atomic_load(inst->limits.interrupt)))
+        return WASM_TRAP_INTERRUPTED;
+    uint64_t d = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
+    return d && wasm_now_ns() >= d ? WASM_TRAP_DEADLINE : WASM_OK;
+}
+
+/* The watchdog's signal. It may arrive late (the call it was meant for has
+ * ended, another one runs): the state is checked here, on the thread
+ * itself, so a stale signal is ignored. */
 static void on_tick(int sig, siginfo_t *info, void *uc)
 {
     (void)sig; (void)info; (void)uc;
     aot_thread *t = &t_state;
-    if (!t->jb || !t->ctx) return;
-    wasm_instance *inst = t->ctx->inst;
-    bool intr = atomic_load(&inst->interrupt) || (inst->limits.interrupt && atomic_load(inst->limits.interrupt));
-    wasm_status st = WASM_OK;
-    if (intr) st = WASM_TRAP_INTERRUPTED;
-    else if (t->deadline_ns && wasm_now_ns() >= t->deadline_ns) st = WASM_TRAP_DEADLINE;
+    wasm_status st = due_status(t);
     if (st == WASM_OK) return;
+    wasm_instance *inst = t->ctx->inst;
     if (!t->in_module) { t->pending = 1; return; }
     if (st == WASM_TRAP_INTERRUPTED) (void)wasm_interrupt_take(inst);
     t->status = st;
@@ -306,9 +329,151 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &g_old_segv);
     sigaction(SIGBUS, &sa, &g_old_bus);
+    /* SA_NODEFER and an empty mask: the handler leaves the signal mask as
+     * it was, so siglongjmp out of it needs no mask restore and the invoke
+     * can use sigsetjmp(jb, 0), which makes no system call. */
     sa.sa_sigaction = on_tick;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK | SA_NODEFER;
     sigaction(AOT_TIMER_SIG, &sa, NULL);
+}
+
+/* ---- the watchdog: deadlines and interrupt polls without per-call syscalls ----
+ *
+ * A thread entering an outermost call bumps its `calls` counter (odd = in a
+ * call) and leaves it with another bump; nothing else. The watchdog thread
+ * walks the registered threads every AOT_TICK_NS and sends AOT_TIMER_SIG to
+ * a thread in a call whose deadline has passed (once per deadline) or whose
+ * call has run AOT_POLL_NS since it was last signalled (interrupt flags live
+ * in the instance, which the watchdog must not touch: the thread checks
+ * them). After AOT_IDLE_TICKS scans without any call it sleeps on a
+ * condition variable; the next call wakes it (the only syscall left on the
+ * call path, once after an idle period). */
+
+static pthread_mutex_t g_wd_lock = PTHREAD_MUTEX_INITIALIZER;  /* the list */
+static aot_thread *g_wd_threads;
+static pthread_mutex_t g_wd_sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_wd_wake = PTHREAD_COND_INITIALIZER;
+static atomic_int g_wd_sleeping;
+static atomic_bool g_wd_running;
+
+/* One scan: signals the threads that are due; true if any is in a call. */
+static bool wd_scan(bool send)
+{
+    bool busy = false;
+    uint64_t now = wasm_now_ns();
+    pthread_mutex_lock(&g_wd_lock);
+    for (aot_thread *t = g_wd_threads; t; t = t->wd_next) {
+        uint64_t c = atomic_load(&t->calls);
+        if (!(c & 1)) continue;
+        busy = true;
+        if (!send) continue;
+        if (c != t->wd_seen_calls) { t->wd_seen_calls = c; t->wd_signalled_ns = now; }
+        uint64_t d = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
+        bool due = (d && now >= d && t->wd_signalled_ns < d) || now - t->wd_signalled_ns >= AOT_POLL_NS;
+        if (!due) continue;
+        t->wd_signalled_ns = now;
+        /* the thread cannot exit meanwhile: it unregisters under this lock */
+        tgkill(getpid(), t->tid, AOT_TIMER_SIG);
+    }
+    pthread_mutex_unlock(&g_wd_lock);
+    return busy;
+}
+
+static void *wd_main(void *arg)
+{
+    (void)arg;
+    unsigned idle = 0;
+    for (;;) {
+        idle = wd_scan(true) ? 0 : idle + 1;
+        if (idle >= AOT_IDLE_TICKS) {
+            idle = 0;
+            /* store "sleeping", then look: a thread entering a call bumps
+             * its counter, then looks at "sleeping" (both seq_cst), so
+             * either we see its call or it sees us asleep and wakes us */
+            atomic_store(&g_wd_sleeping, 1);
+            if (wd_scan(false)) { atomic_store(&g_wd_sleeping, 0); continue; }
+            pthread_mutex_lock(&g_wd_sleep_lock);
+            while (atomic_load(&g_wd_sleeping)) pthread_cond_wait(&g_wd_wake, &g_wd_sleep_lock);
+            pthread_mutex_unlock(&g_wd_sleep_lock);
+            continue;
+        }
+        struct timespec ts = {0, AOT_TICK_NS};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* Started by the first call of the process (and again in a forked child,
+ * which has no watchdog). Without one (pthread_create failed) compiled code
+ * cannot be stopped by a deadline or an interrupt; imports still can. */
+static void wd_start(void)
+{
+    pthread_mutex_lock(&g_wd_lock);
+    if (!atomic_load(&g_wd_running)) {
+        /* all signals blocked: process-directed signals go to the host's threads */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256u * 1024);
+        pthread_t th;
+        if (!pthread_create(&th, &attr, wd_main, NULL)) atomic_store(&g_wd_running, true);
+        pthread_attr_destroy(&attr);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    pthread_mutex_unlock(&g_wd_lock);
+}
+
+static void wd_register(aot_thread *t)
+{
+    pthread_mutex_lock(&g_wd_lock);
+    t->tid = gettid();
+    t->wd_next = g_wd_threads;
+    g_wd_threads = t;
+    t->registered = true;
+    pthread_mutex_unlock(&g_wd_lock);
+}
+
+static void wd_unregister(aot_thread *t)
+{
+    if (!t->registered) return;
+    pthread_mutex_lock(&g_wd_lock);
+    for (aot_thread **pp = &g_wd_threads; *pp; pp = &(*pp)->wd_next) {
+        if (*pp == t) { *pp = t->wd_next; break; }
+    }
+    t->registered = false;
+    pthread_mutex_unlock(&g_wd_lock);
+}
+
+/* The entry half of the protocol above: no syscall unless the watchdog
+ * sleeps (or was never started). */
+static inline void wd_call_begin(aot_thread *t)
+{
+    atomic_fetch_add(&t->calls, 1);
+    if (!atomic_load_explicit(&g_wd_running, memory_order_relaxed)) wd_start();
+    if (atomic_load(&g_wd_sleeping)) {
+        pthread_mutex_lock(&g_wd_sleep_lock);
+        atomic_store(&g_wd_sleeping, 0);
+        pthread_cond_signal(&g_wd_wake);
+        pthread_mutex_unlock(&g_wd_sleep_lock);
+    }
+}
+
+/* fork(): the child has only the forking thread and no watchdog. */
+static void wd_prefork(void) { pthread_mutex_lock(&g_wd_lock); }
+static void wd_postfork_parent(void) { pthread_mutex_unlock(&g_wd_lock); }
+static void wd_postfork_child(void)
+{
+    pthread_mutex_init(&g_wd_lock, NULL);
+    pthread_mutex_init(&g_wd_sleep_lock, NULL);
+    pthread_cond_init(&g_wd_wake, NULL);
+    atomic_store(&g_wd_sleeping, 0);
+    atomic_store(&g_wd_running, false);
+    aot_thread *t = &t_state;
+    g_wd_threads = NULL;
+    if (t->registered) { t->tid = gettid(); t->wd_next = NULL; g_wd_threads = t; }
 }
 
 static pthread_key_t g_thread_key;
@@ -316,8 +481,7 @@ static void thread_exit(void *p)
 {
     (void)p;
     aot_thread *t = &t_state;
-    if (t->timer_ok) timer_delete(t->timer);
-    t->timer_ok = false;
+    wd_unregister(t);
     if (t->altstack) {
         stack_t ss = {.ss_flags = SS_DISABLE};
         sigaltstack(&ss, NULL);
@@ -329,6 +493,7 @@ static void make_key(void)
 {
     install_signals();
     pthread_key_create(&g_thread_key, thread_exit);
+    pthread_atfork(wd_prefork, wd_postfork_parent, wd_postfork_child);
 }
 
 /* First use on a thread: signal stack, stack bounds, timer. */
@@ -354,25 +519,8 @@ static void thread_setup(aot_thread *t)
             if (sigaltstack(&ss, NULL)) { free(t->altstack); t->altstack = NULL; }
         }
     }
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = AOT_TIMER_SIG;
-    sev._sigev_un._tid = gettid();
-    t->timer_ok = timer_create(CLOCK_MONOTONIC, &sev, &t->timer) == 0;
+    wd_register(t);
     pthread_setspecific(g_thread_key, t);
-}
-
-static void arm(aot_thread *t, bool on)
-{
-    if (!t->timer_ok) return;
-    struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    if (on) {
-        its.it_value.tv_nsec = AOT_TICK_NS;
-        its.it_interval.tv_nsec = AOT_TICK_NS;
-    }
-    timer_settime(t->timer, 0, &its, NULL);
 }
 
 const struct sluice_aot_rt *aot_rt_table_get(void)
@@ -393,6 +541,7 @@ void aot_rt_sync_memory(aot_ctx *ctx)
     m->max = ctx->mem0->max_pages;
 }
 
+static void take_pending(aot_thread *t);
 static wasm_status run_protected(aot_ctx *ctx, void (*fn)(void *, unsigned long long *),
                                  unsigned long long *slots, uint64_t deadline, bool instantiate)
 {
@@ -402,31 +551,37 @@ static wasm_status run_protected(aot_ctx *ctx, void (*fn)(void *, unsigned long 
     /* save the outer state: this may be a nested call through an import */
     sigjmp_buf *outer_jb = t->jb;
     aot_ctx *outer_ctx = t->ctx;
-    uint64_t outer_deadline = t->deadline_ns;
+    uint64_t outer_deadline = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
     sig_atomic_t outer_in = t->in_module;
     bool top = !outer_jb;
-    volatile bool armed = false;
     sigjmp_buf jb;
     wasm_status st = WASM_OK;
-    if (sigsetjmp(jb, 1)) {
+    if (top) wd_call_begin(t);
+    /* savemask 0: no rt_sigprocmask; our handlers never change the mask */
+    if (sigsetjmp(jb, 0)) {
         st = t->status;
         if (!inst->msg[0]) snprintf(inst->msg, sizeof inst->msg, "%s", wasm_status_name(st));
     } else {
+        if (top) t->pending = 0;
         t->jb = &jb;
         t->ctx = ctx;
-        if (deadline && (!t->deadline_ns || deadline < t->deadline_ns)) t->deadline_ns = deadline;
-        if (top) { t->pending = 0; arm(t, true); armed = true; }
+        if (deadline && (!outer_deadline || deadline < outer_deadline))
+            atomic_store_explicit(&t->deadline_ns, deadline, memory_order_relaxed);
         if (wasm_interrupt_take(inst)) aot_rt_trap_status(WASM_TRAP_INTERRUPTED);
+        /* the handler must see jb and ctx before in_module (compiler barrier) */
+        atomic_signal_fence(memory_order_seq_cst);
         t->in_module = 1;
+        take_pending(t);            /* a signal during the lines above */
         if (instantiate) ctx->lib->desc->instantiate(ctx->rt_inst, ctx);
         else fn(ctx->rt_inst, slots);
         t->in_module = 0;
+        atomic_signal_fence(memory_order_seq_cst);
     }
-    if (armed) arm(t, false);
     t->jb = outer_jb;
     t->ctx = outer_ctx;
-    t->deadline_ns = outer_deadline;
+    atomic_store_explicit(&t->deadline_ns, outer_deadline, memory_order_relaxed);
     t->in_module = outer_in;
+    if (top) atomic_fetch_add_explicit(&t->calls, 1, memory_order_release);
     aot_rt_sync_memory(ctx);
     return st;
 }
@@ -453,17 +608,22 @@ void aot_rt_import_begin(void)
     if (t->ctx) aot_rt_sync_memory(t->ctx);
 }
 
-void aot_rt_import_end(void)
+/* A signal that came while the thread was outside module code (an import,
+ * the runtime, the entry path) left `pending`: trap now if still due. */
+static void take_pending(aot_thread *t)
 {
-    aot_thread *t = &t_state;
     if (t->pending) {
+        /* seen during the import; checked again: the signal may have been
+         * meant for an inner call (through this import) that has ended */
         t->pending = 0;
-        wasm_status st = WASM_TRAP_DEADLINE;
-        if (t->ctx && wasm_interrupt_take(t->ctx->inst)) st = WASM_TRAP_INTERRUPTED;
-        aot_rt_trap_status(st);
+        wasm_status st = due_status(t);
+        if (st == WASM_TRAP_INTERRUPTED) (void)wasm_interrupt_take(t->ctx->inst);
+        if (st != WASM_OK) aot_rt_trap_status(st);
     }
     t->in_module = 1;
 }
+
+void aot_rt_import_end(void) { take_pending(&t_state); }
 
 /* An import called by generated code: forwards to the function the public
  * instance linked (host function, interpreted or compiled wasm). */
