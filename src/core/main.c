@@ -1,6 +1,7 @@
 /*
  * main.c - the `sluice` binary: command line, configuration, then the server.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,17 @@ int main(int argc, char **argv)
     const char *listen = "127.0.0.1:8080";
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int workers = ncpu > 0 ? (int)ncpu : 1;
+
+    /* Block SIGTERM/SIGINT before any thread exists (log writer, store
+     * writer, plugin compilers, workers): threads inherit the mask, so only
+     * the server's sigwait() ever takes them. A thread created with them
+     * unblocked would let a second SIGTERM during the drain kill the process
+     * with the default action instead of being ignored. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
