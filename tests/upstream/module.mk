@@ -2,9 +2,9 @@
 # Kept under tests/upstream/ because src/http/ and src/provider/ fragments belong
 # to the HTTP server's module.
 
-UPSTREAM_SRCS := $(wildcard src/http/upstream*.c) src/provider/sse.c
+UPSTREAM_SRCS := $(wildcard src/http/upstream*.c) src/http/h1client.c src/http/h1parse.c src/provider/sse.c
 UPSTREAM_OBJS := $(UPSTREAM_SRCS:%.c=$(BUILD)/%.o)
-UPSTREAM_LDLIBS := -lcurl -luv
+UPSTREAM_LDLIBS := -lcurl -luv -lh2o
 
 LIBS += $(BUILD)/libsluice_upstream.a
 $(BUILD)/libsluice_upstream.a: $(UPSTREAM_OBJS)
