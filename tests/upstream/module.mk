@@ -32,3 +32,9 @@ FUZZ_BINS += $(BUILD_FUZZ)/fuzz_sse
 $(BUILD_FUZZ)/fuzz_sse: tests/upstream/fuzz_sse.c src/provider/sse.c src/provider/sse.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/upstream/fuzz_sse.c src/provider/sse.c -o $@
+
+# The native HTTP/1.1 client against a scripted server.
+TEST_BINS += $(BUILD)/tests/test_h1client
+$(BUILD)/tests/test_h1client: $(BUILD)/tests/upstream/test_h1client.o $(BUILD)/libsluice_upstream.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(UPSTREAM_LDLIBS) -o $@
