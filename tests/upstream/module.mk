@@ -38,3 +38,8 @@ TEST_BINS += $(BUILD)/tests/test_h1client
 $(BUILD)/tests/test_h1client: $(BUILD)/tests/upstream/test_h1client.o $(BUILD)/libsluice_upstream.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(UPSTREAM_LDLIBS) -o $@
+
+FUZZ_BINS += $(BUILD_FUZZ)/fuzz_h1chunk
+$(BUILD_FUZZ)/fuzz_h1chunk: tests/upstream/fuzz_h1chunk.c src/http/h1parse.c src/http/h1parse.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) tests/upstream/fuzz_h1chunk.c src/http/h1parse.c -o $@
