@@ -386,9 +386,28 @@ static void h1_write_request(h1_conn *c) {
     h1_req *r = c->req;
     uv_buf_t bufs[2] = {uv_buf_init(r->out, (unsigned)r->out_len),
                         uv_buf_init((char *)(r->body ? r->body : ""), (unsigned)r->body_len)};
+    unsigned nb = r->body_len > 0 ? 2 : 1;
+    /* Most requests fit the socket buffer: one writev and done. uv_write
+     * alone would also re-arm the epoll interest when its queue drains (two
+     * more syscalls per request). */
+    int rc = uv_try_write((uv_stream_t *)&c->tcp, bufs, nb);
+    size_t sent = rc > 0 ? (size_t)rc : 0;
+    if (rc < 0 && rc != UV_EAGAIN) {
+        if (!h1_retry(r)) h1_fail_later(r, UP_ERESET, uv_strerror(rc));
+        return;
+    }
+    if (sent == r->out_len + r->body_len) { h1_conn_read_start(c); return; }
+    uv_buf_t *rest = bufs;
+    if (sent >= r->out_len) { /* the head went out, part of the body did */
+        rest = &bufs[1];
+        nb = 1;
+        sent -= r->out_len;
+    }
+    rest->base += sent;
+    rest->len -= sent;
     c->write.data = c;
     c->writing = true;
-    int rc = uv_write(&c->write, (uv_stream_t *)&c->tcp, bufs, r->body_len > 0 ? 2 : 1, h1_write_cb);
+    rc = uv_write(&c->write, (uv_stream_t *)&c->tcp, rest, nb, h1_write_cb);
     if (rc < 0) {
         c->writing = false;
         h1_fail_later(r, UP_ERESET, uv_strerror(rc));
