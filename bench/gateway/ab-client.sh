@@ -2,8 +2,8 @@
 # Interleaved A/B for docs/performance.md: sluice with network_config.http_client curl
 # vs native vs nginx (keep-alive proxy_pass), one mock, wrk -c64 5 s x 3 rounds.
 set -u
-cd /work/wt-h1client
-B=build; T=$(mktemp -d); pids=()
+cd "$(dirname "$0")/../.."
+B=${1:-build}; T=$(mktemp -d); pids=()
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf $T' EXIT
 fp() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 MP=$(fp)
