@@ -549,13 +549,14 @@ static long h1_head(h1_req *r, const char *buf, size_t len, size_t last_len) {
     }
     if (status < 200) return n; /* interim (100 Continue, 103): the final head follows */
     up_header hs[H1_HEADER_COUNT_MAX];
-    bool chunked = false, have_len = false, no_reuse = minor == 0;
+    bool chunked = false, have_te = false, have_len = false, no_reuse = minor == 0;
     uint64_t clen = 0;
     for (size_t i = 0; i < nh; i++) {
         hs[i] = (up_header){ph[i].name, ph[i].name_len, ph[i].value, ph[i].value_len};
         const char *nm = ph[i].name, *v = ph[i].value;
         size_t nl = ph[i].name_len, vl = ph[i].value_len;
         if (nl == 17 && strncasecmp(nm, "transfer-encoding", 17) == 0) {
+            have_te = true;
             chunked = h1_token_has(v, vl, "chunked");
             if (!chunked) no_reuse = true; /* another coding: read until close */
         } else if (nl == 14 && strncasecmp(nm, "content-length", 14) == 0) {
@@ -573,6 +574,10 @@ static long h1_head(h1_req *r, const char *buf, size_t len, size_t last_len) {
             else if (minor == 0 && h1_token_has(v, vl, "keep-alive")) no_reuse = false;
         }
     }
+    /* Transfer-Encoding wins over Content-Length (RFC 9112 6.3); with both the
+     * connection is not trusted for another request. */
+    if (have_te && have_len) no_reuse = true;
+    if (have_te) have_len = false;
     r->keep_alive = !no_reuse;
     if (r->is_head || status == 204 || status == 304) {
         r->phase = P_DONE;
