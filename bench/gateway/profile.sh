@@ -14,6 +14,7 @@
 #                                                      (mock --latency-ms), KB per stream
 # Requests: the 2 KB chat request of bench/gateway/chat-2k.json, non-streaming, one
 # keep-alive connection (so connection set-up is not counted).
+# HTTP_CLIENT=curl|native picks network_config.http_client (default: the build's).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${1:?usage: profile.sh BUILD instr|syscalls|memory [N]}
@@ -26,9 +27,10 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 MP=$(free_port); TP=$(free_port)
+HC_JSON=; [ -n "${HTTP_CLIENT:-}" ] && HC_JSON=", \"http_client\": \"$HTTP_CLIENT\""
 cat >"$TMP/sluice.json" <<JSON
 {"providers": {"openai": {"keys": [{"value": "sk-bench", "models": ["*"], "weight": 1.0}],
-  "network_config": {"base_url": "http://127.0.0.1:$MP"}}}}
+  "network_config": {"base_url": "http://127.0.0.1:$MP"$HC_JSON}}}}
 JSON
 wait_http() { for _ in $(seq 300); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$1/health" && return 0; sleep 0.1; done; return 1; }
 

@@ -5,9 +5,9 @@
 # libsluice.a from the gateway's own objects, shared libsluice.so from PIC
 # objects in $(BUILD)/pic/ exporting only the public API (libsluice.map).
 # A program links: -lsluice $(CLIENT_LDLIBS).
-CLIENT_SRCS := $(wildcard src/client/*.c) $(wildcard src/provider/*.c) $(wildcard src/http/upstream*.c) \
+CLIENT_SRCS := $(wildcard src/client/*.c) $(wildcard src/provider/*.c) $(wildcard src/http/upstream*.c) src/http/h1client.c src/http/h1parse.c \
                src/core/config.c $(wildcard src/json/*.c)
-CLIENT_LDLIBS := -lcurl -luv -lm -pthread
+CLIENT_LDLIBS := -lcurl -luv -lh2o -lm -pthread
 LIBS += $(BUILD)/libsluice.a $(BUILD)/libsluice.so
 
 $(BUILD)/libsluice.a: $(CLIENT_SRCS:%.c=$(BUILD)/%.o)

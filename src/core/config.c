@@ -8,6 +8,7 @@
  * written for Bifrost (which has more options) still load.
  */
 #include "core/config.h"
+#include "http/upstream.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -267,7 +268,8 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
 {
     static const char *const known[] = {"base_url", "default_request_timeout_in_seconds", "max_retries",
                                         "retry_backoff_initial", "retry_backoff_max",
-                                        "stream_idle_timeout_in_seconds", "extra_headers", "ca_cert_pem", NULL};
+                                        "stream_idle_timeout_in_seconds", "extra_headers", "ca_cert_pem",
+                                        "http_client", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
     if (cfg_members(c, v, known) != 0)
@@ -299,6 +301,13 @@ static int cfg_network_config(cfg_ctx *c, const sj_val *v, cfg_network *net)
             rc = cfg_duration_ms(c, m, 600000, &net->backoff_max_ms);
         } else if (strcmp(key, "extra_headers") == 0) {
             rc = cfg_extra_headers(c, m, net);
+        } else if (strcmp(key, "http_client") == 0) {
+            char *s = NULL;
+            rc = cfg_string(c, m, true, &s);
+            if (rc == 0 && strcmp(s, "native") == 0) net->http_client = UP_CLIENT_NATIVE;
+            else if (rc == 0 && strcmp(s, "curl") == 0) net->http_client = UP_CLIENT_CURL;
+            else if (rc == 0) rc = cfg_fail(c, "expected \"native\" or \"curl\", got \"%s\"", s);
+            free(s);
         } else if (strcmp(key, "ca_cert_pem") == 0) {
             /* Caught here rather than as a TLS failure on the first request. */
             rc = cfg_string(c, m, true, &net->ca_cert_pem);

@@ -31,6 +31,7 @@ typedef struct cfg_network {
     char **extra_headers;      /* "Name: value" lines */
     size_t n_extra_headers;
     char *ca_cert_pem;         /* PEM CA(s) trusted for this provider instead of the system store, or NULL */
+    int http_client;           /* up_client (http/upstream.h): "native" | "curl"; 0 = upstream.c decides */
 } cfg_network;
 
 typedef enum cfg_family {

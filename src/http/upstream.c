@@ -42,6 +42,7 @@
  * the memory to be released; the close callbacks never touch the up_loop.
  */
 #include "http/upstream.h"
+#include "http/h1client.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -59,6 +60,10 @@
 #define UP_MAXCONNECTS 64                 /* idle connections kept per loop */
 #define UP_DEFAULT_CONNECT_MS 10000L
 #define UP_POOL_MAX 64                    /* idle easy handles kept per loop */
+/* Client for http:// when the request does not say (docs/upstream-h1.md). */
+#ifndef UP_DEFAULT_CLIENT
+#define UP_DEFAULT_CLIENT UP_CLIENT_NATIVE
+#endif
 /* curl's receive buffer, one per transfer for its whole life (16 KB by
  * default): most of the memory a waiting stream costs. LLM answers arrive in
  * small pieces (SSE events of a few hundred bytes, JSON bodies of a few KB);
@@ -86,6 +91,7 @@ typedef struct up_sock {
 
 struct up_loop {
     uv_loop_t *loop;
+    h1_loop *h1;             /* the native client for http:// */
     CURLM *multi;
     CURLSH *share;
     uv_timer_t timer;        /* curl's timeout */
@@ -103,6 +109,7 @@ struct up_loop {
 };
 
 struct up_req {
+    unsigned tag;            /* 0; H1_REQ_TAG for the native client's requests */
     up_loop *ul;
     up_req *prev, *next;
     CURL *easy;
@@ -641,7 +648,8 @@ up_loop *up_loop_new(uv_loop_t *loop) {
         if (getenv(proxy_vars[i])) ul->env_proxy = true;
     ul->multi = curl_multi_init();
     ul->share = curl_share_init();
-    if (!ul->multi || !ul->share) goto fail;
+    ul->h1 = h1_loop_new(loop);
+    if (!ul->multi || !ul->share || !ul->h1) goto fail;
     /* One thread per loop: the share needs no lock callbacks. */
     curl_share_setopt(ul->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(ul->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
@@ -657,6 +665,7 @@ up_loop *up_loop_new(uv_loop_t *loop) {
 fail:
     if (ul->multi) curl_multi_cleanup(ul->multi);
     if (ul->share) curl_share_cleanup(ul->share);
+    h1_loop_free(ul->h1);
     free(ul);
     return NULL;
 }
@@ -667,6 +676,7 @@ static void up_loop_closed(uv_handle_t *h) {
 
 void up_loop_free(up_loop *ul) {
     if (!ul) return;
+    h1_loop_free(ul->h1);
     while (ul->reqs) {
         ul->reqs->cancelled = true;
         up_destroy(ul->reqs);
@@ -686,6 +696,7 @@ void up_loop_free(up_loop *ul) {
 
 void up_loop_set_max_host_connections(up_loop *ul, long n) {
     curl_multi_setopt(ul->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+    h1_loop_set_max_host_connections(ul->h1, n);
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -786,8 +797,19 @@ static bool up_configure(up_req *r, const up_options *opt) {
     return ok;
 }
 
+/* The dispatch point: the native client takes what it can (h1client.h). */
+static bool up_native(const up_loop *ul, const up_options *opt) {
+    up_client c = opt->client != UP_CLIENT_DEFAULT ? opt->client : UP_DEFAULT_CLIENT;
+    return c == UP_CLIENT_NATIVE && !ul->env_proxy && h1_url_ok(opt->url);
+}
+
+static bool up_is_h1(const up_req *r) {
+    return *(const unsigned *)r == H1_REQ_TAG;
+}
+
 up_req *up_start(up_loop *ul, const up_options *opt, const up_callbacks *cb, void *ud) {
     if (!ul || !opt || !opt->url || !cb || ul->freeing) return NULL;
+    if (up_native(ul, opt)) return (up_req *)h1_start(ul->h1, opt, cb, ud);
     if (!up_url_ok_cached(ul, opt->url)) return NULL;
     if (opt->method && !up_method_ok(opt->method)) return NULL;
     if (opt->body_len > 0 && !opt->body) return NULL;
@@ -833,6 +855,7 @@ up_req *up_start(up_loop *ul, const up_options *opt, const up_callbacks *cb, voi
 }
 
 void up_pause(up_req *r) {
+    if (up_is_h1(r)) { h1_pause((h1_req *)r); return; }
     if (r->paused) return;
     r->paused = true;
     if (!r->resume_due) uv_timer_stop(&r->timer); /* the upstream is not idle: we are */
@@ -843,6 +866,7 @@ void up_pause(up_req *r) {
 }
 
 void up_resume(up_req *r) {
+    if (up_is_h1(r)) { h1_resume((h1_req *)r); return; }
     if (!r->paused) return;
     r->paused = false;
     r->resume_due = true;
@@ -851,7 +875,9 @@ void up_resume(up_req *r) {
 }
 
 void up_cancel(up_req *r) {
-    if (!r || r->cancelled) return;
+    if (!r) return;
+    if (up_is_h1(r)) { h1_cancel((h1_req *)r); return; }
+    if (r->cancelled) return;
     r->cancelled = true;
     if (r->ul->in_curl > 0 || r->busy > 0) { up_defer(r); return; }
     up_destroy(r);

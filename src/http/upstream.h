@@ -39,6 +39,15 @@ typedef struct up_header {
     size_t value_len;
 } up_header;
 
+/* Which client carries a request (config network_config.http_client). The
+ * native one (h1client.c) takes cleartext http:// URLs with an IP-literal
+ * host and no proxy in the environment; everything else goes to curl. */
+typedef enum up_client {
+    UP_CLIENT_DEFAULT = 0,       /* the build's default: UP_DEFAULT_CLIENT in upstream.c */
+    UP_CLIENT_CURL,
+    UP_CLIENT_NATIVE,
+} up_client;
+
 typedef struct up_options {
     const char *method;          /* "POST", "GET" */
     const char *url;             /* http:// or https:// */
@@ -52,6 +61,7 @@ typedef struct up_options {
     const char *ca_file;         /* PEM CA bundle to trust; NULL = the system store */
     const char *ca_pem;          /* PEM CA certificate(s) as text, trusted instead of the
                                   * system store and ca_file; NULL = none; copied */
+    up_client client;
 } up_options;
 
 typedef struct up_callbacks {

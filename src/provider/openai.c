@@ -314,6 +314,7 @@ static int oai_begin(prov_call *c)
         .timeout_ms = c->stream ? 0 : n->timeout_s * 1000,
         .idle_timeout_ms = c->stream ? n->stream_idle_timeout_s * 1000 : 0,
         .ca_pem = n->ca_cert_pem,
+        .client = (up_client)n->http_client,
     };
     c->status = 0;
     c->resp.len = 0;

@@ -12,4 +12,4 @@ GW_UNIT_OBJS := $(BUILD)/tests/gateway/test_gateway_unit.o $(BUILD)/src/core/con
                 $(BUILD)/src/provider/provider.o $(BUILD)/src/provider/mock.o $(BUILD)/src/provider/openai.o
 $(BUILD)/tests/test_gateway_unit: $(GW_UNIT_OBJS) $(BUILD)/libsluice_obs.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(GW_UNIT_OBJS) $(BUILD)/libsluice_obs.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a -lsqlite3 -lcurl -luv -lm
+	$(CC) $(LDFLAGS) -o $@ $(GW_UNIT_OBJS) $(BUILD)/libsluice_obs.a $(BUILD)/libsluice_upstream.a $(BUILD)/libsluice_json.a -lsqlite3 -lcurl -luv -lh2o -lm
