@@ -86,18 +86,34 @@ static inline bool buf_ch(sj_buf *b, char c)
     return true;
 }
 
+/* Integers are written digit by digit rather than with snprintf: every
+ * response and log line carries several, and printf's format machinery cost
+ * ~700 instructions per number in the gateway's profile. */
+static size_t sj_u64_digits(char tmp[24], uint64_t n)
+{
+    size_t d = 24;
+    do
+        tmp[--d] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    return d;
+}
+
 bool sj_buf_i64(sj_buf *b, int64_t n)
 {
     char tmp[24];
-    int len = snprintf(tmp, sizeof tmp, "%lld", (long long)n);
-    return sj_buf_raw(b, tmp, (size_t)len);
+    /* The magnitude as unsigned, so that INT64_MIN does not overflow. */
+    uint64_t mag = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+    size_t d = sj_u64_digits(tmp, mag);
+    if (n < 0)
+        tmp[--d] = '-';
+    return sj_buf_raw(b, tmp + d, 24 - d);
 }
 
 bool sj_buf_u64(sj_buf *b, uint64_t n)
 {
     char tmp[24];
-    int len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)n);
-    return sj_buf_raw(b, tmp, (size_t)len);
+    size_t d = sj_u64_digits(tmp, n);
+    return sj_buf_raw(b, tmp + d, 24 - d);
 }
 
 /* What a byte needs inside a JSON string: 0 = copy as is, 'u' = \u00XX,

@@ -287,6 +287,12 @@ static void test_writer(void)
           sj_buf_u64(&b, UINT64_MAX));
     CHECK(BUF_IS(&b, "\"\",-9223372036854775808,18446744073709551615"));
     CHECK(!b.oom);
+    /* Digit-by-digit integers: zero, signs, powers of ten, the other ends. */
+    sj_buf n = {0};
+    CHECK(sj_buf_i64(&n, 0) && sj_buf_i64(&n, -1) && sj_buf_i64(&n, 10) && sj_buf_i64(&n, -100) &&
+          sj_buf_i64(&n, INT64_MAX) && sj_buf_u64(&n, 0) && sj_buf_u64(&n, 1000));
+    CHECK(BUF_IS(&n, "0-110-100922337203685477580701000"));
+    sj_buf_free(&n);
     /* Large appends grow the buffer. */
     char big[10000];
     memset(big, 'x', sizeof big);
