@@ -123,8 +123,17 @@ void obs_request_done(const obs_record *r, const char *endpoint)
 {
     if (obs.reg == NULL)
         return;   /* not initialized (unit tests of other modules) */
-    char status[8];
-    snprintf(status, sizeof(status), "%d", r->status);
+    /* The status label: three digits by hand for every real HTTP status,
+     * printf only for anything odd (this runs once per request). */
+    char status[12];
+    if (r->status >= 100 && r->status <= 999) {
+        status[0] = (char)('0' + r->status / 100);
+        status[1] = (char)('0' + r->status / 10 % 10);
+        status[2] = (char)('0' + r->status % 10);
+        status[3] = '\0';
+    } else {
+        snprintf(status, sizeof(status), "%d", r->status);
+    }
     const char *labels[] = {r->provider, r->model, status, endpoint};
     obs_counter_add(obs_series_get(obs.requests, labels), 1);
     double total_s = r->total_ms / 1000, up_s = r->upstream_ms >= 0 ? r->upstream_ms / 1000 : 0;
