@@ -3,7 +3,6 @@
  * requests, provider calls) and the plugin pipeline of pipeline.c. Kept
  * here so that the handler itself only gains a few calls.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,13 +79,6 @@ int plg_gw_load(const cfg_config *cfg, unsigned workers, char *err, size_t errle
         specs[i].enabled = pl->enabled;
         specs[i].config_json = pl->config_json;
     }
-    /* Plugin instances come and go with big blocks (linear memories up to
-     * max_memory_mb, value stacks): a fixed mmap threshold keeps every such
-     * block mmap'd and returned to the system when a misbehaving instance is
-     * thrown away. glibc's default raises the threshold after the first free
-     * of a big block, after which they stay in the heap (RSS that never comes
-     * back: +75 MB in tests/plugin/test_hostile_load.sh). */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     gw_plugins = plg_set_load(specs, cfg->n_plugins, workers, err, errlen);
     if (gw_plugins) {
         plg_set_observer(gw_plugins, &(plg_observer){.hook = obs_hook_cb, .recycle = obs_recycle_cb});
