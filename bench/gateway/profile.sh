@@ -15,6 +15,7 @@
 # Requests: the 2 KB chat request of bench/gateway/chat-2k.json, non-streaming, one
 # keep-alive connection (so connection set-up is not counted).
 # HTTP_CLIENT=curl|native picks network_config.http_client (default: the build's).
+# PROFILE_OUT=FILE (instr): keeps the callgrind output there, for callgrind_annotate.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${1:?usage: profile.sh BUILD instr|syscalls|memory [N]}
@@ -79,6 +80,7 @@ instr)
   send 1 && send "$N" || exit 1
   kill -INT "$SPID"; wait "$SPID" 2>/dev/null
   # The warm-up request counts too: N + 1 requests.
+  [ -n "${PROFILE_OUT:-}" ] && cp "$TMP/cg.out" "$PROFILE_OUT"
   tot=$(awk '/^(totals|summary):/{print $2; exit}' "$TMP/cg.out")
   echo "instructions per request (user space, worker thread): $((tot / (N + 1)))"
   callgrind_annotate --inclusive=yes "$TMP/cg.out" 2>/dev/null | grep -E '^ *[0-9,]+ ' |

@@ -114,10 +114,12 @@ static bool chat_validate(srv_request *sr, const sj_val *root)
         return false;
     }
     size_t i = 0;
+    /* The parameter's name is only formatted for an error: snprintf for every
+     * message cost ~4,500 instructions per 2 KB request. */
+    char param[64];
     for (sj_val *msg = sj_first(msgs); msg; msg = sj_next(msg), i++) {
-        char param[64];
-        snprintf(param, sizeof(param), "messages[%zu]", i);
         if (!sj_is_object(msg)) {
+            snprintf(param, sizeof(param), "messages[%zu]", i);
             gw_send_error(sr, 400, "invalid_request_error", "invalid_type", param,
                           "%s must be an object, got %s", param, gw_type_name(msg));
             return false;

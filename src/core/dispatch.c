@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/copy.h"
 #include "obs/obs.h"
 
 static void dp_dispose(void *p)
@@ -139,9 +140,9 @@ static void dp_keep_error(dp_req *d, int status, const char *type, const char *c
     if (d->attempt != 0 || d->first_err.status != 0)
         return;
     d->first_err.status = status;
-    snprintf(d->first_err.type, sizeof(d->first_err.type), "%s", type ? type : "");
-    snprintf(d->first_err.code, sizeof(d->first_err.code), "%s", code ? code : "");
-    snprintf(d->first_err.message, sizeof(d->first_err.message), "%s", message);
+    gw_copy_str(d->first_err.type, sizeof(d->first_err.type), type);
+    gw_copy_str(d->first_err.code, sizeof(d->first_err.code), code);
+    gw_copy_str(d->first_err.message, sizeof(d->first_err.message), message);
 }
 
 /* Sends the final error before anything was streamed: the primary's when a
@@ -265,7 +266,7 @@ void dp_start(dp_req *d)
     for (sj_val *f = sj_first(sj_get(root, "fallbacks")); f && d->n_fallbacks < DP_MAX_FALLBACKS; f = sj_next(f))
         d->fallbacks[d->n_fallbacks++] = sj_str(f, NULL);
     d->sr->obs.stream = d->stream;
-    snprintf(d->sr->obs.model, sizeof(d->sr->obs.model), "%s", sj_str(sj_get(root, "model"), NULL));
+    gw_copy_str(d->sr->obs.model, sizeof(d->sr->obs.model), sj_str(sj_get(root, "model"), NULL));
     dp_run(d);
 }
 
@@ -322,7 +323,7 @@ static void dp_run(dp_req *d)
         }
         if (d->attempt > 0) {
             obs_fallback(d->prov ? d->prov->name : "", prov->name);
-            snprintf(sr->obs.fallback, sizeof(sr->obs.fallback), "%s", prov->name);
+            gw_copy_str(sr->obs.fallback, sizeof(sr->obs.fallback), prov->name);
         }
         d->prov = prov;
         d->ops = ops;

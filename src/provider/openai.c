@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/copy.h"
 #include "obs/obs.h"
 #include "provider/provider.h"
 #include "provider/sse.h"
@@ -342,7 +343,7 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
         c->rng = 1;
     uv_timer_init(rq->loop, &c->timer);
     c->timer.data = c;
-    snprintf(c->model, sizeof(c->model), "%s", rq->model);
+    gw_copy_str(c->model, sizeof(c->model), rq->model);
 
     const char *base = c->prov->net.base_url;
     size_t blen = strlen(base);

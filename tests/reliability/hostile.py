@@ -177,6 +177,9 @@ cases = [
     ("TE space before colon", b"transfer-encoding : chunked\r\ncontent-length: 3\r\n", b"0\r\n\r\n" + SMUG, True),
     ("TE obs-fold", b"transfer-encoding:\r\n chunked\r\ncontent-length: 3\r\n", b"0\r\n\r\n" + SMUG, True),
     ("TE twice", b"transfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n", b"0\r\n\r\n" + SMUG, True),
+    ("CL and TE, mixed case", b"Content-LENGTH: 3\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n" + SMUG, True),
+    ("duplicate CL, bare LF", b"Content-Length: %d\ncontent-length: %d\n" % (len(OKBODY), len(OKBODY)),
+     OKBODY + SMUG, True),
     ("CL negative", b"content-length: -1\r\n", OKBODY + SMUG, True),
     ("CL plus sign", b"content-length: +%d\r\n" % len(OKBODY), OKBODY + SMUG, True),
     ("CL huge number", b"content-length: 99999999999999999999999\r\n", OKBODY + SMUG, True),
@@ -186,7 +189,7 @@ cases = [
 ]
 # framings h2o itself accepts: refused by the gateway's check (src/http/server.c)
 OURS = {"CL and TE chunked", "TE chunked then CL", "duplicate CL, different", "duplicate CL, same",
-        "TE with tab and CL", "TE twice"}
+        "TE with tab and CL", "TE twice", "CL and TE, mixed case", "duplicate CL, bare LF"}
 for name, hdrs, body, ambiguous in cases:
     if hdrs is None:
         raw = b"POST /v1/chat/completions HTTP/1.1\nHost: x\ncontent-length: %d\n\n" % len(OKBODY) + OKBODY + SMUG
