@@ -27,25 +27,9 @@ static void chat_append_one_line(sj_buf *b, const char *data, size_t len)
 static void chat_wire_chunk(dp_req *d, const char *data, size_t len, sj_buf *b)
 {
     sj_buf_raw(b, "data: ", 6);
-    /* Add extra_fields.provider inside the chunk object, as Bifrost does:
-     * before its closing brace, with a comma unless the object is empty. */
-    size_t end = len;
-    while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\n' || data[end - 1] == '\r' || data[end - 1] == '\t'))
-        end--;
-    if (end >= 2 && data[0] == '{' && data[end - 1] == '}' &&
-        memmem(data, len, "\"extra_fields\"", 14) == NULL) {
-        size_t prev = end - 1;
-        while (prev > 0 && (data[prev - 1] == ' ' || data[prev - 1] == '\n' || data[prev - 1] == '\r' ||
-                            data[prev - 1] == '\t'))
-            prev--;
-        bool empty = prev > 0 && data[prev - 1] == '{';
-        chat_append_one_line(b, data, end - 1);
-        sj_buf_cstr(b, empty ? "\"extra_fields\":{\"provider\":" : ",\"extra_fields\":{\"provider\":");
-        sj_buf_str(b, d->prov->name, strlen(d->prov->name));
-        sj_buf_cstr(b, "}}");
-    } else {
+    /* extra_fields.provider inside the chunk object, as Bifrost does */
+    if (!dp_append_provider(b, data, len, d->prov->name, chat_append_one_line))
         chat_append_one_line(b, data, len);
-    }
     sj_buf_raw(b, "\n\n", 2);
 }
 

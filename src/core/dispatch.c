@@ -184,6 +184,35 @@ static void dp_sink_error(void *ud, int status, const char *type, const char *co
     so_end(&d->out);
 }
 
+static bool dp_is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+bool dp_append_provider(sj_buf *b, const char *data, size_t len, const char *name,
+                        void (*append)(sj_buf *b, const char *s, size_t len))
+{
+    size_t end = len;
+    while (end > 0 && dp_is_ws(data[end - 1]))
+        end--;
+    if (end < 2 || data[0] != '{' || data[end - 1] != '}' || memmem(data, len, "\"extra_fields\"", 14) != NULL)
+        return false;
+    size_t prev = end - 1;
+    while (prev > 0 && dp_is_ws(data[prev - 1]))
+        prev--;
+    bool empty = prev > 0 && data[prev - 1] == '{';
+    append(b, data, end - 1);
+    sj_buf_cstr(b, empty ? "\"extra_fields\":{\"provider\":" : ",\"extra_fields\":{\"provider\":");
+    sj_buf_str(b, name, strlen(name));
+    sj_buf_cstr(b, "}}");
+    return true;
+}
+
+static void dp_append_raw(sj_buf *b, const char *s, size_t len)
+{
+    sj_buf_raw(b, s, len);
+}
+
 static void dp_sink_response(void *ud, int status, const char *body, size_t len)
 {
     dp_req *d = ud;
@@ -199,14 +228,25 @@ static void dp_sink_response(void *ud, int status, const char *body, size_t len)
                       "provider %s returned a response that is not a JSON object", d->prov->name);
         return;
     }
-    sj_val *extra = sj_get(root, "extra_fields");
-    if (!sj_is_object(extra)) {
-        extra = sj_new_obj(doc);
-        sj_set(doc, root, "extra_fields", extra);
-    }
-    sj_set(doc, extra, "provider", sj_new_cstr(doc, d->prov->name));
+    /* The usual answer has no extra_fields: its bytes pass as they are, with the
+     * provider spliced in before the closing brace, rather than written again
+     * from the document (~3,000 instructions for a small answer). */
     size_t olen = 0;
-    char *out = sj_write(root, &olen);
+    char *out = NULL;
+    sj_buf b = {0};
+    if (dp_append_provider(&b, body, len, d->prov->name, dp_append_raw) && !b.oom) {
+        out = b.data;
+        olen = b.len;
+    } else {
+        sj_buf_free(&b);
+        sj_val *extra = sj_get(root, "extra_fields");
+        if (!sj_is_object(extra)) {
+            extra = sj_new_obj(doc);
+            sj_set(doc, root, "extra_fields", extra);
+        }
+        sj_set(doc, extra, "provider", sj_new_cstr(doc, d->prov->name));
+        out = sj_write(root, &olen);
+    }
     sj_doc_free(doc);
     if (out == NULL) {
         gw_send_error(d->sr, 500, NULL, NULL, NULL, "out of memory");

@@ -62,6 +62,19 @@ struct prov_call {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
+/* a followed by b in a new string (the caller frees it), or NULL when out of memory.
+ * Once or twice per request: asprintf cost ~950 instructions each. */
+static char *oai_concat(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s == NULL)
+        return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
 static void oai_on_closed(uv_handle_t *h)
 {
     prov_call *c = h->data;
@@ -289,10 +302,8 @@ static int oai_begin(prov_call *c)
 {
     free(c->auth);
     c->auth = NULL;
-    if (c->key && c->key->value[0] && asprintf(&c->auth, "Authorization: Bearer %s", c->key->value) < 0) {
-        c->auth = NULL;
+    if (c->key && c->key->value[0] && (c->auth = oai_concat("Authorization: Bearer ", c->key->value)) == NULL)
         return -1;
-    }
     size_t nh = 0;
     c->headers[nh++] = "Content-Type: application/json";
     if (c->auth)
@@ -348,8 +359,7 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     const char *base = c->prov->net.base_url;
     size_t blen = strlen(base);
     bool has_v1 = blen >= 3 && strcmp(base + blen - 3, "/v1") == 0;
-    if (asprintf(&c->url, "%s%s", base, has_v1 ? "/chat/completions" : "/v1/chat/completions") < 0)
-        c->url = NULL;
+    c->url = oai_concat(base, has_v1 ? "/chat/completions" : "/v1/chat/completions");
 
     /* The upstream body: the client's, with the model unprefixed and no "fallbacks". */
     sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
