@@ -91,9 +91,10 @@ void dp_start(dp_req *d);
 /* Appends the JSON object text data[0..len) to b with "extra_fields":{"provider":name}
  * added before its closing brace (after a comma unless the object is empty), its other
  * bytes copied by `append` (which may rewrite what it copies). Returns false, appending
- * nothing, when data is not '{'...'}' or already mentions "extra_fields" anywhere: the
- * caller then merges through a parsed document. Bifrost puts the provider there. */
-bool dp_append_provider(sj_buf *b, const char *data, size_t len, const char *name,
+ * nothing, when data is not '{'...'}' or, with `scan`, mentions "extra_fields" anywhere:
+ * the caller then merges through a parsed document. Without `scan` the caller has parsed
+ * data and knows it has no such member. Bifrost puts the provider there. */
+bool dp_append_provider(sj_buf *b, const char *data, size_t len, const char *name, bool scan,
                         void (*append)(sj_buf *b, const char *s, size_t len));
 
 #endif /* SLUICE_CORE_DISPATCH_H */

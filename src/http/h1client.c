@@ -161,9 +161,42 @@ static bool h1_parse_url(const char *url, h1_url *u, struct sockaddr_storage *ss
            uv_ip6_addr(u->host, u->port, (struct sockaddr_in6 *)ss) == 0;
 }
 
+/* The last URL this thread parsed successfully: a provider sends every request to
+ * the same URL, which is checked by h1_url_ok and parsed again by h1_start, ~950
+ * instructions each time (inet_pton, strtol, strpbrk). A longer URL is not cached. */
+typedef struct h1_url_memo {
+    char url[512];
+    size_t len;
+    h1_url u;
+    size_t path_off;
+    struct sockaddr_storage ss;
+} h1_url_memo;
+static _Thread_local h1_url_memo h1_memo;
+
+static bool h1_parse_url_memo(const char *url, h1_url *u, struct sockaddr_storage *ss) {
+    size_t len = strlen(url);
+    if (len == h1_memo.len && len > 0 && memcmp(url, h1_memo.url, len) == 0) {
+        *u = h1_memo.u;
+        u->path = url + h1_memo.path_off;
+        if (ss) *ss = h1_memo.ss;
+        return true;
+    }
+    struct sockaddr_storage tmp;
+    if (!ss) ss = &tmp;
+    if (!h1_parse_url(url, u, ss)) return false;
+    if (len < sizeof h1_memo.url) {
+        memcpy(h1_memo.url, url, len);
+        h1_memo.len = len;
+        h1_memo.u = *u;
+        h1_memo.path_off = (size_t)(u->path - url);
+        h1_memo.ss = *ss;
+    }
+    return true;
+}
+
 bool h1_url_ok(const char *url) {
     h1_url u;
-    return url && h1_parse_url(url, &u, NULL);
+    return url && h1_parse_url_memo(url, &u, NULL);
 }
 
 static h1_host *h1_host_get(h1_loop *hl, const h1_url *u, const struct sockaddr_storage *ss) {
@@ -810,7 +843,7 @@ h1_req *h1_start(h1_loop *hl, const up_options *opt, const up_callbacks *cb, voi
     h1_url u;
     struct sockaddr_storage ss;
     if (!hl || !opt || !opt->url || !cb || hl->freeing) return NULL;
-    if (!h1_parse_url(opt->url, &u, &ss)) return NULL;
+    if (!h1_parse_url_memo(opt->url, &u, &ss)) return NULL;
     if (opt->method && !h1_method_ok(opt->method)) return NULL;
     if (opt->body_len > 0 && !opt->body) return NULL;
     if (opt->body_len > UINT32_MAX) return NULL; /* uv_buf_t's length */
