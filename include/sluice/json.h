@@ -85,6 +85,13 @@ bool sj_bool(const sj_val *v, bool dflt);
 /* A string's decoded UTF-8 bytes (may contain NUL; always NUL-terminated at
  * [len] too). NULL if v is not a string. Valid until the document is freed. */
 const char *sj_str(const sj_val *v, size_t *len);
+/* Where string v came from in the text doc was parsed from, for splicing a new
+ * value into the original bytes: input[*start] is its opening quote, input[*end - 1]
+ * its closing one. false if doc was not parsed from input (checked by length and by
+ * the string's bytes), if v was set after parsing, or if v was written with an
+ * escape (its source text is then not simply its bytes in quotes). */
+bool sj_str_span(const sj_doc *doc, const sj_val *v, const char *input, size_t input_len, size_t *start,
+                 size_t *end);
 /* true if v is a string equal to the NUL-terminated s. */
 bool sj_str_eq(const sj_val *v, const char *s);
 

@@ -155,5 +155,9 @@ void gw_chat(srv_request *sr)
     if (!chat_validate(sr, root))
         return;
     d->stream = sj_bool(sj_get(root, "stream"), false);
+    if (plg == NULL) { /* else a plugin may rewrite the request: no splicing */
+        d->raw = body.base;
+        d->raw_len = body.len;
+    }
     dp_start(d);
 }

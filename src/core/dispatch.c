@@ -379,6 +379,8 @@ static void dp_run(dp_req *d)
             .model = model,
             .doc = d->doc,
             .body = root,
+            .raw = d->plg == NULL ? d->raw : NULL, /* plugin hooks may have edited doc */
+            .raw_len = d->raw_len,
             .stream = d->stream,
             .request_id = sr->id,
             .extra_headers = xh,

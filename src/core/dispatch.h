@@ -55,6 +55,8 @@ struct dp_req {
     const dp_wire *wire;
     void *wire_ud;        /* the endpoint's own state */
     sj_doc *doc;          /* the internal request, owned */
+    const char *raw;      /* the client's bytes doc was parsed from, NULL if doc differs */
+    size_t raw_len;       /* (set by the endpoint; lives as long as the request) */
     plg_gw_req *plg;      /* plugin pipeline state, NULL without plugins */
     bool stream;
     /* the attempt in progress */

@@ -62,6 +62,8 @@ sj_doc *sj_doc_create(size_t first)
     b->size = dsz + first;
     sj_doc *doc = (sj_doc *)((char *)b + hdr_size());
     doc->root = NULL;
+    doc->src = NULL;
+    doc->src_len = 0;
     doc->arena.newest = b;
     doc->arena.cur = (char *)doc + dsz;
     doc->arena.end = doc->arena.cur + first;

@@ -36,6 +36,27 @@ const char *sj_str(const sj_val *v, size_t *len)
     return sj_text_of(v, SJ_STRING, len);
 }
 
+bool sj_str_span(const sj_doc *doc, const sj_val *v, const char *input, size_t input_len, size_t *start,
+                 size_t *end)
+{
+    if (!doc || !doc->src || !v || v->type != SJ_STRING || !input || input_len != doc->src_len)
+        return false;
+    /* The parser decodes strings in place in its copy, so a string it made
+     * starts at the same offset as in the input; one set since lives elsewhere
+     * in the arena (after the copy), or in another document. */
+    const char *p = v->u.s.ptr;
+    size_t len = v->u.s.len;
+    if (p <= doc->src || p > doc->src + doc->src_len || len > (size_t)(doc->src + doc->src_len - p))
+        return false;
+    size_t off = (size_t)(p - doc->src);
+    if (off + len >= input_len || input[off - 1] != '"' || input[off + len] != '"' ||
+        memchr(input + off, '\\', len) != NULL || memcmp(input + off, p, len) != 0)
+        return false; /* written with an escape, or not this input */
+    *start = off - 1;
+    *end = off + len + 1;
+    return true;
+}
+
 bool sj_str_eq(const sj_val *v, const char *s)
 {
     if (!v || v->type != SJ_STRING || !s)

@@ -59,6 +59,8 @@ typedef struct sj_arena {
 struct sj_doc {
     sj_arena arena;
     sj_val *root;
+    const char *src; /* sj_parse's copy of the input (NULL for sj_doc_new), for sj_str_span */
+    size_t src_len;
 };
 
 #define SJ_ALIGN 8u

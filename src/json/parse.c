@@ -462,6 +462,8 @@ sj_doc *sj_parse(const char *buf, size_t len, const sj_parse_opts *opts, sj_erro
         memcpy(base, buf, len);
     memset(base + len, 0, SJ_PAD + 1);
 
+    doc->src = base;
+    doc->src_len = len;
     parser ps = {.doc = doc, .base = base, .end = base + len};
     if (!parse_doc(&ps, max_depth)) {
         if (err) {

@@ -334,6 +334,32 @@ static int oai_begin(prov_call *c)
     return c->req ? 0 : -1;
 }
 
+/* The upstream body as the client's own bytes with only the model's value
+ * replaced, when they are still what the document holds (rq->raw) and there is
+ * no "fallbacks" member to drop: byte-exact by construction, and it saves
+ * writing the whole document again (~5,000 instructions for a 2 KB request).
+ * NULL when that does not apply; the caller writes the document. Caller frees. */
+static char *oai_splice_body(const prov_request *rq, size_t *len)
+{
+    size_t s, e;
+    if (rq->raw == NULL || sj_get(rq->body, "fallbacks") != NULL || sj_doc_root(rq->doc) != rq->body ||
+        !sj_str_span(rq->doc, sj_get(rq->body, "model"), rq->raw, rq->raw_len, &s, &e))
+        return NULL;
+    sj_buf b = {0};
+    size_t mlen = strlen(rq->model);
+    sj_buf_reserve(&b, rq->raw_len + mlen + 16);
+    sj_buf_raw(&b, rq->raw, s);
+    sj_buf_str(&b, rq->model, mlen);
+    sj_buf_raw(&b, rq->raw + e, rq->raw_len - e);
+    if (b.oom || !sj_buf_reserve(&b, 1)) {
+        sj_buf_free(&b);
+        return NULL;
+    }
+    b.data[b.len] = '\0';
+    *len = b.len;
+    return b.data;
+}
+
 static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void *ud)
 {
     prov_call *c = calloc(1, sizeof(*c));
@@ -362,9 +388,11 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     c->url = oai_concat(base, has_v1 ? "/chat/completions" : "/v1/chat/completions");
 
     /* The upstream body: the client's, with the model unprefixed and no "fallbacks". */
+    c->body = oai_splice_body(rq, &c->body_len);
     sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
     sj_remove(rq->body, "fallbacks");
-    c->body = sj_write(rq->body, &c->body_len);
+    if (c->body == NULL)
+        c->body = sj_write(rq->body, &c->body_len);
     if (c->body) { /* the writer's buffer has up to twice the room: give it back */
         char *fit = realloc(c->body, c->body_len + 1);
         if (fit)

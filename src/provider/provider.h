@@ -47,6 +47,8 @@ typedef struct prov_request {
     const char *model;       /* model name without the provider prefix */
     sj_doc *doc;             /* the client's parsed request; the provider may edit it */
     sj_val *body;            /* its root object */
+    const char *raw;         /* the client's body bytes when doc is still exactly their parse */
+    size_t raw_len;          /* (no plugin, no translation), else NULL: lets a provider splice */
     bool stream;
     const char *request_id;
     const char *const *extra_headers; /* "Name: value" lines set by plugins */

@@ -29,6 +29,18 @@ contains '"temperature":0.70,"n":1e0,"foo":{"bar":[1.50e3,-0.0]}' "$LAST" || fai
 contains 'fallbacks' "$LAST" && fail "fallbacks sent upstream: $LAST"
 pass "request relayed: key, headers, model, unknown fields byte-exact"
 
+# Without plugins or "fallbacks", the upstream body is the client's bytes with only the
+# model's value replaced (src/provider/openai.c splices): spacing and escapes kept.
+RAW='{ "model" : "up/gpt-x" ,"messages":[{"role":"user","content":"caf\u00e9 \"q\""}],  "n":1E0 }'
+req POST /v1/chat/completions "$RAW"
+[ "$STATUS" = 200 ] || fail "spliced request: $STATUS $BODY"
+contains "\"body\":${RAW/up\/gpt-x/gpt-x}}" "$(curl -s "$MOCK/mock/last")" || fail "not byte-exact: $(curl -s "$MOCK/mock/last")"
+# A model written with an escape is not spliced: the document is written instead.
+req POST /v1/chat/completions '{"model":"up\/gpt-y", "messages":[{"role":"user","content":"x"}]}'
+[ "$STATUS" = 200 ] && contains '"body":{"model":"gpt-y","messages":' "$(curl -s "$MOCK/mock/last")" ||
+  fail "escaped model: $STATUS $(curl -s "$MOCK/mock/last")"
+pass "upstream body spliced byte-exact; escaped model written"
+
 # Only the first '/' splits: model "meta/llama-3" of provider "up".
 req POST /v1/chat/completions '{"model":"up/meta/llama-3","messages":[{"role":"user","content":"x"}]}'
 [ "$STATUS" = 200 ] && contains '"model":"meta/llama-3"' "$(curl -s "$MOCK/mock/last")" || fail "nested model name: $BODY"

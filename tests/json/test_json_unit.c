@@ -59,6 +59,34 @@ static bool same_after_roundtrip(const char *text)
     return ok;
 }
 
+/* sj_str_span: where a parsed string's text is in the input, for splicing. */
+static void test_str_span(void)
+{
+    const char *in = " {\"model\" : \"up/x\", \"e\":\"a\\nb\", \"n\":1}";
+    size_t len = strlen(in), s = 0, e = 0;
+    sj_doc *d = sj_parse(in, len, NULL, NULL);
+    CHECK(d != NULL);
+    sj_val *r = sj_doc_root(d);
+    CHECK(sj_str_span(d, sj_get(r, "model"), in, len, &s, &e));
+    CHECK(e - s == 6 && memcmp(in + s, "\"up/x\"", 6) == 0);
+    CHECK(!sj_str_span(d, sj_get(r, "e"), in, len, &s, &e));      /* written with an escape */
+    CHECK(!sj_str_span(d, sj_get(r, "n"), in, len, &s, &e));      /* not a string */
+    CHECK(!sj_str_span(d, sj_get(r, "model"), in, len - 1, &s, &e)); /* not this input */
+    char other[64];
+    memcpy(other, in, len + 1);
+    other[13] = 'U';                                                 /* same length, other bytes */
+    CHECK(!sj_str_span(d, sj_get(r, "model"), other, len, &s, &e));
+    sj_set(d, r, "model", sj_new_cstr(d, "x"));                    /* set after parsing */
+    CHECK(!sj_str_span(d, sj_get(r, "model"), in, len, &s, &e));
+    sj_doc *built = sj_doc_new();
+    sj_val *o = sj_new_obj(built);
+    sj_doc_set_root(built, o);
+    sj_set(built, o, "model", sj_new_cstr(built, "up/x"));
+    CHECK(!sj_str_span(built, sj_get(o, "model"), in, len, &s, &e)); /* not parsed */
+    sj_doc_free(built);
+    sj_doc_free(d);
+}
+
 static void test_access(void)
 {
     sj_doc *d = P(" {\"model\":\"gpt\",\"n\":3,\"stream\":true,\"x\":null,"
@@ -513,6 +541,7 @@ int main(void)
     test_writer();
     test_escape_positions();
     test_limits();
+    test_str_span();
     test_errors();
     test_fuzz_regressions();
     if (failures) {
