@@ -235,6 +235,7 @@ static void dp_sink_response(void *ud, int status, const char *body, size_t len)
     size_t olen = 0;
     char *out = NULL;
     sj_buf b = {0};
+    sj_buf_reserve(&b, len + strlen(d->prov->name) + 48); /* one allocation, not a growth series */
     if (sj_get(root, "extra_fields") == NULL && dp_append_provider(&b, body, len, d->prov->name, false, dp_append_raw) &&
         !b.oom) {
         out = b.data;

@@ -391,9 +391,8 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     c->body = oai_splice_body(rq, &c->body_len);
     sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
     sj_remove(rq->body, "fallbacks");
-    if (c->body == NULL)
-        c->body = sj_write(rq->body, &c->body_len);
-    if (c->body) { /* the writer's buffer has up to twice the room: give it back */
+    if (c->body == NULL && (c->body = sj_write(rq->body, &c->body_len)) != NULL) {
+        /* the writer's buffer has up to twice the room: give it back */
         char *fit = realloc(c->body, c->body_len + 1);
         if (fit)
             c->body = fit;
