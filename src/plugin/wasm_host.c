@@ -486,7 +486,13 @@ plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
         st = wasm_call(wi->inst, wasm_instance_func(wi->inst, "get_name"), NULL, 0, &res, 1, &we);
         if (st != WASM_OK) { call_failed(wi, "get_name", st, &we, err, errlen); goto fail; }
         if (guest_get(wi, (uint64_t)res.of.i64, name_out, &nlen, err, errlen) != 0) goto fail;
-        char *tag = (*name_out)[0] ? strdup(*name_out) : NULL, *none = NULL;
+        if (!plg_name_usable(*name_out, nlen)) {
+            mod_log(m, "get_name() returned %zu bytes that are not a usable name (1..%d printable ASCII "
+                    "characters); keeping '%s'", nlen, PLG_NAME_MAX, m->name);
+            free(*name_out);
+            *name_out = NULL;
+        }
+        char *tag = *name_out ? strdup(*name_out) : NULL, *none = NULL;
         if (tag && !atomic_compare_exchange_strong(&m->tag, &none, tag)) free(tag);
     }
     wi->start_bytes = wasm_memory_size(wasm_instance_memory(wi->inst));
