@@ -85,13 +85,25 @@ static void mod_log(plg_wmod *m, const char *fmt, ...)
 
 /* ---- host imports ---------------------------------------------------------- */
 
-/* WASI fd_write output: one log line per line of output, tagged. */
+/* WASI fd_write output: one log line per line of output, each tagged, so a
+ * plugin cannot write an untagged (forged) line into the gateway's log.
+ * Other control characters become '?'; a line keeps its first 900 bytes. */
 static void wasi_sink(void *user, int fd, const char *data, size_t len)
 {
     plg_wmod *m = user;
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
-    if (len > 900) len = 900;
-    if (len) mod_log(m, "%s: %.*s", fd == 2 ? "stderr" : "stdout", (int)len, data);
+    const char *stream = fd == 2 ? "stderr" : "stdout";
+    char line[901];
+    size_t n = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || data[i] == '\n') {
+            while (n > 0 && line[n - 1] == '\r') n--;
+            if (n) mod_log(m, "%s: %.*s", stream, (int)n, line);
+            n = 0;
+        } else if (n < sizeof line - 1) {
+            unsigned char c = (unsigned char)data[i];
+            line[n++] = (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f ? '?' : (char)c;
+        }
+    }
 }
 
 /* Decodes an AssemblyScript string (UTF-16LE, byte length at ptr-4) into

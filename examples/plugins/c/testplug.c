@@ -263,6 +263,12 @@ EXPORT("init") int init(const char *cfg, u32 len)
         u32 w;
         wasi_fd_write(1, &iov, 1, &w);
     }
+    if (find(cfg, len, "log_forge", 0) >= 0) { /* a second line and an escape sequence in one write */
+        static const char msg[] = "first\n{\"level\":\"error\",\"forged\":1}\x1b[31m\r\n";
+        struct { u32 p, l; } iov = {(u32)(size_t)msg, sizeof msg - 1};
+        u32 w;
+        wasi_fd_write(2, &iov, 1, &w);
+    }
     return 0;
 }
 
