@@ -91,6 +91,44 @@ static void dp_provider_header(dp_req *d)
                           strlen(d->prov->name), 1);
 }
 
+/* ---- per-chunk helpers ------------------------------------------------------------- */
+
+bool dp_mentions(const char *s, size_t n, const char *needle, size_t nlen, size_t rare)
+{
+    if (n < nlen)
+        return false;
+    const char *p = s + rare, *end = s + n - (nlen - 1 - rare);
+    while (p < end && (p = memchr(p, needle[rare], (size_t)(end - p))) != NULL) {
+        if (memcmp(p - rare, needle, nlen) == 0)
+            return true;
+        p++;
+    }
+    return false;
+}
+
+const char *dp_provider_tail(dp_req *d, size_t *len)
+{
+    if (d->tail_prov != d->prov) {
+        sj_buf b = {0};
+        sj_buf_cstr(&b, "\"extra_fields\":{\"provider\":");
+        sj_buf_str(&b, d->prov->name, strlen(d->prov->name));
+        sj_buf_cstr(&b, "}}");
+        char *t = b.oom ? NULL : h2o_mem_alloc_pool(&d->sr->req->pool, b.len);
+        if (t == NULL) { /* only the buffer can fail: h2o's pool aborts on OOM */
+            sj_buf_free(&b);
+            *len = 0;
+            return "";
+        }
+        memcpy(t, b.data, b.len);
+        d->tail = t;
+        d->tail_len = b.len;
+        d->tail_prov = d->prov;
+        sj_buf_free(&b);
+    }
+    *len = d->tail_len;
+    return d->tail;
+}
+
 /* ---- the provider's sink ----------------------------------------------------------- */
 
 static void dp_run(dp_req *d);
@@ -102,7 +140,7 @@ static void dp_sink_chunk(void *ud, const char *data, size_t len)
         return;
     if (d->sr->obs.ttft_ms < 0)
         d->sr->obs.ttft_ms = (double)(srv_now_ns() - d->sr->start_ns) / 1e6;
-    if (memmem(data, len, "\"usage\"", 7) != NULL) { /* usually only the last chunk: parse it */
+    if (dp_mentions(data, len, "\"usage\"", 7, 4)) { /* usually only the last chunk: parse it */
         sj_doc *u = sj_parse(data, len, NULL, NULL);
         dp_note_usage(d, sj_doc_root(u));
         sj_doc_free(u);

@@ -73,7 +73,22 @@ struct dp_req {
         char type[48], code[48], message[768];
     } first_err;
     so_writer out;
+    /* `"extra_fields":{"provider":"NAME"}}` for tail_prov, in the request's
+     * pool: every streamed chunk ends with it, built once per provider. */
+    const cfg_provider *tail_prov;
+    const char *tail;
+    size_t tail_len;
 };
+
+/* Whether s[0..n) contains `needle` (nlen bytes), as memmem does, but
+ * found by a memchr for needle[rare], a byte that should seldom occur in s
+ * elsewhere: the per-chunk scans ("usage", "extra_fields") run on every
+ * streamed event, and glibc's memmem goes byte by byte. */
+bool dp_mentions(const char *s, size_t n, const char *needle, size_t nlen, size_t rare);
+
+/* The JSON members that close a streamed chunk naming its provider:
+ * `"extra_fields":{"provider":"NAME"}}` (owned by the request's pool). */
+const char *dp_provider_tail(dp_req *d, size_t *len);
 
 /* Allocates the request's pipeline state in sr's pool; takes ownership of doc
  * (freed with the request). wire_ud is handed back through d->wire_ud. */

@@ -8,6 +8,67 @@
 
 #include "obs/obs.h"
 
+/* The writers of this thread waiting for the check phase. Each worker thread
+ * owns one loop, so one check handle per thread; it is unreferenced (it never
+ * keeps the loop alive) and only started while writers wait. */
+static _Thread_local struct {
+    uv_check_t check;
+    uv_loop_t *loop; /* the loop the handle was initialised on, NULL before */
+    so_writer *head;
+} so_batch;
+
+static void so_unqueue(so_writer *w)
+{
+    if (!w->queued)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        so_batch.head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+    w->queued = false;
+}
+
+static void so_send(so_writer *w);
+
+static void so_on_check(uv_check_t *c)
+{
+    /* Pop one at a time: a send may end another writer's request. */
+    while (so_batch.head) {
+        so_writer *w = so_batch.head;
+        so_unqueue(w);
+        so_send(w);
+    }
+    uv_check_stop(c);
+}
+
+/* Queues w for the check phase; false if that is not possible (a loop other
+ * than the one this thread's handle serves), and the caller sends now. */
+static bool so_queue(so_writer *w)
+{
+    uv_loop_t *loop = &w->sr->worker->loop;
+    if (so_batch.loop == NULL) {
+        if (uv_check_init(loop, &so_batch.check) != 0)
+            return false;
+        uv_unref((uv_handle_t *)&so_batch.check);
+        so_batch.loop = loop;
+    }
+    if (so_batch.loop != loop)
+        return false;
+    if (w->queued)
+        return true;
+    if (so_batch.head == NULL)
+        uv_check_start(&so_batch.check, so_on_check);
+    w->next = so_batch.head;
+    if (w->next)
+        w->next->prev = w;
+    so_batch.head = w;
+    w->queued = true;
+    return true;
+}
+
 void so_init(so_writer *w, srv_request *sr, const so_hooks *hooks, void *ud)
 {
     memset(w, 0, sizeof(*w));
@@ -18,6 +79,7 @@ void so_init(so_writer *w, srv_request *sr, const so_hooks *hooks, void *ud)
 
 void so_free(so_writer *w)
 {
+    so_unqueue(w);
     if (w->started)
         obs_stream_closed();
     w->started = false;
@@ -35,7 +97,9 @@ static void so_on_proceed(h2o_generator_t *gen, h2o_req_t *req)
         w->paused = false;
         w->hooks->resume(w->ud);
     }
-    so_flush(w);
+    /* Not queued: what accumulated while h2o wrote goes out now. */
+    so_unqueue(w);
+    so_send(w);
 }
 
 static void so_on_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -68,11 +132,18 @@ void so_flush(so_writer *w)
         w->paused = true;
         w->hooks->pause(w->ud);
     }
-    if (w->sending)
-        return;
     if (!w->started)
         so_start(w);
-    if (w->pending.len == 0 && !w->ended)
+    if (w->sending || (w->pending.len == 0 && !w->ended))
+        return;
+    if (!so_queue(w))
+        so_send(w);
+}
+
+/* Hands what is pending to h2o if no write is outstanding. */
+static void so_send(so_writer *w)
+{
+    if (w->final_sent || w->stopped || w->sending || (w->pending.len == 0 && !w->ended))
         return;
     sj_buf tmp = w->inflight;
     w->inflight = w->pending;
