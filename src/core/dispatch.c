@@ -99,7 +99,7 @@ bool dp_mentions(const char *s, size_t n, const char *needle, size_t nlen, size_
         return false;
     const char *p = s + rare, *end = s + n - (nlen - 1 - rare);
     while (p < end && (p = memchr(p, needle[rare], (size_t)(end - p))) != NULL) {
-        if (memcmp(p - rare, needle, nlen) == 0)
+        if (*(p - rare) == needle[0] && memcmp(p - rare, needle, nlen) == 0)
             return true;
         p++;
     }
@@ -174,23 +174,25 @@ static bool dp_may_fall_back(int status)
 /* Keeps the primary model's error (attempt 0) for the end of the fallbacks. */
 static void dp_keep_error(dp_req *d, int status, const char *type, const char *code, const char *message)
 {
-    if (d->attempt != 0 || d->first_err.status != 0)
+    if (d->attempt != 0 || d->first_err != NULL)
         return;
-    d->first_err.status = status;
-    snprintf(d->first_err.type, sizeof(d->first_err.type), "%s", type ? type : "");
-    snprintf(d->first_err.code, sizeof(d->first_err.code), "%s", code ? code : "");
-    snprintf(d->first_err.message, sizeof(d->first_err.message), "%s", message);
+    struct dp_error *e = h2o_mem_alloc_pool(&d->sr->req->pool, sizeof(*e));
+    e->status = status;
+    snprintf(e->type, sizeof(e->type), "%s", type ? type : "");
+    snprintf(e->code, sizeof(e->code), "%s", code ? code : "");
+    snprintf(e->message, sizeof(e->message), "%s", message);
+    d->first_err = e;
 }
 
 /* Sends the final error before anything was streamed: the primary's when a
  * fallback was tried, else this one. */
 static void dp_send_error(dp_req *d, int status, const char *type, const char *code, const char *message)
 {
-    if (d->attempt > 0 && d->first_err.status != 0) {
-        status = d->first_err.status;
-        type = d->first_err.type[0] ? d->first_err.type : NULL;
-        code = d->first_err.code[0] ? d->first_err.code : NULL;
-        message = d->first_err.message;
+    if (d->attempt > 0 && d->first_err != NULL) {
+        status = d->first_err->status;
+        type = d->first_err->type[0] ? d->first_err->type : NULL;
+        code = d->first_err->code[0] ? d->first_err->code : NULL;
+        message = d->first_err->message;
     }
     plg_gw_send_error(d->plg, d->sr, status, type, code, message);
 }
@@ -351,7 +353,7 @@ static void dp_run(dp_req *d)
             continue;
         }
         if (ops == NULL) {
-            if (d->attempt > 0 && d->first_err.status != 0)
+            if (d->attempt > 0 && d->first_err != NULL)
                 dp_send_error(d, 0, NULL, NULL, NULL);
             else
                 gw_send_error(sr, prov ? 501 : 404, prov ? "server_error" : "invalid_request_error",
@@ -387,4 +389,11 @@ static void dp_run(dp_req *d)
             d->call = call;
     } while (d->again);
     d->running = false;
+    /* The last attempt is under way: nothing reads the request document any
+     * more (providers keep what they need, fallbacks are used up, plugins'
+     * pre-hooks ran), and a stream may wait for minutes: free it now. */
+    if (d->call != NULL && d->attempt >= d->n_fallbacks) {
+        sj_doc_free(d->doc);
+        d->doc = NULL;
+    }
 }
