@@ -12,7 +12,7 @@
 
 static void dp_dispose(void *p)
 {
-    dp_req *d = p;
+    dp_req *d = *(dp_req **)p;
     if (d->call) {
         d->ops->cancel(d->call);
         d->call = NULL;
@@ -50,8 +50,13 @@ static const so_hooks dp_so_hooks = {.pause = dp_pause, .resume = dp_resume, .st
 
 dp_req *dp_new(srv_request *sr, plg_gw_req *plg, sj_doc *doc, const dp_wire *wire, void *wire_ud)
 {
-    dp_req *d = h2o_mem_alloc_shared(&sr->req->pool, sizeof(*d), dp_dispose);
+    /* d itself lives in the pool's chunk (h2o has room there; a waiting
+     * stream saves a malloc of its size), and a pointer-sized shared entry
+     * carries the dispose callback: h2o runs those before it frees chunks. */
+    dp_req *d = h2o_mem_alloc_pool(&sr->req->pool, sizeof(*d));
+    dp_req **ref = h2o_mem_alloc_shared(&sr->req->pool, sizeof(*ref), dp_dispose);
     memset(d, 0, sizeof(*d));
+    *ref = d;
     d->sr = sr;
     d->plg = plg;
     d->doc = doc;
