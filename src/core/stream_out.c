@@ -8,12 +8,17 @@
 
 #include "obs/obs.h"
 
-/* The writers of this thread waiting for the check phase. Each worker thread
- * owns one loop, so one check handle per thread; it is unreferenced (it never
- * keeps the loop alive) and only started while writers wait. */
+/* The writers of this thread waiting to be written. Each worker thread owns
+ * one loop, so one pair of handles per thread, unreferenced (they never keep
+ * the loop alive) and only started while writers wait: the check handle
+ * writes what the I/O callbacks of this iteration queued; the prepare handle
+ * what timers and deferred callbacks queued (a resumed upstream, an idle
+ * timeout's error event), before the loop blocks in poll: a check handle
+ * alone does not stop the poll from blocking. */
 static _Thread_local struct {
     uv_check_t check;
-    uv_loop_t *loop; /* the loop the handle was initialised on, NULL before */
+    uv_prepare_t prepare;
+    uv_loop_t *loop; /* the loop the handles were initialised on, NULL before */
     so_writer *head;
 } so_batch;
 
@@ -33,7 +38,7 @@ static void so_unqueue(so_writer *w)
 
 static void so_send(so_writer *w);
 
-static void so_on_check(uv_check_t *c)
+static void so_drain(void)
 {
     /* Pop one at a time: a send may end another writer's request. */
     while (so_batch.head) {
@@ -41,7 +46,20 @@ static void so_on_check(uv_check_t *c)
         so_unqueue(w);
         so_send(w);
     }
-    uv_check_stop(c);
+    uv_check_stop(&so_batch.check);
+    uv_prepare_stop(&so_batch.prepare);
+}
+
+static void so_on_check(uv_check_t *c)
+{
+    (void)c;
+    so_drain();
+}
+
+static void so_on_prepare(uv_prepare_t *p)
+{
+    (void)p;
+    so_drain();
 }
 
 /* Queues w for the check phase; false if that is not possible (a loop other
@@ -50,17 +68,21 @@ static bool so_queue(so_writer *w)
 {
     uv_loop_t *loop = &w->sr->worker->loop;
     if (so_batch.loop == NULL) {
-        if (uv_check_init(loop, &so_batch.check) != 0)
-            return false;
+        /* Both inits only record the loop: they cannot fail. */
+        uv_check_init(loop, &so_batch.check);
+        uv_prepare_init(loop, &so_batch.prepare);
         uv_unref((uv_handle_t *)&so_batch.check);
+        uv_unref((uv_handle_t *)&so_batch.prepare);
         so_batch.loop = loop;
     }
     if (so_batch.loop != loop)
         return false;
     if (w->queued)
         return true;
-    if (so_batch.head == NULL)
+    if (so_batch.head == NULL) {
         uv_check_start(&so_batch.check, so_on_check);
+        uv_prepare_start(&so_batch.prepare, so_on_prepare);
+    }
     w->next = so_batch.head;
     if (w->next)
         w->next->prev = w;

@@ -12,7 +12,8 @@
  *
  * Batching: so_flush does not write at once. The writer is queued and all
  * queued writers of the thread are written in the loop's check phase, which
- * runs right after the I/O callbacks of the same loop iteration. So every
+ * runs right after the I/O callbacks of the same loop iteration (or, when
+ * queued from a timer, in the prepare phase before the loop waits). So every
  * event parsed from one upstream read (the whole answer, for a fast
  * upstream) leaves in one h2o_send, hence one writev, instead of the first
  * event alone and the rest one iteration later; the first read still goes
