@@ -32,17 +32,19 @@ static void chat_wire_chunk(dp_req *d, const char *data, size_t len, sj_buf *b)
     size_t end = len;
     while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\n' || data[end - 1] == '\r' || data[end - 1] == '\t'))
         end--;
-    if (end >= 2 && data[0] == '{' && data[end - 1] == '}' &&
-        memmem(data, len, "\"extra_fields\"", 14) == NULL) {
+    if (end >= 2 && data[0] == '{' && data[end - 1] == '}' && !dp_mentions(data, len, "\"extra_fields\"", 14, 2)) {
         size_t prev = end - 1;
         while (prev > 0 && (data[prev - 1] == ' ' || data[prev - 1] == '\n' || data[prev - 1] == '\r' ||
                             data[prev - 1] == '\t'))
             prev--;
         bool empty = prev > 0 && data[prev - 1] == '{';
+        size_t tlen;
+        const char *tail = dp_provider_tail(d, &tlen);
+        sj_buf_reserve(b, end + tlen + 3);
         chat_append_one_line(b, data, end - 1);
-        sj_buf_cstr(b, empty ? "\"extra_fields\":{\"provider\":" : ",\"extra_fields\":{\"provider\":");
-        sj_buf_str(b, d->prov->name, strlen(d->prov->name));
-        sj_buf_cstr(b, "}}");
+        if (!empty)
+            sj_buf_raw(b, ",", 1);
+        sj_buf_raw(b, tail, tlen);
     } else {
         chat_append_one_line(b, data, len);
     }
