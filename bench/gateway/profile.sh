@@ -14,8 +14,9 @@
 #                                                      (mock --latency-ms), KB per stream
 # Requests: the 2 KB chat request of bench/gateway/chat-2k.json, non-streaming, one
 # keep-alive connection (so connection set-up is not counted).
+# STREAM=1 (instr, syscalls): the same request with "stream": true, read to the end of
+# its chunked SSE body (~124 events, the mock's echo): costs per stream.
 # HTTP_CLIENT=curl|native picks network_config.http_client (default: the build's).
-# PROFILE_OUT=FILE (instr): keeps the callgrind output there, for callgrind_annotate.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${1:?usage: profile.sh BUILD instr|syscalls|memory [N]}
@@ -28,6 +29,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 MP=$(free_port); TP=$(free_port)
+UNIT=request; [ "${STREAM:-0}" = 1 ] && UNIT=stream
 HC_JSON=; [ -n "${HTTP_CLIENT:-}" ] && HC_JSON=", \"http_client\": \"$HTTP_CLIENT\""
 cat >"$TMP/sluice.json" <<JSON
 {"providers": {"openai": {"keys": [{"value": "sk-bench", "models": ["*"], "weight": 1.0}],
@@ -47,10 +49,12 @@ start() {
 
 # send N: N requests in sequence on one keep-alive connection; fails on a non-200.
 send() {
-  python3 - "$TP" "$1" <<'PY'
+  python3 - "$TP" "$1" "${STREAM:-0}" <<'PY'
 import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, stream = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == '1'
 body = open('bench/gateway/chat-2k.json', 'rb').read().replace(b'"MODEL"', b'"openai/gpt-4o-mini"')
+if stream:
+    body = body.replace(b'{', b'{"stream": true, ', 1)
 req = (b'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
        b'Authorization: Bearer sk-bench\r\nContent-Length: %d\r\n\r\n' % len(body)) + body
 s = socket.create_connection(('127.0.0.1', port))
@@ -61,14 +65,26 @@ for i in range(n):
     status = f.readline()
     if not status.startswith(b'HTTP/1.1 200'):
         sys.exit('request %d: %r' % (i, status))
-    cl = 0
+    cl, chunked = 0, False
     while True:
         h = f.readline()
         if h in (b'\r\n', b''):
             break
         if h.lower().startswith(b'content-length:'):
             cl = int(h.split(b':')[1])
-    f.read(cl)
+        if h.lower().startswith(b'transfer-encoding:') and b'chunked' in h.lower():
+            chunked = True
+    if not chunked:
+        got = f.read(cl)
+    else:
+        got = b''
+        while True:
+            size = int(f.readline().split(b';')[0], 16)
+            got += f.read(size + 2)[:size]
+            if size == 0:
+                break
+    if stream and not got.endswith(b'data: [DONE]\n\n'):
+        sys.exit('request %d: stream did not end with [DONE]: %r' % (i, got[-80:]))
 PY
 }
 
@@ -80,9 +96,9 @@ instr)
   send 1 && send "$N" || exit 1
   kill -INT "$SPID"; wait "$SPID" 2>/dev/null
   # The warm-up request counts too: N + 1 requests.
-  [ -n "${PROFILE_OUT:-}" ] && cp "$TMP/cg.out" "$PROFILE_OUT"
+  [ -n "${CG_OUT:-}" ] && cp "$TMP/cg.out" "$CG_OUT"
   tot=$(awk '/^(totals|summary):/{print $2; exit}' "$TMP/cg.out")
-  echo "instructions per request (user space, worker thread): $((tot / (N + 1)))"
+  echo "instructions per $UNIT (user space, worker thread): $((tot / (N + 1)))"
   callgrind_annotate --inclusive=yes "$TMP/cg.out" 2>/dev/null | grep -E '^ *[0-9,]+ ' |
     grep -E 'sluice\]|curl_multi|h2o_process|obs_|sj_' | head -n 25 ;;
 syscalls)
@@ -93,10 +109,10 @@ syscalls)
   st=$!; sleep 0.5
   send "$N" || exit 1
   sleep 0.3; kill -INT $st; wait $st 2>/dev/null
-  awk -v n="$N" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {
+  awk -v n="$N" -v u="$UNIT" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" {
       calls = $4; errs = (NF == 6) ? $5 : 0; t += calls
-      if (calls / n >= 0.01) printf "%-14s %5.2f per request%s\n", $NF, calls / n, errs ? sprintf(" (%.2f failed)", errs / n) : "" }
-    END { printf "%-14s %5.2f per request\n", "total", t / n }' "$TMP/strace" ;;
+      if (calls / n >= 0.01) printf "%-14s %5.2f per " u "%s\n", $NF, calls / n, errs ? sprintf(" (%.2f failed)", errs / n) : "" }
+    END { printf "%-14s %5.2f per " u "\n", "total", t / n }' "$TMP/strace" ;;
 memory)
   N=${3:-2000}
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

@@ -28,7 +28,7 @@ static void chat_wire_chunk(dp_req *d, const char *data, size_t len, sj_buf *b)
 {
     sj_buf_raw(b, "data: ", 6);
     /* extra_fields.provider inside the chunk object, as Bifrost does */
-    if (!dp_append_provider(b, data, len, d->prov->name, true, chat_append_one_line))
+    if (!dp_append_provider(d, b, data, len, true, chat_append_one_line))
         chat_append_one_line(b, data, len);
     sj_buf_raw(b, "\n\n", 2);
 }

@@ -13,7 +13,7 @@
 
 static void dp_dispose(void *p)
 {
-    dp_req *d = p;
+    dp_req *d = *(dp_req **)p;
     if (d->call) {
         d->ops->cancel(d->call);
         d->call = NULL;
@@ -51,8 +51,13 @@ static const so_hooks dp_so_hooks = {.pause = dp_pause, .resume = dp_resume, .st
 
 dp_req *dp_new(srv_request *sr, plg_gw_req *plg, sj_doc *doc, const dp_wire *wire, void *wire_ud)
 {
-    dp_req *d = h2o_mem_alloc_shared(&sr->req->pool, sizeof(*d), dp_dispose);
+    /* d itself lives in the pool's chunk (h2o has room there; a waiting
+     * stream saves a malloc of its size), and a pointer-sized shared entry
+     * carries the dispose callback: h2o runs those before it frees chunks. */
+    dp_req *d = h2o_mem_alloc_pool(&sr->req->pool, sizeof(*d));
+    dp_req **ref = h2o_mem_alloc_shared(&sr->req->pool, sizeof(*ref), dp_dispose);
     memset(d, 0, sizeof(*d));
+    *ref = d;
     d->sr = sr;
     d->plg = plg;
     d->doc = doc;
@@ -92,6 +97,72 @@ static void dp_provider_header(dp_req *d)
                           strlen(d->prov->name), 1);
 }
 
+/* ---- per-chunk helpers ------------------------------------------------------------- */
+
+bool dp_mentions(const char *s, size_t n, const char *needle, size_t nlen, size_t rare)
+{
+    if (n < nlen)
+        return false;
+    const char *p = s + rare, *end = s + n - (nlen - 1 - rare);
+    while (p < end && (p = memchr(p, needle[rare], (size_t)(end - p))) != NULL) {
+        if (*(p - rare) == needle[0] && memcmp(p - rare, needle, nlen) == 0)
+            return true;
+        p++;
+    }
+    return false;
+}
+
+const char *dp_provider_tail(dp_req *d, size_t *len)
+{
+    if (d->tail_prov != d->prov) {
+        sj_buf b = {0};
+        sj_buf_cstr(&b, "\"extra_fields\":{\"provider\":");
+        sj_buf_str(&b, d->prov->name, strlen(d->prov->name));
+        sj_buf_cstr(&b, "}}");
+        char *t = b.oom ? NULL : h2o_mem_alloc_pool(&d->sr->req->pool, b.len);
+        if (t == NULL) { /* only the buffer can fail: h2o's pool aborts on OOM */
+            sj_buf_free(&b);
+            *len = 0;
+            return "";
+        }
+        memcpy(t, b.data, b.len);
+        d->tail = t;
+        d->tail_len = b.len;
+        d->tail_prov = d->prov;
+        sj_buf_free(&b);
+    }
+    *len = d->tail_len;
+    return d->tail;
+}
+
+static bool dp_is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+bool dp_append_provider(dp_req *d, sj_buf *b, const char *data, size_t len, bool scan,
+                        void (*append)(sj_buf *b, const char *s, size_t len))
+{
+    size_t end = len;
+    while (end > 0 && dp_is_ws(data[end - 1]))
+        end--;
+    if (end < 2 || data[0] != '{' || data[end - 1] != '}' ||
+        (scan && dp_mentions(data, len, "\"extra_fields\"", 14, 2)))
+        return false;
+    size_t prev = end - 1;
+    while (prev > 0 && dp_is_ws(data[prev - 1]))
+        prev--;
+    bool empty = prev > 0 && data[prev - 1] == '{';
+    size_t tlen;
+    const char *tail = dp_provider_tail(d, &tlen);
+    sj_buf_reserve(b, end + tlen + 3); /* one allocation, not a growth series */
+    append(b, data, end - 1);
+    if (!empty)
+        sj_buf_raw(b, ",", 1);
+    sj_buf_raw(b, tail, tlen);
+    return true;
+}
+
 /* ---- the provider's sink ----------------------------------------------------------- */
 
 static void dp_run(dp_req *d);
@@ -103,7 +174,7 @@ static void dp_sink_chunk(void *ud, const char *data, size_t len)
         return;
     if (d->sr->obs.ttft_ms < 0)
         d->sr->obs.ttft_ms = (double)(srv_now_ns() - d->sr->start_ns) / 1e6;
-    if (memmem(data, len, "\"usage\"", 7) != NULL) { /* usually only the last chunk: parse it */
+    if (dp_mentions(data, len, "\"usage\"", 7, 4)) { /* usually only the last chunk: parse it */
         sj_doc *u = sj_parse(data, len, NULL, NULL);
         dp_note_usage(d, sj_doc_root(u));
         sj_doc_free(u);
@@ -137,23 +208,25 @@ static bool dp_may_fall_back(int status)
 /* Keeps the primary model's error (attempt 0) for the end of the fallbacks. */
 static void dp_keep_error(dp_req *d, int status, const char *type, const char *code, const char *message)
 {
-    if (d->attempt != 0 || d->first_err.status != 0)
+    if (d->attempt != 0 || d->first_err != NULL)
         return;
-    d->first_err.status = status;
-    gw_copy_str(d->first_err.type, sizeof(d->first_err.type), type);
-    gw_copy_str(d->first_err.code, sizeof(d->first_err.code), code);
-    gw_copy_str(d->first_err.message, sizeof(d->first_err.message), message);
+    struct dp_error *e = h2o_mem_alloc_pool(&d->sr->req->pool, sizeof(*e));
+    e->status = status;
+    gw_copy_str(e->type, sizeof(e->type), type);
+    gw_copy_str(e->code, sizeof(e->code), code);
+    gw_copy_str(e->message, sizeof(e->message), message);
+    d->first_err = e;
 }
 
 /* Sends the final error before anything was streamed: the primary's when a
  * fallback was tried, else this one. */
 static void dp_send_error(dp_req *d, int status, const char *type, const char *code, const char *message)
 {
-    if (d->attempt > 0 && d->first_err.status != 0) {
-        status = d->first_err.status;
-        type = d->first_err.type[0] ? d->first_err.type : NULL;
-        code = d->first_err.code[0] ? d->first_err.code : NULL;
-        message = d->first_err.message;
+    if (d->attempt > 0 && d->first_err != NULL) {
+        status = d->first_err->status;
+        type = d->first_err->type[0] ? d->first_err->type : NULL;
+        code = d->first_err->code[0] ? d->first_err->code : NULL;
+        message = d->first_err->message;
     }
     plg_gw_send_error(d->plg, d->sr, status, type, code, message);
 }
@@ -184,30 +257,6 @@ static void dp_sink_error(void *ud, int status, const char *type, const char *co
     so_end(&d->out);
 }
 
-static bool dp_is_ws(char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-bool dp_append_provider(sj_buf *b, const char *data, size_t len, const char *name, bool scan,
-                        void (*append)(sj_buf *b, const char *s, size_t len))
-{
-    size_t end = len;
-    while (end > 0 && dp_is_ws(data[end - 1]))
-        end--;
-    if (end < 2 || data[0] != '{' || data[end - 1] != '}' || (scan && memmem(data, len, "\"extra_fields\"", 14)))
-        return false;
-    size_t prev = end - 1;
-    while (prev > 0 && dp_is_ws(data[prev - 1]))
-        prev--;
-    bool empty = prev > 0 && data[prev - 1] == '{';
-    append(b, data, end - 1);
-    sj_buf_cstr(b, empty ? "\"extra_fields\":{\"provider\":" : ",\"extra_fields\":{\"provider\":");
-    sj_buf_str(b, name, strlen(name));
-    sj_buf_cstr(b, "}}");
-    return true;
-}
-
 static void dp_append_raw(sj_buf *b, const char *s, size_t len)
 {
     sj_buf_raw(b, s, len);
@@ -235,9 +284,7 @@ static void dp_sink_response(void *ud, int status, const char *body, size_t len)
     size_t olen = 0;
     char *out = NULL;
     sj_buf b = {0};
-    sj_buf_reserve(&b, len + strlen(d->prov->name) + 48); /* one allocation, not a growth series */
-    if (sj_get(root, "extra_fields") == NULL && dp_append_provider(&b, body, len, d->prov->name, false, dp_append_raw) &&
-        !b.oom) {
+    if (sj_get(root, "extra_fields") == NULL && dp_append_provider(d, &b, body, len, false, dp_append_raw) && !b.oom) {
         out = b.data;
         olen = b.len;
     } else {
@@ -357,7 +404,7 @@ static void dp_run(dp_req *d)
             continue;
         }
         if (ops == NULL) {
-            if (d->attempt > 0 && d->first_err.status != 0)
+            if (d->attempt > 0 && d->first_err != NULL)
                 dp_send_error(d, 0, NULL, NULL, NULL);
             else
                 gw_send_error(sr, prov ? 501 : 404, prov ? "server_error" : "invalid_request_error",
@@ -395,4 +442,11 @@ static void dp_run(dp_req *d)
             d->call = call;
     } while (d->again);
     d->running = false;
+    /* The last attempt is under way: nothing reads the request document any
+     * more (providers keep what they need, fallbacks are used up, plugins'
+     * pre-hooks ran), and a stream may wait for minutes: free it now. */
+    if (d->call != NULL && d->attempt >= d->n_fallbacks) {
+        sj_doc_free(d->doc);
+        d->doc = NULL;
+    }
 }

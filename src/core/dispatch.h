@@ -54,7 +54,8 @@ struct dp_req {
     srv_request *sr;
     const dp_wire *wire;
     void *wire_ud;        /* the endpoint's own state */
-    sj_doc *doc;          /* the internal request, owned */
+    sj_doc *doc;          /* the internal request, owned; freed (NULL) once the last
+                           * possible attempt is under way: no fallback can need it */
     const char *raw;      /* the client's bytes doc was parsed from, NULL if doc differs */
     size_t raw_len;       /* (set by the endpoint; lives as long as the request) */
     plg_gw_req *plg;      /* plugin pipeline state, NULL without plugins */
@@ -70,12 +71,27 @@ struct dp_req {
     size_t n_fallbacks;
     size_t attempt;       /* 0 = the primary model, k = fallbacks[k-1] */
     uint64_t up_start_ns; /* when the current provider call started (metrics) */
-    struct {              /* the primary's error: what the client gets when every attempt failed */
-        int status;       /* 0 = none recorded */
+    struct dp_error {     /* the primary's error: what the client gets when every attempt failed */
+        int status;
         char type[48], code[48], message[768];
-    } first_err;
+    } *first_err;         /* in the request's pool once recorded, else NULL (most requests never need it) */
     so_writer out;
+    /* `"extra_fields":{"provider":"NAME"}}` for tail_prov, in the request's
+     * pool: every streamed chunk ends with it, built once per provider. */
+    const cfg_provider *tail_prov;
+    const char *tail;
+    size_t tail_len;
 };
+
+/* Whether s[0..n) contains `needle` (nlen bytes), as memmem does, but
+ * found by a memchr for needle[rare], a byte that should seldom occur in s
+ * elsewhere: the per-chunk scans ("usage", "extra_fields") run on every
+ * streamed event, and glibc's memmem goes byte by byte. */
+bool dp_mentions(const char *s, size_t n, const char *needle, size_t nlen, size_t rare);
+
+/* The JSON members that close a streamed chunk naming its provider:
+ * `"extra_fields":{"provider":"NAME"}}` (owned by the request's pool). */
+const char *dp_provider_tail(dp_req *d, size_t *len);
 
 /* Allocates the request's pipeline state in sr's pool; takes ownership of doc
  * (freed with the request). wire_ud is handed back through d->wire_ud. */
@@ -90,13 +106,14 @@ bool dp_check_fallbacks(srv_request *sr, const sj_val *root);
  * d->stream must be set. */
 void dp_start(dp_req *d);
 
-/* Appends the JSON object text data[0..len) to b with "extra_fields":{"provider":name}
- * added before its closing brace (after a comma unless the object is empty), its other
- * bytes copied by `append` (which may rewrite what it copies). Returns false, appending
- * nothing, when data is not '{'...'}' or, with `scan`, mentions "extra_fields" anywhere:
- * the caller then merges through a parsed document. Without `scan` the caller has parsed
- * data and knows it has no such member. Bifrost puts the provider there. */
-bool dp_append_provider(sj_buf *b, const char *data, size_t len, const char *name, bool scan,
+/* Appends the JSON object text data[0..len) to b with the provider tail
+ * (dp_provider_tail) added before its closing brace (after a comma unless the
+ * object is empty), its other bytes copied by `append` (which may rewrite what
+ * it copies). Returns false, appending nothing, when data is not '{'...'}' or,
+ * with `scan`, mentions "extra_fields" anywhere: the caller then merges through
+ * a parsed document. Without `scan` the caller has parsed data and knows it has
+ * no such member. Used for streamed chunks and whole answers alike. */
+bool dp_append_provider(dp_req *d, sj_buf *b, const char *data, size_t len, bool scan,
                         void (*append)(sj_buf *b, const char *s, size_t len));
 
 #endif /* SLUICE_CORE_DISPATCH_H */

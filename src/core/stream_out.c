@@ -8,6 +8,89 @@
 
 #include "obs/obs.h"
 
+/* The writers of this thread waiting to be written. Each worker thread owns
+ * one loop, so one pair of handles per thread, unreferenced (they never keep
+ * the loop alive) and only started while writers wait: the check handle
+ * writes what the I/O callbacks of this iteration queued; the prepare handle
+ * what timers and deferred callbacks queued (a resumed upstream, an idle
+ * timeout's error event), before the loop blocks in poll: a check handle
+ * alone does not stop the poll from blocking. */
+static _Thread_local struct {
+    uv_check_t check;
+    uv_prepare_t prepare;
+    uv_loop_t *loop; /* the loop the handles were initialised on, NULL before */
+    so_writer *head;
+} so_batch;
+
+static void so_unqueue(so_writer *w)
+{
+    if (!w->queued)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        so_batch.head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->next = w->prev = NULL;
+    w->queued = false;
+}
+
+static void so_send(so_writer *w);
+
+static void so_drain(void)
+{
+    /* Pop one at a time: a send may end another writer's request. */
+    while (so_batch.head) {
+        so_writer *w = so_batch.head;
+        so_unqueue(w);
+        so_send(w);
+    }
+    uv_check_stop(&so_batch.check);
+    uv_prepare_stop(&so_batch.prepare);
+}
+
+static void so_on_check(uv_check_t *c)
+{
+    (void)c;
+    so_drain();
+}
+
+static void so_on_prepare(uv_prepare_t *p)
+{
+    (void)p;
+    so_drain();
+}
+
+/* Queues w for the check phase; false if that is not possible (a loop other
+ * than the one this thread's handle serves), and the caller sends now. */
+static bool so_queue(so_writer *w)
+{
+    uv_loop_t *loop = &w->sr->worker->loop;
+    if (so_batch.loop == NULL) {
+        /* Both inits only record the loop: they cannot fail. */
+        uv_check_init(loop, &so_batch.check);
+        uv_prepare_init(loop, &so_batch.prepare);
+        uv_unref((uv_handle_t *)&so_batch.check);
+        uv_unref((uv_handle_t *)&so_batch.prepare);
+        so_batch.loop = loop;
+    }
+    if (so_batch.loop != loop)
+        return false;
+    if (w->queued)
+        return true;
+    if (so_batch.head == NULL) {
+        uv_check_start(&so_batch.check, so_on_check);
+        uv_prepare_start(&so_batch.prepare, so_on_prepare);
+    }
+    w->next = so_batch.head;
+    if (w->next)
+        w->next->prev = w;
+    so_batch.head = w;
+    w->queued = true;
+    return true;
+}
+
 void so_init(so_writer *w, srv_request *sr, const so_hooks *hooks, void *ud)
 {
     memset(w, 0, sizeof(*w));
@@ -18,6 +101,7 @@ void so_init(so_writer *w, srv_request *sr, const so_hooks *hooks, void *ud)
 
 void so_free(so_writer *w)
 {
+    so_unqueue(w);
     if (w->started)
         obs_stream_closed();
     w->started = false;
@@ -35,7 +119,9 @@ static void so_on_proceed(h2o_generator_t *gen, h2o_req_t *req)
         w->paused = false;
         w->hooks->resume(w->ud);
     }
-    so_flush(w);
+    /* Not queued: what accumulated while h2o wrote goes out now. */
+    so_unqueue(w);
+    so_send(w);
 }
 
 static void so_on_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -68,11 +154,18 @@ void so_flush(so_writer *w)
         w->paused = true;
         w->hooks->pause(w->ud);
     }
-    if (w->sending)
-        return;
     if (!w->started)
         so_start(w);
-    if (w->pending.len == 0 && !w->ended)
+    if (w->sending || (w->pending.len == 0 && !w->ended))
+        return;
+    if (!so_queue(w))
+        so_send(w);
+}
+
+/* Hands what is pending to h2o if no write is outstanding. */
+static void so_send(so_writer *w)
+{
+    if (w->final_sent || w->stopped || w->sending || (w->pending.len == 0 && !w->ended))
         return;
     sj_buf tmp = w->inflight;
     w->inflight = w->pending;

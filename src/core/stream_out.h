@@ -9,6 +9,15 @@
  * the producer is paused (its TCP window fills, the upstream slows down) and
  * it is resumed below SO_RESUME_BYTES. Nothing waits for the end: each batch
  * goes out as soon as the previous write completed.
+ *
+ * Batching: so_flush does not write at once. The writer is queued and all
+ * queued writers of the thread are written in the loop's check phase, which
+ * runs right after the I/O callbacks of the same loop iteration (or, when
+ * queued from a timer, in the prepare phase before the loop waits). So every
+ * event parsed from one upstream read (the whole answer, for a fast
+ * upstream) leaves in one h2o_send, hence one writev, instead of the first
+ * event alone and the rest one iteration later; the first read still goes
+ * out in the iteration that received it.
  */
 #ifndef SLUICE_CORE_STREAM_OUT_H
 #define SLUICE_CORE_STREAM_OUT_H
@@ -40,6 +49,8 @@ typedef struct so_writer {
     bool final_sent;
     bool stopped;    /* the client went away */
     bool paused;
+    bool queued;     /* waits in the thread's batch for the check phase */
+    struct so_writer *next, *prev; /* that batch (a list per thread) */
 } so_writer;
 
 /* Zeroes w for request sr; nothing is sent until the first so_flush. */
@@ -51,9 +62,11 @@ void so_free(so_writer *w);
 /* Where the producer appends framed bytes before calling so_flush. */
 static inline sj_buf *so_buf(so_writer *w) { return &w->pending; }
 
-/* Starts the response on first use (200, text/event-stream), pauses the
- * producer if too much is pending, and hands pending bytes to h2o when no
- * write is outstanding. Does nothing once the client went away. */
+/* Starts the response on first use (200, text/event-stream: from then on
+ * `started` is true), pauses the producer if too much is pending, and has
+ * pending bytes handed to h2o in this loop iteration's check phase when no
+ * write is outstanding (see "Batching" above). Does nothing once the client
+ * went away. */
 void so_flush(so_writer *w);
 
 /* The producer is done: what is pending is the last write, which ends the

@@ -55,6 +55,14 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+bool plg_name_usable(const char *s, size_t len)
+{
+    if (len == 0 || len > PLG_NAME_MAX) return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) return false;
+    return true;
+}
+
 static void set_log(plg_set *set, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_log(plg_set *set, const char *fmt, ...)
 {
@@ -144,7 +152,7 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static int load_native(plg_plugin *p, const plg_spec *s, char *err, size_t errlen)
+static int load_native(plg_set *set, plg_plugin *p, const plg_spec *s, char *err, size_t errlen)
 {
     p->dl = dlopen(s->path, RTLD_NOW | RTLD_LOCAL);
     if (!p->dl) { snprintf(err, errlen, "dlopen: %s", dlerror()); return -1; }
@@ -161,8 +169,16 @@ static int load_native(plg_plugin *p, const plg_spec *s, char *err, size_t errle
         p->native = NULL; /* no cleanup after a failed init */
         return -1;
     }
-    free(p->name);
-    p->name = strdup(p->native->name ? p->native->name : s->name ? s->name : "?");
+    const char *own = p->native->name;
+    if (own && !plg_name_usable(own, strnlen(own, PLG_NAME_MAX + 1))) {
+        set_log(set, "plugin %s: its name is not usable (1..%d printable ASCII characters); keeping '%s'",
+                p->name, PLG_NAME_MAX, p->name);
+        own = NULL;
+    }
+    if (own) {
+        free(p->name);
+        p->name = strdup(own);
+    }
     return p->name ? 0 : -1;
 }
 
@@ -179,8 +195,7 @@ static int load_wasm(plg_set *set, plg_plugin *p, const plg_spec *s, char *err, 
     char *name = NULL;
     p->slots[0].wi = plg_winst_new(p->wmod, &name, err, errlen);
     if (!p->slots[0].wi) return -1;
-    if (name && name[0]) { free(p->name); p->name = name; }
-    else free(name);
+    if (name) { free(p->name); p->name = name; } /* checked by plg_winst_new */
     return 0;
 }
 
@@ -222,7 +237,7 @@ plg_set *plg_set_load(const plg_spec *specs, size_t n, unsigned workers, char *e
         p->slots = calloc(p->nslots, sizeof *p->slots);
         for (size_t k = 0; p->slots && k < p->nslots; k++) pthread_mutex_init(&p->slots[k].mu, NULL);
         int rc = !p->name || !p->slots ? -1
-                 : ends_with(s->path, ".so") ? load_native(p, s, why, sizeof why)
+                 : ends_with(s->path, ".so") ? load_native(set, p, s, why, sizeof why)
                                              : load_wasm(set, p, s, why, sizeof why);
         if (rc != 0) {
             snprintf(err, errlen, "plugin %s (%s): %s", s->name ? s->name : "?", s->path, why);

@@ -59,6 +59,14 @@ void plg_set_free(plg_set *set); /* runs `cleanup` on every instance */
 size_t plg_set_count(const plg_set *set);
 const char *plg_set_name(const plg_set *set, size_t i); /* get_name or entry name */
 
+/* Whether a plugin's own name (get_name(), or a native plugin's `name`) can
+ * stand in log lines, metric labels and error messages: 1..64 bytes of
+ * printable ASCII. Anything else (control characters that would forge log
+ * lines, megabytes, bytes that are not text) is refused and the config
+ * entry's name used instead, with a warning. */
+#define PLG_NAME_MAX 64
+bool plg_name_usable(const char *s, size_t len);
+
 /* Where plugin log lines go (stderr by default); for tests. */
 typedef void (*plg_log_fn)(void *user, const char *line);
 void plg_set_log(plg_set *set, plg_log_fn fn, void *user);

@@ -85,13 +85,25 @@ static void mod_log(plg_wmod *m, const char *fmt, ...)
 
 /* ---- host imports ---------------------------------------------------------- */
 
-/* WASI fd_write output: one log line per line of output, tagged. */
+/* WASI fd_write output: one log line per line of output, each tagged, so a
+ * plugin cannot write an untagged (forged) line into the gateway's log.
+ * Other control characters become '?'; a line keeps its first 900 bytes. */
 static void wasi_sink(void *user, int fd, const char *data, size_t len)
 {
     plg_wmod *m = user;
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) len--;
-    if (len > 900) len = 900;
-    if (len) mod_log(m, "%s: %.*s", fd == 2 ? "stderr" : "stdout", (int)len, data);
+    const char *stream = fd == 2 ? "stderr" : "stdout";
+    char line[901];
+    size_t n = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || data[i] == '\n') {
+            while (n > 0 && line[n - 1] == '\r') n--;
+            if (n) mod_log(m, "%s: %.*s", stream, (int)n, line);
+            n = 0;
+        } else if (n < sizeof line - 1) {
+            unsigned char c = (unsigned char)data[i];
+            line[n++] = (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f ? '?' : (char)c;
+        }
+    }
 }
 
 /* Decodes an AssemblyScript string (UTF-16LE, byte length at ptr-4) into
@@ -486,7 +498,13 @@ plg_winst *plg_winst_new(plg_wmod *m, char **name_out, char *err, size_t errlen)
         st = wasm_call(wi->inst, wasm_instance_func(wi->inst, "get_name"), NULL, 0, &res, 1, &we);
         if (st != WASM_OK) { call_failed(wi, "get_name", st, &we, err, errlen); goto fail; }
         if (guest_get(wi, (uint64_t)res.of.i64, name_out, &nlen, err, errlen) != 0) goto fail;
-        char *tag = (*name_out)[0] ? strdup(*name_out) : NULL, *none = NULL;
+        if (!plg_name_usable(*name_out, nlen)) {
+            mod_log(m, "get_name() returned %zu bytes that are not a usable name (1..%d printable ASCII "
+                    "characters); keeping '%s'", nlen, PLG_NAME_MAX, m->name);
+            free(*name_out);
+            *name_out = NULL;
+        }
+        char *tag = *name_out ? strdup(*name_out) : NULL, *none = NULL;
         if (tag && !atomic_compare_exchange_strong(&m->tag, &none, tag)) free(tag);
     }
     wi->start_bytes = wasm_memory_size(wasm_instance_memory(wi->inst));

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/copy.h"
 #include "obs/obs.h"
 #include "provider/provider.h"
 #include "provider/sse.h"
@@ -39,12 +38,9 @@ struct prov_call {
     char *url;             /* malloc'd, exact size: a waiting stream costs little */
     char *body;            /* the upstream request body (malloc'd, trimmed to size) */
     size_t body_len;
-    char model[256];       /* for key matching */
-    const char *headers[40];
-    size_t n_headers;
+    char *model;           /* for key matching (malloc'd, exact size) */
     const char *const *plugin_headers; /* prov_request.extra_headers */
     size_t n_plugin_headers;
-    char *auth;            /* "Authorization: Bearer ..." (malloc'd), or NULL */
     const cfg_key *key;    /* key of the current attempt, or NULL */
     bool tried[PROV_MAX_TRIED_KEYS];
     int attempt;           /* retries done so far */
@@ -80,7 +76,7 @@ static void oai_on_closed(uv_handle_t *h)
     prov_call *c = h->data;
     free(c->body);
     free(c->url);
-    free(c->auth);
+    free(c->model);
     sj_buf_free(&c->resp);
     if (c->sse_on)
         sse_free(&c->sse);
@@ -297,30 +293,31 @@ static const up_callbacks oai_callbacks = {
     .on_done = oai_on_done,
 };
 
-/* Starts one attempt with the current key. 0 or -1. */
+/* Starts one attempt with the current key. 0 or -1. The header lines are
+ * built here and dropped after up_start, which copies them: a waiting
+ * stream does not keep them. */
 static int oai_begin(prov_call *c)
 {
-    free(c->auth);
-    c->auth = NULL;
-    if (c->key && c->key->value[0] && (c->auth = oai_concat("Authorization: Bearer ", c->key->value)) == NULL)
+    char *auth = NULL;
+    if (c->key && c->key->value[0] && (auth = oai_concat("Authorization: Bearer ", c->key->value)) == NULL)
         return -1;
-    size_t nh = 0;
-    c->headers[nh++] = "Content-Type: application/json";
-    if (c->auth)
-        c->headers[nh++] = c->auth;
+    const char *headers[40];
+    size_t nh = 0, max = sizeof(headers) / sizeof(headers[0]);
+    headers[nh++] = "Content-Type: application/json";
+    if (auth)
+        headers[nh++] = auth;
     if (c->stream)
-        c->headers[nh++] = "Accept: text/event-stream";
-    for (size_t i = 0; i < c->prov->net.n_extra_headers && nh < sizeof(c->headers) / sizeof(c->headers[0]); i++)
-        c->headers[nh++] = c->prov->net.extra_headers[i];
-    for (size_t i = 0; i < c->n_plugin_headers && nh < sizeof(c->headers) / sizeof(c->headers[0]); i++)
-        c->headers[nh++] = c->plugin_headers[i];
-    c->n_headers = nh;
+        headers[nh++] = "Accept: text/event-stream";
+    for (size_t i = 0; i < c->prov->net.n_extra_headers && nh < max; i++)
+        headers[nh++] = c->prov->net.extra_headers[i];
+    for (size_t i = 0; i < c->n_plugin_headers && nh < max; i++)
+        headers[nh++] = c->plugin_headers[i];
     const cfg_network *n = &c->prov->net;
     up_options o = {
         .method = "POST",
         .url = c->url,
-        .headers = c->headers,
-        .n_headers = c->n_headers,
+        .headers = headers,
+        .n_headers = nh,
         .body = c->body,
         .body_len = c->body_len,
         .timeout_ms = c->stream ? 0 : n->timeout_s * 1000,
@@ -331,6 +328,7 @@ static int oai_begin(prov_call *c)
     c->status = 0;
     c->resp.len = 0;
     c->req = up_start(c->up, &o, &oai_callbacks, c);
+    free(auth);
     return c->req ? 0 : -1;
 }
 
@@ -380,7 +378,7 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
         c->rng = 1;
     uv_timer_init(rq->loop, &c->timer);
     c->timer.data = c;
-    gw_copy_str(c->model, sizeof(c->model), rq->model);
+    c->model = strdup(rq->model);
 
     const char *base = c->prov->net.base_url;
     size_t blen = strlen(base);
@@ -398,7 +396,7 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
             c->body = fit;
     }
 
-    if (c->body == NULL || c->url == NULL) {
+    if (c->body == NULL || c->url == NULL || c->model == NULL) {
         sink->error(ud, 500, "server_error", NULL, "out of memory");
     } else if (!oai_pick_key(c)) {
         char msg[512];

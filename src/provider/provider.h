@@ -40,8 +40,10 @@ typedef struct prov_sink {
     void (*done)(void *ud);
 } prov_sink;
 
-/* One request to a provider. Everything pointed to stays valid until the
- * call ends (terminal callback) or is cancelled. */
+/* One request to a provider. `model`, `doc` and `body` are valid during
+ * start() only (the caller frees the document while a stream waits): a
+ * provider copies what it keeps. Everything else pointed to stays valid
+ * until the call ends (terminal callback) or is cancelled. */
 typedef struct prov_request {
     const cfg_provider *provider;
     const char *model;       /* model name without the provider prefix */

@@ -18,6 +18,8 @@
  *  - "id" and "retry" are ignored: the gateway never reconnects a stream.
  *  - A callback's non-zero value stops the parser like an error: the rest of
  *    that sse_feed call is dropped and later calls return the same value.
+ *  - The data handed to the callback is not NUL-terminated (the common
+ *    single-line event is passed straight from the caller's input).
  *  - A leading UTF-8 byte order mark is not stripped (providers never send one);
  *    it would make the first field name unknown.
  */
@@ -128,6 +130,46 @@ static int sse_append(sse_parser *p, const char *s, size_t n) {
     return 0;
 }
 
+/* A "name:" line in [s, e), without its LF: the value after the colon and its
+ * one optional space, or NULL if the line is not that field. */
+static const char *sse_value_of(const char *s, const char *e, const char *name, size_t n) {
+    if ((size_t)(e - s) <= n || memcmp(s, name, n) != 0 || s[n] != ':') return NULL;
+    s += n + 1;
+    return s < e && *s == ' ' ? s + 1 : s;
+}
+
+/* The common case, without copying: at an event boundary with nothing
+ * buffered, an event that lies whole in the input as an optional "event:"
+ * line, one "data:" line and an empty line, all ending in LF, is dispatched
+ * straight from the input (one memchr per line instead of a byte loop and
+ * two copies). Anything else (CR, comments, several data lines, other
+ * fields, an event cut by the read, a line over the limit) returns 0 and goes
+ * the general way, which gives the same events and errors. Returns the bytes
+ * consumed; *rc is the callback's value. */
+static size_t sse_fast(sse_parser *p, const char *data, const char *end, int *rc) {
+    const char *at = data, *nl = memchr(at, '\n', (size_t)(end - at));
+    if (!nl || memchr(at, '\r', (size_t)(nl - at))) return 0;
+    const char *ev = sse_value_of(at, nl, "event", 5);
+    size_t ev_len = 0;
+    if (ev) {
+        ev_len = (size_t)(nl - ev);
+        if (ev_len > SSE_EVENT_MAX || (size_t)(nl - at) > p->max_event_bytes) return 0;
+        at = nl + 1;
+        if (at >= end || !(nl = memchr(at, '\n', (size_t)(end - at))) || memchr(at, '\r', (size_t)(nl - at)))
+            return 0;
+    }
+    const char *val = sse_value_of(at, nl, "data", 4);
+    if (!val || (size_t)(nl - at) > p->max_event_bytes || nl + 1 >= end || nl[1] != '\n') return 0;
+    if (ev) {
+        memcpy(p->event, ev, ev_len);
+        p->event[ev_len] = '\0';
+    }
+    *rc = p->on_event ? p->on_event(p->ud, ev ? p->event : "", ev_len, val, (size_t)(nl - val)) : 0;
+    p->event_len = 0;
+    p->event[0] = '\0';
+    return (size_t)(nl + 2 - data);
+}
+
 int sse_feed(sse_parser *p, const char *data, size_t len) {
     if (p->failed) return p->error;
     const char *end = data + len;
@@ -137,6 +179,12 @@ int sse_feed(sse_parser *p, const char *data, size_t len) {
         if (p->last_was_cr) {
             p->last_was_cr = false;
             if (*data == '\n') { data++; continue; }
+        }
+        if (p->len == 0 && !p->has_data && p->event_len == 0 && !p->skip_line) {
+            int rc = 0;
+            size_t used = sse_fast(p, data, end, &rc);
+            if (rc) return sse_fail(p, rc);
+            if (used) { data += used; continue; }
         }
         const char *eol = data;
         while (eol < end && *eol != '\n' && *eol != '\r') eol++;

@@ -16,8 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* One complete event. `event` is "" when no event: field was given. Both are
- * valid during the callback only. Return 0 to go on, non-zero to stop (the
+/* One complete event. `event` is "" when no event: field was given, and is
+ * NUL-terminated; `data` is not (it may point into sse_feed's input). Both
+ * are valid during the callback only. Return 0 to go on, non-zero to stop (the
  * value is returned by sse_feed). */
 typedef int (*sse_event_fn)(void *ud, const char *event, size_t event_len,
                             const char *data, size_t data_len);

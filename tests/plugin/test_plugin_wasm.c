@@ -318,6 +318,33 @@ static void test_load_errors(void)
     CHECK(strstr(logbuf, "plugin c-test: stdout: hello from c-test") != NULL);
     CHECK(strstr(logbuf, "hello-entry") == NULL);
     plg_set_free(set);
+    /* Every line of plugin output is tagged; control characters become '?'. */
+    logbuf[0] = '\0';
+    plg_log_default(test_log, NULL);
+    s = spec("c-test.wasm", "{\"log_forge\":1}");
+    s.name = "forge-entry";
+    set = plg_set_load(&s, 1, 1, err, sizeof err);
+    plg_log_default(NULL, NULL);
+    CHECK(set);
+    CHECK(strstr(logbuf, "plugin forge-entry: stderr: first\nplugin forge-entry: stderr: "
+                         "{\"level\":\"error\",\"forged\":1}?[31m\n") != NULL);
+    plg_set_free(set);
+    /* A get_name() that would forge a log line, or is 64 KiB long, is not
+     * taken: the entry's name stays, with a warning saying why. */
+    const char *bad[] = {"{\"bad_name\":1}", "{\"bad_name\":\"long\"}"};
+    for (int i = 0; i < 2; i++) {
+        plg_log_default(test_log, NULL);
+        logbuf[0] = '\0';
+        s = spec("c-test.wasm", bad[i]);
+        s.name = "named-by-config";
+        set = plg_set_load(&s, 1, 1, err, sizeof err);
+        plg_log_default(NULL, NULL);
+        CHECK(set && strcmp(plg_set_name(set, 0), "named-by-config") == 0);
+        CHECK(strstr(logbuf, "not a usable name") != NULL);
+        CHECK(strstr(logbuf, "forged") == NULL);
+        CHECK(strstr(logbuf, "nnnnnnnn") == NULL);
+        plg_set_free(set);
+    }
 }
 
 static double now_s(void)

@@ -236,11 +236,25 @@ static int misbehave(const char *in, u32 len, u64 *r)
 
 static char config_copy[256];
 
-EXPORT("get_name") u64 get_name(void) { return reply(NAME); }
+/* "bad_name" in the config: get_name() returns what a hostile plugin might,
+ * a name that would forge a log line, or 64 KiB of it (tests the host's check). */
+static int bad_name;
+static char long_name[65536];
+
+EXPORT("get_name") u64 get_name(void)
+{
+    if (bad_name == 1) return reply("evil\n{\"forged\":true}");
+    if (bad_name == 2) {
+        for (u32 i = 0; i < sizeof long_name - 1; i++) long_name[i] = 'n';
+        return reply(long_name);
+    }
+    return reply(NAME);
+}
 
 EXPORT("init") int init(const char *cfg, u32 len)
 {
     if (find(cfg, len, "fail_init", 0) >= 0) return 7;
+    if (find(cfg, len, "bad_name", 0) >= 0) bad_name = find(cfg, len, "long", 0) >= 0 ? 2 : 1;
     u32 n = len < sizeof config_copy - 1 ? len : (u32)sizeof config_copy - 1;
     memcpy(config_copy, cfg, n);
     if (find(cfg, len, "log_hello", 0) >= 0) {
@@ -248,6 +262,12 @@ EXPORT("init") int init(const char *cfg, u32 len)
         struct { u32 p, l; } iov = {(u32)(size_t)msg, sizeof msg - 1};
         u32 w;
         wasi_fd_write(1, &iov, 1, &w);
+    }
+    if (find(cfg, len, "log_forge", 0) >= 0) { /* a second line and an escape sequence in one write */
+        static const char msg[] = "first\n{\"level\":\"error\",\"forged\":1}\x1b[31m\r\n";
+        struct { u32 p, l; } iov = {(u32)(size_t)msg, sizeof msg - 1};
+        u32 w;
+        wasi_fd_write(2, &iov, 1, &w);
     }
     return 0;
 }
