@@ -109,6 +109,13 @@ int obs_init(const obs_config *c, char *err, size_t errlen)
     return 0;
 }
 
+void obs_sync(void)
+{
+    obs_log_sync();
+    if (obs.store != NULL)
+        obs_store_flush(obs.store);
+}
+
 void obs_shutdown(void)
 {
     obs_store_close(obs.store);

@@ -29,10 +29,10 @@ static const char obs_store_schema[] =
     " fallback TEXT NOT NULL, error TEXT NOT NULL, plugin_errors INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts_ms);";
 
-static const char obs_store_insert_sql[] =
+/* The INSERT's head; each row adds "(?,...,?)" with OBS_STORE_COLS parameters. */
+static const char obs_store_insert_head[] =
     "INSERT INTO requests (ts_ms, request_id, method, path, provider, model, status, stream, total_ms,"
-    " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error, plugin_errors)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error, plugin_errors) VALUES ";
 
 int64_t obs_now_ms(void)
 {
@@ -83,37 +83,47 @@ static void obs_bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
         sqlite3_bind_int64(st, i, v);
 }
 
-/* Writes n records in one transaction. A failed batch is reported once and
+/* Binds r as the row starting at parameter base + 1. Text is bound
+ * SQLITE_STATIC: the batch outlives the step. */
+static void obs_bind_row(sqlite3_stmt *st, int base, const obs_record *r)
+{
+    sqlite3_bind_int64(st, base + 1, r->ts_ms);
+    obs_bind_text(st, base + 2, r->request_id);
+    obs_bind_text(st, base + 3, r->method);
+    obs_bind_text(st, base + 4, r->path);
+    obs_bind_text(st, base + 5, r->provider);
+    obs_bind_text(st, base + 6, r->model);
+    sqlite3_bind_int(st, base + 7, r->status);
+    sqlite3_bind_int(st, base + 8, r->stream);
+    obs_bind_opt_double(st, base + 9, r->total_ms);
+    obs_bind_opt_double(st, base + 10, r->upstream_ms);
+    obs_bind_opt_double(st, base + 11, r->ttft_ms);
+    obs_bind_opt_int(st, base + 12, r->prompt_tokens);
+    obs_bind_opt_int(st, base + 13, r->completion_tokens);
+    sqlite3_bind_int(st, base + 14, r->retries);
+    obs_bind_text(st, base + 15, r->fallback);
+    obs_bind_text(st, base + 16, r->error);
+    sqlite3_bind_int(st, base + 17, r->plugin_errors);
+}
+
+/* Writes n records in one transaction: OBS_STORE_ROWS_PER_INSERT rows per
+ * statement, the remainder one by one. A failed batch is reported once and
  * dropped (counted): the writer must keep going, the disk may come back. */
 static void obs_store_write_batch(obs_store *s, const obs_record *b, size_t n)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
-    for (size_t i = 0; i < n; i++) {
-        const obs_record *r = &b[i];
-        sqlite3_stmt *st = s->insert;
-        sqlite3_bind_int64(st, 1, r->ts_ms);
-        obs_bind_text(st, 2, r->request_id);
-        obs_bind_text(st, 3, r->method);
-        obs_bind_text(st, 4, r->path);
-        obs_bind_text(st, 5, r->provider);
-        obs_bind_text(st, 6, r->model);
-        sqlite3_bind_int(st, 7, r->status);
-        sqlite3_bind_int(st, 8, r->stream);
-        obs_bind_opt_double(st, 9, r->total_ms);
-        obs_bind_opt_double(st, 10, r->upstream_ms);
-        obs_bind_opt_double(st, 11, r->ttft_ms);
-        obs_bind_opt_int(st, 12, r->prompt_tokens);
-        obs_bind_opt_int(st, 13, r->completion_tokens);
-        sqlite3_bind_int(st, 14, r->retries);
-        obs_bind_text(st, 15, r->fallback);
-        obs_bind_text(st, 16, r->error);
-        sqlite3_bind_int(st, 17, r->plugin_errors);
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i >= OBS_STORE_ROWS_PER_INSERT ? OBS_STORE_ROWS_PER_INSERT : 1;
+        sqlite3_stmt *st = k > 1 ? s->insert_n : s->insert1;
+        for (size_t j = 0; j < k; j++)
+            obs_bind_row(st, (int)j * OBS_STORE_COLS, &b[i + j]);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             goto failed;
+        i += k;
     }
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
@@ -127,6 +137,24 @@ failed:
     s->dropped += n;
     pthread_mutex_unlock(&s->lock);
     obs_counter_add(s->opt.dropped, n);
+}
+
+/* Prepares the INSERT of `rows` rows into *st. SQLITE_OK or an error code. */
+static int obs_prepare_insert(sqlite3 *db, int rows, sqlite3_stmt **st)
+{
+    static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    _Static_assert(sizeof(row) == 2 * OBS_STORE_COLS + 2, "one ? per column");
+    char sql[sizeof(obs_store_insert_head) + OBS_STORE_ROWS_PER_INSERT * sizeof(row)];
+    size_t len = sizeof(obs_store_insert_head) - 1;
+    memcpy(sql, obs_store_insert_head, len);
+    for (int i = 0; i < rows; i++) {
+        if (i)
+            sql[len++] = ',';
+        memcpy(sql + len, row, sizeof(row) - 1);
+        len += sizeof(row) - 1;
+    }
+    sql[len] = '\0';
+    return sqlite3_prepare_v2(db, sql, (int)len + 1, st, NULL);
 }
 
 static void obs_store_retain(obs_store *s)
@@ -207,7 +235,8 @@ static void *obs_store_writer(void *arg)
  * zero/NULL members of a half-built store. */
 static void obs_store_release(obs_store *s)
 {
-    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->insert1);
+    sqlite3_finalize(s->insert_n);
     sqlite3_finalize(s->purge);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
@@ -248,7 +277,8 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
         snprintf(err, errlen, "logs_store: cannot open %s: %s", o->path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
     } else if (sqlite3_busy_timeout(s->db, 5000), sqlite3_exec(s->db, obs_store_schema, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "logs_store: %s: %s", o->path, msg ? msg : "cannot create the schema");
-    } else if (sqlite3_prepare_v2(s->db, obs_store_insert_sql, -1, &s->insert, NULL) != SQLITE_OK ||
+    } else if (obs_prepare_insert(s->db, 1, &s->insert1) != SQLITE_OK ||
+               obs_prepare_insert(s->db, OBS_STORE_ROWS_PER_INSERT, &s->insert_n) != SQLITE_OK ||
                sqlite3_prepare_v2(s->db, "DELETE FROM requests WHERE ts_ms < ?", -1, &s->purge, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "logs_store: %s: %s", o->path, sqlite3_errmsg(s->db));
     } else if (pthread_create(&s->thread, NULL, obs_store_writer, s) != 0) {

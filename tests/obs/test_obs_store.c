@@ -1,6 +1,7 @@
 /*
  * test_obs_store.c - the SQLite request log store: many writer threads,
- * queue overflow counted as drops, retention, each query filter, and the
+ * queue overflow counted as drops, every field of rows written by the
+ * multi-row INSERT, retention, each query filter, and the
  * /api/logs parameter validation.
  */
 #include <pthread.h>
@@ -125,6 +126,85 @@ static void test_threads_and_filters(void)
     obs_store_close(s);
 }
 
+/* Rows written by the multi-row INSERT and by the one-row remainder carry
+ * their own values in every column (a parameter offset off by one would
+ * shift fields between rows or columns). 37 rows in one batch: two
+ * statements of OBS_STORE_ROWS_PER_INSERT, then 5 single rows. */
+static void test_row_fields(void)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/fields.db", dir);
+    obs_store_options o = {.path = path, .queue_cap = 64, .batch_max = 64};
+    obs_store *s = obs_store_open(&o, err, sizeof(err));
+    CHECK(s != NULL, "open: %s", err);
+    if (!s)
+        return;
+    enum { N = 2 * OBS_STORE_ROWS_PER_INSERT + 5 };
+    pthread_mutex_lock(&s->lock);   /* hold the writer off: one batch of N */
+    for (int i = 0; i < N; i++) {
+        obs_record r;
+        make_record(&r, i, i % 2 ? "openai" : "mock", "m", 200 + i, 1000 + i);
+        snprintf(r.method, sizeof(r.method), "M%d", i);
+        snprintf(r.path, sizeof(r.path), "/p/%d", i);
+        snprintf(r.model, sizeof(r.model), "model-%d", i);
+        snprintf(r.fallback, sizeof(r.fallback), "fb%d", i);
+        snprintf(r.error, sizeof(r.error), "err%d", i);
+        r.stream = i % 3 == 0;
+        r.total_ms = i + 0.5;
+        r.upstream_ms = i % 4 ? i + 0.25 : -1;
+        r.ttft_ms = i % 5 ? i + 0.125 : -1;
+        r.prompt_tokens = i % 6 ? i * 10 : -1;
+        r.completion_tokens = i % 7 ? i * 100 : -1;
+        r.retries = i % 3;
+        r.plugin_errors = i % 2;
+        s->ring[(s->head + s->count++) % s->cap] = r;
+    }
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    obs_store_flush(s);
+    CHECK(obs_store_written(s) == N, "written %llu", (unsigned long long)obs_store_written(s));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rows = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT ts_ms, request_id, method, path, provider, model, status, stream,"
+                           " total_ms, coalesce(upstream_ms, -1), coalesce(ttft_ms, -1),"
+                           " coalesce(prompt_tokens, -1), coalesce(completion_tokens, -1), retries,"
+                           " fallback, error, plugin_errors FROM requests ORDER BY id",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int i = rows++;
+            char want[7][32];
+            snprintf(want[0], 32, "req-%d", i);
+            snprintf(want[1], 32, "M%d", i);
+            snprintf(want[2], 32, "/p/%d", i);
+            snprintf(want[3], 32, "%s", i % 2 ? "openai" : "mock");
+            snprintf(want[4], 32, "model-%d", i);
+            snprintf(want[5], 32, "fb%d", i);
+            snprintf(want[6], 32, "err%d", i);
+            const int text_col[7] = {1, 2, 3, 4, 5, 14, 15};
+            for (int k = 0; k < 7; k++)
+                CHECK(strcmp((const char *)sqlite3_column_text(st, text_col[k]), want[k]) == 0,
+                      "row %d column %d: %s", i, text_col[k], sqlite3_column_text(st, text_col[k]));
+            CHECK(sqlite3_column_int64(st, 0) == 1000 + i, "row %d ts_ms", i);
+            CHECK(sqlite3_column_int(st, 6) == 200 + i, "row %d status", i);
+            CHECK(sqlite3_column_int(st, 7) == (i % 3 == 0), "row %d stream", i);
+            CHECK(sqlite3_column_double(st, 8) == i + 0.5, "row %d total_ms", i);
+            CHECK(sqlite3_column_double(st, 9) == (i % 4 ? i + 0.25 : -1), "row %d upstream_ms", i);
+            CHECK(sqlite3_column_double(st, 10) == (i % 5 ? i + 0.125 : -1), "row %d ttft_ms", i);
+            CHECK(sqlite3_column_int64(st, 11) == (i % 6 ? i * 10 : -1), "row %d prompt_tokens", i);
+            CHECK(sqlite3_column_int64(st, 12) == (i % 7 ? i * 100 : -1), "row %d completion_tokens", i);
+            CHECK(sqlite3_column_int(st, 13) == i % 3, "row %d retries", i);
+            CHECK(sqlite3_column_int(st, 16) == i % 2, "row %d plugin_errors", i);
+        }
+    }
+    CHECK(rows == N, "rows %d", rows);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    obs_store_close(s);
+}
+
 static void test_overflow(void)
 {
     obs_store *s = open_store("drop.db", 8, 0);
@@ -209,6 +289,7 @@ int main(void)
     test_parse();
     test_open_error();
     test_threads_and_filters();
+    test_row_fields();
     test_overflow();
     test_retention();
     char cmd[300];
