@@ -509,28 +509,20 @@ void obs_log_request(const obs_record *r)
     OBS_STR_FIELD(",\"provider\":", r->provider);
     OBS_STR_FIELD(",\"model\":", r->model);
     if (p != NULL) {
-        p = OBS_PUT_LIT(p, ",\"status\":");
-        p = obs_put_i64(p, r->status);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"status\":"), r->status);
         p = r->stream ? OBS_PUT_LIT(p, ",\"stream\":true") : OBS_PUT_LIT(p, ",\"stream\":false");
-        p = OBS_PUT_LIT(p, ",\"total_ms\":");
-        p = obs_put_ms(p, r->total_ms);
-        p = OBS_PUT_LIT(p, ",\"upstream_ms\":");
-        p = obs_put_ms(p, r->upstream_ms);
-        p = OBS_PUT_LIT(p, ",\"ttft_ms\":");
-        p = obs_put_ms(p, r->ttft_ms);
-        p = OBS_PUT_LIT(p, ",\"prompt_tokens\":");
-        p = obs_put_i64(p, r->prompt_tokens);
-        p = OBS_PUT_LIT(p, ",\"completion_tokens\":");
-        p = obs_put_i64(p, r->completion_tokens);
-        p = OBS_PUT_LIT(p, ",\"retries\":");
-        p = obs_put_i64(p, r->retries);
+        p = obs_put_ms(OBS_PUT_LIT(p, ",\"total_ms\":"), r->total_ms);
+        p = obs_put_ms(OBS_PUT_LIT(p, ",\"upstream_ms\":"), r->upstream_ms);
+        p = obs_put_ms(OBS_PUT_LIT(p, ",\"ttft_ms\":"), r->ttft_ms);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"prompt_tokens\":"), r->prompt_tokens);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"completion_tokens\":"), r->completion_tokens);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"retries\":"), r->retries);
     }
     OBS_STR_FIELD(",\"fallback\":", r->fallback);
     OBS_STR_FIELD(",\"error\":", r->error);
 #undef OBS_STR_FIELD
     if (p != NULL) {
-        p = OBS_PUT_LIT(p, ",\"plugin_errors\":");
-        p = obs_put_i64(p, r->plugin_errors);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"plugin_errors\":"), r->plugin_errors);
         b->len = (size_t)(p - b->data);
     }
     obs_line_emit(b);   /* b->oom is set if a reservation failed: a counted drop */
