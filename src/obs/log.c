@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -105,16 +104,9 @@ static bool obs_write_all(int fd, const char *p, size_t n)
     return true;
 }
 
-void obs_thread_background(void)
-{
-    struct sched_param sp = {.sched_priority = 0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);   /* unsupported: stays normal */
-}
-
 static void *obs_log_writer(void *arg)
 {
     (void)arg;
-    obs_thread_background();
     pthread_mutex_lock(&L.mu);
     for (;;) {
         while (L.head == NULL && !L.stop)

@@ -54,12 +54,6 @@ void obs_log_count_drops(obs_series *s);
 
 bool obs_log_enabled(obs_level l);
 
-/* Marks the calling thread as background work (SCHED_BATCH): the log
- * writers call it so that, when one wakes up, it does not preempt a worker
- * in the middle of a request; it still gets its fair share of CPU (the
- * queues must drain at full load), unlike a nice level. Best effort. */
-void obs_thread_background(void);
-
 /* {"ts":...,"level":...,"type":"request", ...the record's fields...} */
 void obs_log_request(const obs_record *r);
 

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "obs/log.h"
 #include "obs/store_int.h"
 
 /* The writer waits up to this long for a full batch once a record came. */
@@ -183,7 +182,6 @@ static void obs_deadline(struct timespec *ts, uint64_t ms)
 static void *obs_store_writer(void *arg)
 {
     obs_store *s = arg;
-    obs_thread_background();
     struct timespec next_retain;
     obs_deadline(&next_retain, 0);   /* one pass at start-up */
     pthread_mutex_lock(&s->lock);
