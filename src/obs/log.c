@@ -407,34 +407,73 @@ static void obs_field_str(sj_buf *b, const char *key, const char *v)
     sj_buf_str(b, v, strlen(v));
 }
 
-static void obs_field_i64(sj_buf *b, const char *key, int64_t v)
+/* ---- the request line in one pass ---------------------------------------
+ *
+ * Built with a plain output pointer into space reserved once, instead of an
+ * appender call (with its bounds check, and strlen for keys) per piece:
+ * 5,900 -> 2,600 instructions per line (callgrind, docs/observability.md).
+ * The reservation covers the longest possible line (OBS_REQ_LINE_MAX), so
+ * nothing below checks bounds. */
+
+/* Every string field escaped at worst (6 bytes per byte: \u00XX), the
+ * keys, numbers and the timestamp. */
+#define OBS_REQ_LINE_MAX (6 * sizeof(obs_record) + 1024)
+
+#define OBS_PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+/* A JSON string. Printable ASCII is copied as it goes; a string with
+ * anything else (a byte to escape, or non-ASCII to check as UTF-8) is
+ * redone by sj_buf_str. Returns the new end; *b may have been reallocated
+ * (the caller then continues at the returned pointer). */
+static char *obs_put_str(sj_buf *b, char *p, const char *v)
 {
-    sj_buf_raw(b, ",\"", 2);
-    sj_buf_cstr(b, key);
-    sj_buf_raw(b, "\":", 2);
-    if (v < 0)
-        sj_buf_cstr(b, "null");
-    else
-        sj_buf_i64(b, v);
+    char *start = p;
+    *p++ = '"';
+    for (const unsigned char *u = (const unsigned char *)v; *u; u++) {
+        if (*u < 0x20 || *u >= 0x7f || *u == '"' || *u == '\\') {
+            b->len = (size_t)(start - b->data);
+            sj_buf_str(b, v, strlen(v));
+            if (!sj_buf_reserve(b, OBS_REQ_LINE_MAX))
+                return NULL;
+            return b->data + b->len;
+        }
+        *p++ = (char)*u;
+    }
+    *p++ = '"';
+    return p;
 }
 
-/* A duration in ms with three decimals, without printf (which was the
- * largest part of building a line). Negative = not applicable: null. */
-static void obs_field_ms(sj_buf *b, const char *key, double v)
+/* A non-negative integer, or null for a negative one (not applicable). */
+static char *obs_put_i64(char *p, int64_t v)
 {
-    sj_buf_raw(b, ",\"", 2);
-    sj_buf_cstr(b, key);
-    sj_buf_raw(b, "\":", 2);
-    if (v < 0 || v != v) {
-        sj_buf_cstr(b, "null");
-        return;
-    }
+    if (v < 0)
+        return OBS_PUT_LIT(p, "null");
+    char tmp[20];
+    int n = 0;
+    uint64_t u = (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* A duration in ms with three decimals (as obs_field_ms). */
+static char *obs_put_ms(char *p, double v)
+{
+    if (v < 0 || v != v)
+        return OBS_PUT_LIT(p, "null");
     if (v > 9e12)
-        v = 9e12;   /* centuries: keeps the integer below in range */
+        v = 9e12;
     int64_t us = (int64_t)(v * 1000 + 0.5);
-    char frac[5] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10), '\0'};
-    sj_buf_i64(b, us / 1000);
-    sj_buf_cstr(b, frac);
+    p = obs_put_i64(p, us / 1000);
+    *p++ = '.';
+    *p++ = (char)('0' + us / 100 % 10);
+    *p++ = (char)('0' + us / 10 % 10);
+    *p++ = (char)('0' + us % 10);
+    return p;
 }
 
 void obs_log_request(const obs_record *r)
@@ -444,23 +483,41 @@ void obs_log_request(const obs_record *r)
         return;
     sj_buf fresh = {0}, *b = obs_line_buf(&fresh);
     obs_line_start(b, l, "request");
-    obs_field_str(b, "request_id", r->request_id);
-    obs_field_str(b, "method", r->method);
-    obs_field_str(b, "path", r->path);
-    obs_field_str(b, "provider", r->provider);
-    obs_field_str(b, "model", r->model);
-    obs_field_i64(b, "status", r->status);
-    sj_buf_cstr(b, r->stream ? ",\"stream\":true" : ",\"stream\":false");
-    obs_field_ms(b, "total_ms", r->total_ms);
-    obs_field_ms(b, "upstream_ms", r->upstream_ms);
-    obs_field_ms(b, "ttft_ms", r->ttft_ms);
-    obs_field_i64(b, "prompt_tokens", r->prompt_tokens);
-    obs_field_i64(b, "completion_tokens", r->completion_tokens);
-    obs_field_i64(b, "retries", r->retries);
-    obs_field_str(b, "fallback", r->fallback);
-    obs_field_str(b, "error", r->error);
-    obs_field_i64(b, "plugin_errors", r->plugin_errors);
-    obs_line_emit(b);
+    if (!sj_buf_reserve(b, OBS_REQ_LINE_MAX)) {
+        obs_line_emit(b);   /* counts the drop (oom) */
+        return;
+    }
+    char *p = b->data + b->len;
+#define OBS_STR_FIELD(lit, v)                                                                                        \
+    do {                                                                                                             \
+        if (p != NULL) {                                                                                             \
+            p = OBS_PUT_LIT(p, lit);                                                                                 \
+            p = obs_put_str(b, p, v);                                                                                \
+        }                                                                                                            \
+    } while (0)
+    OBS_STR_FIELD(",\"request_id\":", r->request_id);
+    OBS_STR_FIELD(",\"method\":", r->method);
+    OBS_STR_FIELD(",\"path\":", r->path);
+    OBS_STR_FIELD(",\"provider\":", r->provider);
+    OBS_STR_FIELD(",\"model\":", r->model);
+    if (p != NULL) {
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"status\":"), r->status);
+        p = r->stream ? OBS_PUT_LIT(p, ",\"stream\":true") : OBS_PUT_LIT(p, ",\"stream\":false");
+        p = obs_put_ms(OBS_PUT_LIT(p, ",\"total_ms\":"), r->total_ms);
+        p = obs_put_ms(OBS_PUT_LIT(p, ",\"upstream_ms\":"), r->upstream_ms);
+        p = obs_put_ms(OBS_PUT_LIT(p, ",\"ttft_ms\":"), r->ttft_ms);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"prompt_tokens\":"), r->prompt_tokens);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"completion_tokens\":"), r->completion_tokens);
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"retries\":"), r->retries);
+    }
+    OBS_STR_FIELD(",\"fallback\":", r->fallback);
+    OBS_STR_FIELD(",\"error\":", r->error);
+#undef OBS_STR_FIELD
+    if (p != NULL) {
+        p = obs_put_i64(OBS_PUT_LIT(p, ",\"plugin_errors\":"), r->plugin_errors);
+        b->len = (size_t)(p - b->data);
+    }
+    obs_line_emit(b);   /* b->oom is set if a reservation failed: a counted drop */
 }
 
 void obs_log_plugin(const char *plugin, obs_level l, const char *line, size_t len)

@@ -2,6 +2,7 @@
  * obs.c - the gateway's metric set and the glue between the request path,
  * the logs and the log store (see obs.h).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,10 @@ static const double obs_overhead_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0
 static const double obs_upstream_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 static const double obs_tps_bounds[] = {1, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
 static const double obs_hook_bounds[] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 1};
+
+/* Bumped by every obs_init: series cached by threads (below) from an older
+ * registry are stale. */
+static atomic_uint obs_gen;
 
 static struct {
     obs_registry *reg;
@@ -90,6 +95,10 @@ static int obs_make_metrics(const char *version)
 int obs_init(const obs_config *c, char *err, size_t errlen)
 {
     memset(&obs, 0, sizeof(obs));
+    /* Series cached by threads belong to the previous registry; 0 means
+     * empty, so skip it on wrap-around. */
+    if (atomic_fetch_add(&obs_gen, 1) + 1 == 0)
+        atomic_fetch_add(&obs_gen, 1);
     obs.reg = obs_registry_new(c->max_series);
     if (obs.reg == NULL || obs_make_metrics(c->version) != 0) {
         snprintf(err, errlen, "observability: out of memory");
@@ -109,6 +118,13 @@ int obs_init(const obs_config *c, char *err, size_t errlen)
     return 0;
 }
 
+void obs_sync(void)
+{
+    obs_log_sync();
+    if (obs.store != NULL)
+        obs_store_flush(obs.store);
+}
+
 void obs_shutdown(void)
 {
     obs_store_close(obs.store);
@@ -119,12 +135,82 @@ void obs_shutdown(void)
     memset(&obs, 0, sizeof(obs));
 }
 
-void obs_request_done(const obs_record *r, const char *endpoint)
+/* ---- the per-thread series cache -------------------------------------------
+ *
+ * A worker's requests mostly carry the same few label tuples, and finding a
+ * series means building its key (UTF-8 checked) and hashing it: about 4,000
+ * instructions for the five lookups of one request (callgrind, see
+ * docs/observability.md). So each thread remembers the series of the last
+ * (provider, model) pair it saw, and for that pair the request counters of a
+ * few (status, endpoint) pairs and the overhead histograms of a few
+ * endpoints. A lookup is then a few string compares. The cache holds series
+ * pointers only; it is valid while the registry that made them lives, which
+ * obs_gen tells (bumped by every obs_init). Equal label values always give
+ * the same series (the overflow one included: series are never removed), so
+ * a cached pointer is exactly what obs_series_get would return. */
+
+#define OBS_CACHE_SLOTS 4
+#define OBS_CACHE_EP 16   /* endpoint names kept (longer ones are not cached) */
+
+typedef struct obs_cache {
+    unsigned gen;                   /* obs_gen when filled; 0 = empty */
+    char provider[sizeof(((obs_record *)0)->provider)];
+    char model[sizeof(((obs_record *)0)->model)];
+    obs_series *upstream, *ttft, *tps, *prompt, *completion;   /* NULL = not looked up yet */
+    struct { int status; char endpoint[OBS_CACHE_EP]; obs_series *s; } req[OBS_CACHE_SLOTS];
+    struct { char endpoint[OBS_CACHE_EP]; obs_series *s; } over[OBS_CACHE_SLOTS];
+    unsigned req_next, over_next;   /* round-robin replacement */
+} obs_cache;
+
+static _Thread_local obs_cache obs_tl_cache;
+
+/* The calling thread's cache, emptied if it belongs to an older registry or
+ * to another (provider, model) pair. */
+static obs_cache *obs_cache_for(const obs_record *r)
 {
-    if (obs.reg == NULL)
-        return;   /* not initialized (unit tests of other modules) */
+    obs_cache *c = &obs_tl_cache;
+    unsigned gen = atomic_load_explicit(&obs_gen, memory_order_relaxed);
+    if (c->gen == gen && strcmp(c->provider, r->provider) == 0 && strcmp(c->model, r->model) == 0)
+        return c;
+    bool same_gen = c->gen == gen;
+    obs_cache keep = same_gen ? *c : (obs_cache){0};
+    memset(c, 0, sizeof(*c));
+    c->gen = gen;
+    if (same_gen) {   /* the overhead histograms do not depend on the pair */
+        memcpy(c->over, keep.over, sizeof(c->over));
+        c->over_next = keep.over_next;
+    }
+    snprintf(c->provider, sizeof(c->provider), "%s", r->provider);
+    snprintf(c->model, sizeof(c->model), "%s", r->model);
+    return c;
+}
+
+/* *slot, looked up with labels the first time. */
+static obs_series *obs_cached(obs_series **slot, obs_metric *m, const char *const *labels)
+{
+    if (*slot == NULL)
+        *slot = obs_series_get(m, labels);
+    return *slot;
+}
+
+/* Remembers endpoint in dst (a copy: the caller's string may not outlive
+ * the cache); false if it is too long to cache. */
+static bool obs_keep_endpoint(char dst[OBS_CACHE_EP], const char *endpoint)
+{
+    size_t n = strlen(endpoint);
+    if (n >= OBS_CACHE_EP)
+        return false;
+    memcpy(dst, endpoint, n + 1);
+    return true;
+}
+
+static obs_series *obs_requests_series(obs_cache *c, const obs_record *r, const char *endpoint)
+{
+    for (int i = 0; i < OBS_CACHE_SLOTS; i++)
+        if (c->req[i].s != NULL && c->req[i].status == r->status && strcmp(c->req[i].endpoint, endpoint) == 0)
+            return c->req[i].s;
     /* The status label: three digits by hand for every real HTTP status,
-     * printf only for anything odd (this runs once per request). */
+     * printf only for anything odd. */
     char status[12];
     if (r->status >= 100 && r->status <= 999) {
         status[0] = (char)('0' + r->status / 100);
@@ -135,26 +221,55 @@ void obs_request_done(const obs_record *r, const char *endpoint)
         snprintf(status, sizeof(status), "%d", r->status);
     }
     const char *labels[] = {r->provider, r->model, status, endpoint};
-    obs_counter_add(obs_series_get(obs.requests, labels), 1);
+    obs_series *s = obs_series_get(obs.requests, labels);
+    unsigned i = c->req_next % OBS_CACHE_SLOTS;
+    if (s != NULL && obs_keep_endpoint(c->req[i].endpoint, endpoint)) {
+        c->req[i].status = r->status;
+        c->req[i].s = s;
+        c->req_next++;
+    }
+    return s;
+}
+
+static obs_series *obs_overhead_series(obs_cache *c, const char *endpoint)
+{
+    for (int i = 0; i < OBS_CACHE_SLOTS; i++)
+        if (c->over[i].s != NULL && strcmp(c->over[i].endpoint, endpoint) == 0)
+            return c->over[i].s;
+    obs_series *s = obs_series_get(obs.overhead, &endpoint);
+    unsigned i = c->over_next % OBS_CACHE_SLOTS;
+    if (s != NULL && obs_keep_endpoint(c->over[i].endpoint, endpoint)) {
+        c->over[i].s = s;
+        c->over_next++;
+    }
+    return s;
+}
+
+void obs_request_done(const obs_record *r, const char *endpoint)
+{
+    if (obs.reg == NULL)
+        return;   /* not initialized (unit tests of other modules) */
+    obs_cache *c = obs_cache_for(r);
+    obs_counter_add(obs_requests_series(c, r, endpoint), 1);
     double total_s = r->total_ms / 1000, up_s = r->upstream_ms >= 0 ? r->upstream_ms / 1000 : 0;
     if (r->total_ms >= 0)
-        obs_histogram_observe(obs_series_get(obs.overhead, &endpoint), total_s > up_s ? total_s - up_s : 0);
+        obs_histogram_observe(obs_overhead_series(c, endpoint), total_s > up_s ? total_s - up_s : 0);
     const char *pm[] = {r->provider, r->model, NULL};
     if (r->upstream_ms >= 0)
-        obs_histogram_observe(obs_series_get(obs.upstream, pm), up_s);
+        obs_histogram_observe(obs_cached(&c->upstream, obs.upstream, pm), up_s);
     if (r->stream && r->ttft_ms >= 0) {
-        obs_histogram_observe(obs_series_get(obs.ttft, pm), r->ttft_ms / 1000);
+        obs_histogram_observe(obs_cached(&c->ttft, obs.ttft, pm), r->ttft_ms / 1000);
         double gen_s = (r->upstream_ms - r->ttft_ms) / 1000;
         if (r->completion_tokens > 0 && gen_s > 0)
-            obs_histogram_observe(obs_series_get(obs.tps, pm), (double)r->completion_tokens / gen_s);
+            obs_histogram_observe(obs_cached(&c->tps, obs.tps, pm), (double)r->completion_tokens / gen_s);
     }
     if (r->prompt_tokens > 0) {
         pm[2] = "prompt";
-        obs_counter_add(obs_series_get(obs.tokens, pm), (uint64_t)r->prompt_tokens);
+        obs_counter_add(obs_cached(&c->prompt, obs.tokens, pm), (uint64_t)r->prompt_tokens);
     }
     if (r->completion_tokens > 0) {
         pm[2] = "completion";
-        obs_counter_add(obs_series_get(obs.tokens, pm), (uint64_t)r->completion_tokens);
+        obs_counter_add(obs_cached(&c->completion, obs.tokens, pm), (uint64_t)r->completion_tokens);
     }
     if (obs.log_requests) {
         obs_log_request(r);

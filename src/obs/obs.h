@@ -31,6 +31,10 @@ typedef struct obs_config {
 
 /* 0, or -1 with a message in err (bad log file, cannot open the store). */
 int obs_init(const obs_config *c, char *err, size_t errlen);
+/* Waits until every log line handed over so far (and the calling thread's
+ * buffered ones) is written and every queued store row committed (tests,
+ * benchmarks). */
+void obs_sync(void);
 /* Flushes and closes the store; after the server has stopped. */
 void obs_shutdown(void);
 

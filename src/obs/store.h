@@ -2,11 +2,13 @@
  * store.h - the request log store: one row per request in SQLite, written off
  * the request path. Prefix: obs_store_ / obs_query_.
  *
- * Worker threads hand a fixed-size record to obs_store_submit(), which copies
- * it into a bounded ring under a short mutex (no I/O, no allocation) or, when
- * the ring is full, drops it and counts the drop: traffic never waits for the
- * disk. One writer thread drains the ring in batches, each batch one
- * transaction with a prepared INSERT, in WAL mode (readers do not block it).
+ * Worker threads hand a record to obs_store_submit(), which packs it (its
+ * numbers and the used part of its strings, ~150 bytes for a typical row
+ * instead of the record's ~750) into a bounded byte ring under a short mutex
+ * (no I/O, no allocation) or, when the ring is full, drops it and counts the
+ * drop: traffic never waits for the disk. One writer thread drains the ring
+ * in batches, each batch one transaction of multi-row INSERTs, in WAL mode
+ * (readers do not block it).
  * The same thread deletes rows older than the retention period periodically.
  * Queries (GET /api/logs) open their own read-only connection.
  */
@@ -45,9 +47,15 @@ typedef struct obs_record {
 /* Wall clock, ms since the epoch (for obs_record.ts_ms). */
 int64_t obs_now_ms(void);
 
+/* Queue bytes per record of queue_cap: a typical row packs into ~150. */
+#define OBS_STORE_BYTES_PER_RECORD 256
+
 typedef struct obs_store_options {
     const char *path;           /* SQLite file, created if missing */
-    size_t queue_cap;           /* ring size (records); 0: 4096 */
+    size_t queue_cap;           /* records queued at most; 0: 16384. The queue
+                                 * holds OBS_STORE_BYTES_PER_RECORD bytes per
+                                 * record (typical rows are smaller; long
+                                 * strings take more room) */
     size_t batch_max;           /* rows per transaction; 0: 256 */
     int retention_days;         /* 0: keep forever */
     uint64_t retention_every_ms;/* how often to delete old rows; 0: hourly */

@@ -11,24 +11,44 @@
 
 #include "obs/store.h"
 
+#define OBS_STORE_COLS 17
+/* Rows per multi-row INSERT: one statement step for many rows costs less
+ * than a step per row (measured in bench/obs/log_cost.c, see
+ * docs/observability.md); 16 * 17 parameters stays far below SQLite's
+ * limit. */
+#define OBS_STORE_ROWS_PER_INSERT 16
+
 struct obs_store {
     obs_store_options opt;     /* opt.path unused: see path */
     char *path;
     sqlite3 *db;               /* the writer thread's connection */
-    sqlite3_stmt *insert, *purge;
+    sqlite3_stmt *insert1;     /* INSERT of one row (a batch's remainder) */
+    sqlite3_stmt *insert_n;    /* INSERT of OBS_STORE_ROWS_PER_INSERT rows */
+    sqlite3_stmt *purge;
     pthread_t thread;
     pthread_mutex_t lock;      /* guards the ring and the flags below */
     pthread_cond_t wake;       /* -> writer: records, stop or retention */
     pthread_cond_t idle;       /* -> flushers: a batch or retention pass ended */
-    obs_record *ring;
-    size_t cap, head, count;
+    /* The queue: packed records (obs_store_pack) back to back in a byte
+     * ring; a record never wraps (a 0 length word marks the unused end). */
+    unsigned char *ring;
+    size_t cap;                /* records at most */
+    size_t bytes;              /* ring size, a multiple of 8 */
+    size_t rhead, rtail;       /* read and write offsets */
+    size_t count;              /* records queued */
     obs_record *batch;         /* the writer's copy of the batch being written */
     bool busy, stopping, retain_requested;
+    bool full;                 /* a record was dropped since the last batch: no lingering */
     int flushing;              /* threads in obs_store_flush: no lingering */
     uint64_t retains_done;
     uint64_t dropped;
     _Atomic uint64_t written;
 };
 
+/* The packed queue (store.c), for the writer and the tests; the caller holds
+ * s->lock. push: false when the record does not fit (count or bytes). pop:
+ * takes the oldest record into *r; s->count must be > 0. */
+bool obs_ring_push(obs_store *s, const obs_record *r);
+void obs_ring_pop(obs_store *s, obs_record *r);
 
 #endif

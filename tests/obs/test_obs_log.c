@@ -29,7 +29,7 @@ static void record(obs_record *r, int i)
     strcpy(r->method, "POST");
     strcpy(r->path, "/v1/chat/completions");
     strcpy(r->provider, "p\"q");   /* must come out escaped */
-    strcpy(r->model, "m");
+    strcpy(r->model, "m\xc3\xa9\xff");   /* UTF-8 kept, the bad byte replaced */
     r->status = 200;
     r->total_ms = 12.3456;
     r->upstream_ms = 0.0004;
@@ -66,6 +66,17 @@ static long check_lines(const char *p)
             CHECK(sj_f64(sj_get(root, "total_ms"), &ms) && ms == 12.346, "total_ms %s", line);
             CHECK(sj_f64(sj_get(root, "upstream_ms"), &ms) && ms == 0, "upstream_ms %s", line);
             CHECK(sj_is_null(sj_get(root, "ttft_ms")), "ttft_ms null");
+            CHECK(strcmp(sj_str(sj_get(root, "model"), NULL), "m\xc3\xa9\xef\xbf\xbd") == 0, "model field");
+            CHECK(strncmp(sj_str(sj_get(root, "request_id"), NULL), "req-", 4) == 0, "request_id field");
+            CHECK(strcmp(sj_str(sj_get(root, "path"), NULL), "/v1/chat/completions") == 0, "path field");
+            int64_t v = -1;
+            CHECK(sj_i64(sj_get(root, "status"), &v) && v == 200, "status field");
+            CHECK(sj_i64(sj_get(root, "prompt_tokens"), &v) && v == 7, "prompt_tokens field");
+            CHECK(sj_is_null(sj_get(root, "completion_tokens")), "completion_tokens null");
+            CHECK(sj_i64(sj_get(root, "retries"), &v) && v >= 0 && v <= 2, "retries field");
+            CHECK(sj_get(root, "stream") != NULL && sj_get(root, "error") != NULL && sj_get(root, "fallback") != NULL &&
+                      sj_get(root, "plugin_errors") != NULL,
+                  "every field present: %s", line);
             sj_doc_free(d);
         }
         n++;

@@ -1,7 +1,9 @@
 /*
  * test_obs_metrics.c - the sharded registry: values, label escaping, series
  * cap with overflow, concurrent updates summed exactly, and every rendering
- * passed through the strict format checker (promcheck.c).
+ * passed through the strict format checker (promcheck.c); obs_request_done
+ * (whose series a thread caches) counting each label tuple exactly, across
+ * more tuples than the cache holds and across a re-initialisation.
  */
 #include <math.h>
 #include <pthread.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "obs/metrics.h"
+#include "obs/obs.h"
 #include "promcheck.h"
 
 #include "obs_test.h"
@@ -172,11 +175,70 @@ static void test_threads(void)
     obs_registry_free(r);
 }
 
+/* The value of one sluice_requests_total series in the rendered text, -1 if
+ * absent. */
+static long requests_value(const char *text, const char *provider, const char *model, int status, const char *ep)
+{
+    char want[256];
+    int n = snprintf(want, sizeof(want), "sluice_requests_total{provider=\"%s\",model=\"%s\",status=\"%d\",endpoint=\"%s\"} ",
+                     provider, model, status, ep);
+    const char *p = strstr(text, want);
+    return p ? atol(p + n) : -1;
+}
+
+static void test_request_done_cache(void)
+{
+    static const char *const providers[] = {"p1", "p2"}, *const models[] = {"m1", "m2", "m3"};
+    static const int statuses[] = {200, 400, 429, 500, 502, 503, 1000};
+    static const char *const eps[] = {"chat", "models", "health", "metrics", "logs", "other"};
+    enum { NP = 2, NM = 3, NS = 7, NE = 6 };
+    static long want[NP][NM][NS][NE];
+    char err[256];
+    for (int round = 0; round < 2; round++) {
+        obs_config c = {.version = "t", .log_level = OBS_ERROR};
+        CHECK(obs_init(&c, err, sizeof(err)) == 0, "obs_init: %s", err);
+        memset(want, 0, sizeof(want));
+        /* A walk that changes pair, endpoint and status at different paces
+         * (a pair lasts 100 requests, an endpoint 7, the status changes each
+         * time), so cached entries are hit, replaced and hit again. */
+        for (unsigned i = 0; i < 6000; i++) {
+            unsigned pi = i / 300 % NP, mi = i / 100 % NM, si = i % NS, ei = i / 7 % NE;
+            obs_record r = {.status = statuses[si], .total_ms = 1, .upstream_ms = -1, .ttft_ms = -1,
+                            .prompt_tokens = -1, .completion_tokens = -1};
+            strcpy(r.provider, providers[pi]);
+            strcpy(r.model, models[mi]);
+            char ep[16];
+            strcpy(ep, eps[ei]);   /* a copy: the cache must not keep the pointer */
+            obs_request_done(&r, ep);
+            memset(ep, 'x', sizeof(ep) - 1);
+            want[pi][mi][si][ei]++;
+        }
+        sj_buf b = {0};
+        CHECK(obs_metrics_text(&b), "render");
+        sj_buf_raw(&b, "", 1);
+        int bad = 0;
+        for (int pi = 0; pi < NP; pi++)
+            for (int mi = 0; mi < NM; mi++)
+                for (int si = 0; si < NS; si++)
+                    for (int ei = 0; ei < NE; ei++) {
+                        long got = requests_value(b.data, providers[pi], models[mi], statuses[si], eps[ei]);
+                        long w = want[pi][mi][si][ei] ? want[pi][mi][si][ei] : -1;
+                        if (got != w && bad++ < 5)
+                            printf("FAIL: round %d %s %s %d %s: %ld, want %ld\n", round, providers[pi], models[mi],
+                                   statuses[si], eps[ei], got, w);
+                    }
+        failures += bad > 0;
+        sj_buf_free(&b);
+        obs_shutdown();   /* round 2 runs on a new registry: no stale series */
+    }
+}
+
 int main(void)
 {
     test_basic_and_escaping();
     test_series_cap();
     test_threads();
+    test_request_done_cache();
     printf("%s\n", failures ? "FAILED" : "all passed");
     return failures ? 1 : 0;
 }

@@ -1,6 +1,8 @@
 /*
  * test_obs_store.c - the SQLite request log store: many writer threads,
- * queue overflow counted as drops, retention, each query filter, and the
+ * queue overflow counted as drops, every field of rows written by the
+ * multi-row INSERT, the packed queue wrapping with records of every size,
+ * retention, each query filter, and the
  * /api/logs parameter validation.
  */
 #include <pthread.h>
@@ -125,6 +127,159 @@ static void test_threads_and_filters(void)
     obs_store_close(s);
 }
 
+/* Rows written by the multi-row INSERT and by the one-row remainder carry
+ * their own values in every column (a parameter offset off by one would
+ * shift fields between rows or columns). 37 rows in one batch: two
+ * statements of OBS_STORE_ROWS_PER_INSERT, then 5 single rows. */
+static void test_row_fields(void)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/fields.db", dir);
+    obs_store_options o = {.path = path, .queue_cap = 64, .batch_max = 64};
+    obs_store *s = obs_store_open(&o, err, sizeof(err));
+    CHECK(s != NULL, "open: %s", err);
+    if (!s)
+        return;
+    enum { N = 2 * OBS_STORE_ROWS_PER_INSERT + 5 };
+    /* Submitted within the writer's linger (50 ms): one batch of N, or a few
+     * batches on a slow machine; both INSERT paths either way. */
+    for (int i = 0; i < N; i++) {
+        obs_record r;
+        make_record(&r, i, i % 2 ? "openai" : "mock", "m", 200 + i, 1000 + i);
+        snprintf(r.method, sizeof(r.method), "M%d", i);
+        snprintf(r.path, sizeof(r.path), "/p/%d", i);
+        snprintf(r.model, sizeof(r.model), "model-%d", i);
+        snprintf(r.fallback, sizeof(r.fallback), "fb%d", i);
+        snprintf(r.error, sizeof(r.error), "err%d", i);
+        if (i == N - 1) {   /* the longest strings a record holds survive the queue */
+            memset(r.path, 'p', sizeof(r.path) - 1);
+            memset(r.error, 'e', sizeof(r.error) - 1);
+        }
+        r.stream = i % 3 == 0;
+        r.total_ms = i + 0.5;
+        r.upstream_ms = i % 4 ? i + 0.25 : -1;
+        r.ttft_ms = i % 5 ? i + 0.125 : -1;
+        r.prompt_tokens = i % 6 ? i * 10 : -1;
+        r.completion_tokens = i % 7 ? i * 100 : -1;
+        r.retries = i % 3;
+        r.plugin_errors = i % 2;
+        CHECK(obs_store_submit(s, &r), "submit %d", i);
+    }
+    obs_store_flush(s);
+    CHECK(obs_store_written(s) == N, "written %llu", (unsigned long long)obs_store_written(s));
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rows = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT ts_ms, request_id, method, path, provider, model, status, stream,"
+                           " total_ms, coalesce(upstream_ms, -1), coalesce(ttft_ms, -1),"
+                           " coalesce(prompt_tokens, -1), coalesce(completion_tokens, -1), retries,"
+                           " fallback, error, plugin_errors FROM requests ORDER BY id",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int i = rows++;
+            char want[7][200];
+            snprintf(want[0], 200, "req-%d", i);
+            snprintf(want[1], 200, "M%d", i);
+            snprintf(want[2], 200, "/p/%d", i);
+            snprintf(want[3], 200, "%s", i % 2 ? "openai" : "mock");
+            snprintf(want[4], 200, "model-%d", i);
+            snprintf(want[5], 200, "fb%d", i);
+            snprintf(want[6], 200, "err%d", i);
+            if (i == N - 1) {
+                memset(want[2], 'p', 127);
+                want[2][127] = '\0';
+                memset(want[6], 'e', 159);
+                want[6][159] = '\0';
+            }
+            const int text_col[7] = {1, 2, 3, 4, 5, 14, 15};
+            for (int k = 0; k < 7; k++)
+                CHECK(strcmp((const char *)sqlite3_column_text(st, text_col[k]), want[k]) == 0,
+                      "row %d column %d: %s", i, text_col[k], sqlite3_column_text(st, text_col[k]));
+            CHECK(sqlite3_column_int64(st, 0) == 1000 + i, "row %d ts_ms", i);
+            CHECK(sqlite3_column_int(st, 6) == 200 + i, "row %d status", i);
+            CHECK(sqlite3_column_int(st, 7) == (i % 3 == 0), "row %d stream", i);
+            CHECK(sqlite3_column_double(st, 8) == i + 0.5, "row %d total_ms", i);
+            CHECK(sqlite3_column_double(st, 9) == (i % 4 ? i + 0.25 : -1), "row %d upstream_ms", i);
+            CHECK(sqlite3_column_double(st, 10) == (i % 5 ? i + 0.125 : -1), "row %d ttft_ms", i);
+            CHECK(sqlite3_column_int64(st, 11) == (i % 6 ? i * 10 : -1), "row %d prompt_tokens", i);
+            CHECK(sqlite3_column_int64(st, 12) == (i % 7 ? i * 100 : -1), "row %d completion_tokens", i);
+            CHECK(sqlite3_column_int(st, 13) == i % 3, "row %d retries", i);
+            CHECK(sqlite3_column_int(st, 16) == i % 2, "row %d plugin_errors", i);
+        }
+    }
+    CHECK(rows == N, "rows %d", rows);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    obs_store_close(s);
+}
+
+/* The packed queue alone (no writer thread), deterministic: records of
+ * varying sizes pushed until full, popped a few at a time, pushed again, so
+ * every wrap case (an entry ending at the very end, the end left unused and
+ * marked) comes round many times; what comes out is what went in, in order,
+ * and a full queue refuses rather than overwrites. */
+static void ring_record(obs_record *r, int i)
+{
+    make_record(r, i, "p", "m", 200 + i % 300, 1000 + i);
+    size_t plen = (size_t)(i * 37) % sizeof(r->path);
+    memset(r->path, 'a' + i % 26, plen);
+    r->path[plen] = '\0';
+    r->retries = i % 5;
+}
+
+static bool same_record(const obs_record *a, const obs_record *b)
+{
+    return a->ts_ms == b->ts_ms && a->status == b->status && a->stream == b->stream && a->total_ms == b->total_ms &&
+           a->upstream_ms == b->upstream_ms && a->ttft_ms == b->ttft_ms && a->prompt_tokens == b->prompt_tokens &&
+           a->completion_tokens == b->completion_tokens && a->retries == b->retries &&
+           a->plugin_errors == b->plugin_errors && strcmp(a->request_id, b->request_id) == 0 &&
+           strcmp(a->method, b->method) == 0 && strcmp(a->path, b->path) == 0 && strcmp(a->provider, b->provider) == 0 &&
+           strcmp(a->model, b->model) == 0 && strcmp(a->fallback, b->fallback) == 0 && strcmp(a->error, b->error) == 0;
+}
+
+static void test_ring(void)
+{
+    obs_store s = {.cap = 12, .bytes = 2048};
+    s.ring = malloc(s.bytes);
+    if (s.ring == NULL)
+        return;
+    int pushed = 0, popped = 0, bad = 0, refused = 0, marked = 0;
+    for (int round = 0; round < 400; round++) {
+        obs_record r;
+        for (;;) {   /* fill up */
+            ring_record(&r, pushed);
+            size_t before = s.rtail;
+            if (!obs_ring_push(&s, &r))
+                break;
+            pushed++;
+            /* went to the start though the end was not reached: a marked wrap */
+            marked += s.count > 1 && before != 0 && s.rtail < before && s.rtail != 0;
+        }
+        refused++;
+        for (int k = 0; k < 1 + round % 7 && s.count > 0; k++) {
+            obs_record got, want;
+            obs_ring_pop(&s, &got);
+            ring_record(&want, popped++);
+            if ((!same_record(&got, &want) || s.count > s.cap) && bad++ < 3)
+                printf("FAIL: ring record %d: path len %zu want %zu, ts %lld\n", popped - 1, strlen(got.path),
+                       strlen(want.path), (long long)got.ts_ms);
+        }
+    }
+    while (s.count > 0) {
+        obs_record got, want;
+        obs_ring_pop(&s, &got);
+        ring_record(&want, popped++);
+        bad += !same_record(&got, &want);
+    }
+    failures += bad > 0;
+    CHECK(pushed == popped && pushed > 1000, "pushed %d popped %d", pushed, popped);
+    CHECK(refused == 400, "a full queue refuses");
+    CHECK(marked >= 20, "only %d wraps that leave the end unused", marked);
+    free(s.ring);
+}
+
 static void test_overflow(void)
 {
     obs_store *s = open_store("drop.db", 8, 0);
@@ -209,6 +364,8 @@ int main(void)
     test_parse();
     test_open_error();
     test_threads_and_filters();
+    test_row_fields();
+    test_ring();
     test_overflow();
     test_retention();
     char cmd[300];
