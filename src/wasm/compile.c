@@ -336,7 +336,8 @@ static void fused_init(void)
 #define WASM_X_AINFO(name, in, out, expr) \
     set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
     set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
-    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE;
+    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE; \
+    tee_forms[OP_##name##_LL] = OP_##name##_LL_TEE; tee_forms[OP_##name##_SC] = OP_##name##_SC_TEE;
     WASM_FUSED_ARITH(WASM_X_AINFO)
 #undef WASM_X_AINFO
 #define WASM_X_CINFO(name, in, out, expr) \
@@ -345,7 +346,9 @@ static void fused_init(void)
     branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ;
     WASM_FUSED_CMP(WASM_X_CINFO)
 #undef WASM_X_CINFO
-#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
+#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L; \
+    set_forms[OP_##name] = OP_##name##_SET; tee_forms[OP_##name] = OP_##name##_TEE; \
+    set_forms[OP_##name##_L] = OP_##name##_L_SET; tee_forms[OP_##name##_L] = OP_##name##_L_TEE;
     WASM_LOAD_IMPL(WASM_X_LINFO)
 #undef WASM_X_LINFO
 #define WASM_X_SINFO(name, ct, field) \
@@ -455,6 +458,27 @@ static bool fuse_store(compiler *c, int store_op, uint32_t off)
     return true;
 }
 
+/* x << k >> k (arithmetic, same k) is a sign extension from the low bits:
+ * compilers without the sign-extension feature emit it for every signed
+ * narrow value. SHL_SC k; CONST k; SHR_S  ->  EXTEND (one dispatch, not two). */
+static bool fuse_extend(compiler *c, int op)
+{
+    if (dead(c) || c->nhist < 2 || c->hist[1].op != OP_CONST) return false;
+    int shl = op == OP_I32_SHR_S ? OP_I32_SHL_SC : op == OP_I64_SHR_S ? OP_I64_SHL_SC : -1;
+    if (c->hist[0].op != shl) return false;
+    wasm_cell *ir = c->m->ir;
+    uint64_t k = ir[c->hist[1].pos + 1].u64;
+    if (ir[c->hist[0].pos + 1].u64 != k) return false;
+    int ext = op == OP_I32_SHR_S ? (k == 24 ? OP_I32_EXTEND8_S : k == 16 ? OP_I32_EXTEND16_S : -1)
+                                 : (k == 56 ? OP_I64_EXTEND8_S : k == 48 ? OP_I64_EXTEND16_S
+                                    : k == 32 ? OP_I64_EXTEND32_S : -1);
+    if (ext < 0) return false;
+    c->m->ir_len = c->hist[0].pos;
+    c->nhist = 0;
+    emit_op(c, ext);
+    return true;
+}
+
 static void numeric_op(compiler *c, uint32_t code)
 {
     const numeric_info *ni = numeric(code);
@@ -462,6 +486,7 @@ static void numeric_op(compiler *c, uint32_t code)
     if (ni->b) pop_expect(c, ni->b);
     pop_expect(c, ni->a);
     push(c, ni->r);
+    if (fuse_extend(c, ni->op)) return;
     if (!fuse_binary(c, ni->op)) emit_op(c, ni->op);
 }
 
@@ -681,6 +706,15 @@ static void local_op(compiler *c, uint8_t code)
     else if (code == 0x21) {
         pop_expect(c, t);
         if (fuse_set(c, i, false)) return;
+        if (!dead(c) && c->nhist >= 1 && c->hist[1].op == OP_LOCAL_GET) {
+            /* local.get x; local.set i  ->  LOCAL_COPY {x, i} */
+            wasm_cell *g = &c->m->ir[c->hist[1].pos];
+            uint32_t x = (uint32_t)g[1].u64;
+            g[0].op = c->labels[OP_LOCAL_COPY];
+            g[1] = (wasm_cell){.p = {x, i}};
+            c->hist[1].op = OP_LOCAL_COPY;
+            return;
+        }
         emit_op(c, OP_LOCAL_SET);
     } else {
         pop_expect(c, t);
@@ -747,9 +781,11 @@ static void instruction(compiler *c, uint8_t code)
             if (!fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
-        if (code == 0x03 && !was_dead) emit_op(c, OP_LOOP);
+        /* a loop header is a branch target: nothing fuses across it; its
+         * backward branches spend the fuel (no instruction of its own) */
+        if (code == 0x03) c->nhist = 0;
         push_ctrl(c, code == 0x02 ? K_BLOCK : code == 0x03 ? K_LOOP : K_IF, &bt);
-        top(c)->start = m->ir_len - (code == 0x03 ? 1 : 0);
+        top(c)->start = m->ir_len;
         top(c)->else_cell = else_cell;
         break;
     }

@@ -11,8 +11,9 @@
  * declared locals and pushes a small return record, so calls never allocate
  * and never recurse on the C stack. Host functions are called in place.
  *
- * Deadline/interrupt: a countdown (fuel) decremented at every loop header and
- * call; when it runs out we read the clock and the atomic interrupt flag.
+ * Deadline/interrupt: a countdown (fuel) decremented at every backward branch
+ * (the only way a loop repeats) and call; when it runs out we read the clock
+ * and the atomic interrupt flag.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,94 @@ static wasm_status tab_init(wasm_instance *inst, uint32_t ti, uint32_t seg, uint
     return WASM_OK;
 }
 
+#ifdef WASM_PROFILE_OPS
+/* Developer profile (make EXTRA_CFLAGS=-DWASM_PROFILE_OPS): executions per IR
+ * cell of one module, dumped to stderr at exit: the hottest operators, pairs
+ * of consecutive operators (fusion candidates) and functions. */
+#include <stdio.h>
+static const wasm_module *prof_mod;
+static uint64_t *prof_cnt;
+static const wasm_cell *prof_prev;
+static uint64_t *prof_pair;   /* OP_COUNT_ x OP_COUNT_ */
+static const void *const *prof_labels;
+static struct { size_t ir_len; uint32_t nfuncs, nimported_funcs; } prof_shape;
+static size_t *prof_entry;
+static int16_t *prof_opidx;   /* per cell, lazily: its operator, -1 none */
+
+static int prof_op(const void *addr)
+{
+    for (int i = 0; i < OP_COUNT_; i++) if (prof_labels[i] == addr) return i;
+    return -1;
+}
+
+static void prof_dump(void)
+{
+    if (!prof_mod) return;
+    const struct { size_t ir_len; uint32_t nfuncs, nimported_funcs; } *m = (void *)&prof_shape;
+    uint64_t per_op[OP_COUNT_] = {0}, total = 0;
+    for (size_t i = 0; i < m->ir_len; i++) if (prof_cnt[i]) {
+        int op = prof_opidx[i];
+        if (op >= 0) { per_op[op] += prof_cnt[i]; total += prof_cnt[i]; }
+    }
+    fprintf(stderr, "PROF total %llu\n", (unsigned long long)total);
+    for (int k = 0; k < 40; k++) {
+        int best = -1;
+        for (int i = 0; i < OP_COUNT_; i++) if (per_op[i] && (best < 0 || per_op[i] > per_op[best])) best = i;
+        if (best < 0) break;
+        fprintf(stderr, "PROF op %4d %12llu %5.2f%%\n", best, (unsigned long long)per_op[best], 100.0 * per_op[best] / total);
+        per_op[best] = 0;
+    }
+    for (int k = 0; k < 40; k++) {
+        size_t best = 0;
+        for (size_t i = 1; i < (size_t)OP_COUNT_ * OP_COUNT_; i++) if (prof_pair[i] > prof_pair[best]) best = i;
+        if (!prof_pair[best]) break;
+        fprintf(stderr, "PROF pair %4zu %4zu %12llu %5.2f%%\n", best / OP_COUNT_, best % OP_COUNT_,
+                (unsigned long long)prof_pair[best], 100.0 * prof_pair[best] / total);
+        prof_pair[best] = 0;
+    }
+    uint32_t nf = m->nfuncs - m->nimported_funcs;
+    for (int k = 0; k < 25; k++) {
+        uint64_t best = 0; uint32_t bf = 0;
+        for (uint32_t f = 0; f < nf; f++) {
+            size_t end = f + 1 < nf ? prof_entry[f + 1] : m->ir_len;
+            uint64_t s = 0;
+            for (size_t i = prof_entry[f]; i < end; i++) s += prof_cnt[i];
+            if (s > best) { best = s; bf = f; }
+        }
+        if (!best) break;
+        fprintf(stderr, "PROF func %u %12llu %5.2f%%\n", bf + m->nimported_funcs, (unsigned long long)best, 100.0 * best / total);
+        size_t end = bf + 1 < nf ? prof_entry[bf + 1] : m->ir_len;
+        for (size_t i = prof_entry[bf]; i < end; i++) prof_cnt[i] = 0;
+    }
+}
+
+static void prof_hit(const wasm_module *m, const wasm_cell *pc)
+{
+    if (m != prof_mod) {
+        if (prof_mod) return;
+        prof_mod = m;
+        prof_cnt = calloc(m->ir_len, sizeof *prof_cnt);
+        prof_pair = calloc((size_t)OP_COUNT_ * OP_COUNT_, sizeof *prof_pair);
+        prof_labels = wasm_interp_labels();
+        prof_opidx = malloc(m->ir_len * sizeof *prof_opidx);
+        for (size_t i = 0; i < m->ir_len; i++) prof_opidx[i] = -2;
+        prof_shape.ir_len = m->ir_len; prof_shape.nfuncs = m->nfuncs; prof_shape.nimported_funcs = m->nimported_funcs;
+        prof_entry = malloc((m->nfuncs + 1) * sizeof *prof_entry);
+        for (uint32_t f = 0; f < m->nfuncs - m->nimported_funcs; f++) prof_entry[f] = m->codes[f].entry;
+        atexit(prof_dump);
+    }
+    if (pc < m->ir || pc >= m->ir + m->ir_len) return;
+    size_t at = (size_t)(pc - m->ir);
+    prof_cnt[at]++;
+    if (prof_opidx[at] == -2) prof_opidx[at] = (int16_t)prof_op(pc->op);
+    if (prof_prev) {
+        int a = prof_opidx[prof_prev - m->ir], b = prof_opidx[at];
+        if (a >= 0 && b >= 0) prof_pair[a * OP_COUNT_ + b]++;
+    }
+    prof_prev = pc;
+}
+#endif
+
 /* The interpreter proper. With ex == NULL it only returns its label table
  * through *labels_out (compile.c needs the handler addresses). */
 static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, const void *const **labels_out)
@@ -144,14 +233,17 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
 #define WASM_X_LARITH(name, in, out, expr) \
         [OP_##name##_LL_SET] = &&L_##name##_LL_SET, [OP_##name##_LC_SET] = &&L_##name##_LC_SET, \
         [OP_##name##_SC_SET] = &&L_##name##_SC_SET, [OP_##name##_SS_SET] = &&L_##name##_SS_SET, \
-        [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE,
+        [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE, \
+        [OP_##name##_LL_TEE] = &&L_##name##_LL_TEE, [OP_##name##_SC_TEE] = &&L_##name##_SC_TEE,
         WASM_FUSED_ARITH(WASM_X_LARITH)
 #define WASM_X_LCMP(name, in, out, expr) \
         [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, \
         [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
         [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ,
         WASM_FUSED_CMP(WASM_X_LCMP)
-#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
+#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L, \
+        [OP_##name##_SET] = &&L_##name##_SET, [OP_##name##_TEE] = &&L_##name##_TEE, \
+        [OP_##name##_L_SET] = &&L_##name##_L_SET, [OP_##name##_L_TEE] = &&L_##name##_L_TEE,
         WASM_LOAD_IMPL(WASM_X_LLOADL)
 #define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
         WASM_STORE_IMPL(WASM_X_LSTORE)
@@ -171,9 +263,18 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
     wasm_status st = WASM_OK;
     wasm_func *callee;
 
+#ifdef WASM_PROFILE_OPS
+#define NEXT() do { prof_hit(cur->mod, pc); goto *(pc++)->op; } while (0)
+#else
 #define NEXT() goto *(pc++)->op
+#endif
 #define RELOAD() do { wasm_memory *m0_ = cur->mem0; mem = m0_ ? m0_->data : NULL; \
                       memsize = m0_ ? m0_->size : 0; } while (0)
+/* Takes the branch whose relative target is in `cell`. Only branches to a
+ * loop header go backwards (rel < 0): that is where loops spend fuel, so a
+ * loop iteration costs no dispatch of its own. */
+#define JUMP_AT(cell) do { const wasm_cell *c_ = (cell); int64_t r_ = c_->i64; pc = c_ + r_; \
+        if (r_ < 0 && __builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } while (0)
 #define TRAP(kind, msg) do { st = wasm_trap(ex, kind, "%s", msg); goto trapped; } while (0)
 #define CHECK(expr) do { st = (expr); if (st != WASM_OK) goto trapped; } while (0)
 #define CHECK_KIND(expr) do { st = (expr); if (st != WASM_OK) TRAP(st, wasm_status_name(st)); } while (0)
@@ -185,27 +286,24 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
     goto do_call;
 
 L_UNREACHABLE: TRAP(WASM_TRAP_UNREACHABLE, "unreachable");
-L_JMP: pc += pc->i64; NEXT();
-L_LOOP:
-    if (--fuel <= 0) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
-    NEXT();
+L_JMP: JUMP_AT(pc); NEXT();
 L_BR: {
     uint32_t h = pc[1].p.a, n = pc[1].p.b;
     wasm_slot *src = sp - n, *dst = fp + h;
     for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
     sp = dst + n;
-    pc += pc->i64;
+    JUMP_AT(pc);
     NEXT();
 }
 L_BR_IF_JMP:
-    if ((--sp)->u32) pc += pc->i64; else pc++;
+    if ((--sp)->u32) JUMP_AT(pc); else pc++;
     NEXT();
 L_BR_IF:
     if ((--sp)->u32) goto L_BR;
     pc += 2;
     NEXT();
 L_BR_UNLESS:
-    if (!(--sp)->u32) pc += pc->i64; else pc++;
+    if (!(--sp)->u32) JUMP_AT(pc); else pc++;
     NEXT();
 L_BR_TABLE: {
     uint32_t i = (--sp)->u32;
@@ -216,7 +314,7 @@ L_BR_TABLE: {
     wasm_slot *src = sp - k, *dst = fp + h;
     for (uint32_t j = 0; j < k; j++) dst[j] = src[j];
     sp = dst + k;
-    pc = e + e->i64;
+    JUMP_AT(e);
     NEXT();
 }
 L_RETURN: {
@@ -289,6 +387,7 @@ L_SELECT: {
 L_LOCAL_GET: *sp++ = fp[pc->u64]; pc++; NEXT();
 L_LOCAL_SET: fp[pc->u64] = *--sp; pc++; NEXT();
 L_LOCAL_TEE: fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
 L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
 L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
 L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
@@ -368,6 +467,18 @@ L_##NAME##_L: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; sp++; NEXT(); }
     WASM_LOAD_IMPL(LOAD_L)
+    /* ... followed by local.set x / local.tee x: x is the last immediate */
+#define LOAD_SET(NAME, CT, FIELD, CAST) \
+L_##NAME##_SET: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp--; fp[pc->u64].FIELD = CAST v_; pc++; NEXT(); } \
+L_##NAME##_TEE: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; \
+    fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+L_##NAME##_L_SET: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); fp[pc[2].u64].FIELD = CAST v_; pc += 3; NEXT(); } \
+L_##NAME##_L_TEE: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); }
+    WASM_LOAD_IMPL(LOAD_SET)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)
@@ -529,21 +640,25 @@ L_##NAME##_SS_SET: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
 L_##NAME##_LC_TEE: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  sp->OUT = (EXPR); fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
 L_##NAME##_SS_TEE: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); }
+                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+L_##NAME##_LL_TEE: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 sp->OUT = (EXPR); fp[pc[1].u64] = *sp++; pc += 2; NEXT(); } \
+L_##NAME##_SC_TEE: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp[-1].OUT = (EXPR); fp[pc[1].u64] = sp[-1]; pc += 2; NEXT(); }
     WASM_FUSED_ARITH(FUSED_SET)
 #define FUSED_BR(NAME, IN, OUT, EXPR) \
 L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+                 if ((EXPR) != 0) JUMP_AT(pc + 1); else pc += 2; NEXT(); } \
 L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+                 if ((EXPR) == 0) JUMP_AT(pc + 1); else pc += 2; NEXT(); } \
 L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+                 if ((EXPR) != 0) JUMP_AT(pc + 2); else pc += 3; NEXT(); } \
 L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+                 if ((EXPR) == 0) JUMP_AT(pc + 2); else pc += 3; NEXT(); } \
 L_##NAME##_SC_BRNZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 sp--; if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+                 sp--; if ((EXPR) != 0) JUMP_AT(pc + 1); else pc += 2; NEXT(); } \
 L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); }
+                 sp -= 2; if ((EXPR) != 0) JUMP_AT(pc); else pc++; NEXT(); }
     WASM_FUSED_CMP(FUSED_BR)
 
 trapped:
