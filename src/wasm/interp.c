@@ -283,6 +283,7 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
     pc = NULL;
     fp = NULL;
     callee = entry;
+    if (cur) RELOAD();
     goto do_call;
 
 L_UNREACHABLE: TRAP(WASM_TRAP_UNREACHABLE, "unreachable");
@@ -326,8 +327,8 @@ L_RETURN: {
     if (!fr->ret_pc) goto done;
     pc = fr->ret_pc;
     fp = fr->fp;
-    cur = fr->inst;
-    RELOAD();
+    /* same instance: mem/memsize are current (memory.grow reloads them) */
+    if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
     NEXT();
 }
 L_CALL:
@@ -360,8 +361,7 @@ do_call: {
     fp = nfp;
     for (uint32_t i = code->nparams; i < code->nlocals; i++) fp[i].u64 = 0;
     sp = fp + code->nlocals;
-    cur = callee->inst;
-    RELOAD();
+    if (callee->inst != cur) { cur = callee->inst; RELOAD(); }
     pc = callee->ir;
     NEXT();
 }
