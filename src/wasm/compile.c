@@ -333,6 +333,9 @@ static bool tee_no_input[OP_COUNT_];
 /* For a load: its form with the address in a local; for a store: its forms
  * with the value in a local [address on the stack, address in a local]. */
 static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
+/* For a load: its forms with the address an i32.add [of two locals, of the
+ * stack top and a constant]. */
+static int load_add_forms[OP_COUNT_][2];
 static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
 
 static void fused_init(void)
@@ -357,7 +360,9 @@ static void fused_init(void)
 #undef WASM_X_CINFO
 #define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L; \
     set_forms[OP_##name] = OP_##name##_SET; tee_forms[OP_##name] = OP_##name##_TEE; \
-    set_forms[OP_##name##_L] = OP_##name##_L_SET; tee_forms[OP_##name##_L] = OP_##name##_L_TEE;
+    set_forms[OP_##name##_L] = OP_##name##_L_SET; tee_forms[OP_##name##_L] = OP_##name##_L_TEE; \
+    load_add_forms[OP_##name][0] = OP_##name##_LLA; load_add_forms[OP_##name][1] = OP_##name##_SCA; \
+    set_forms[OP_##name##_LLA] = OP_##name##_LLA_SET; tee_forms[OP_##name##_LLA] = OP_##name##_LLA_TEE;
     WASM_LOAD_IMPL(WASM_X_LINFO)
 #undef WASM_X_LINFO
 #define WASM_X_SINFO(name, ct, field) \
@@ -465,7 +470,19 @@ static bool fuse_set(compiler *c, uint32_t local, bool tee)
 static bool take_local_get(compiler *c, int load_op, uint32_t off)
 {
     pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1 || H(c, 1).op != OP_LOCAL_GET) return false;
+    if (dead(c) || c->nhist < 1) return false;
+    /* i32.add x y; load off  ->  load_LLA x y off;  i32.add k; load  ->  load_SCA k off */
+    int last = H(c, 1).op;
+    if (last == OP_I32_ADD_LL || last == OP_I32_ADD_SC) {
+        wasm_cell imm = c->m->ir[H(c, 1).pos + 1];
+        c->m->ir_len = H(c, 1).pos;
+        c->nhist -= 1;
+        emit_op(c, load_add_forms[load_op][last == OP_I32_ADD_SC]);
+        emit_cell(c, imm);
+        emit_u64(c, off);
+        return true;
+    }
+    if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t x = c->m->ir[H(c, 1).pos + 1].u64;
     c->m->ir_len = H(c, 1).pos;
     c->nhist -= 1;
@@ -766,6 +783,15 @@ static void local_op(compiler *c, uint8_t code)
     else if (code == 0x21) {
         pop_expect(c, t);
         if (fuse_set(c, i, false)) return;
+        if (!dead(c) && c->nhist >= 1 && H(c, 1).op == OP_CONST) {
+            /* const k; local.set i  ->  LOCAL_SET_K i k */
+            wasm_cell *k = &c->m->ir[H(c, 1).pos];
+            k[0].op = c->labels[OP_LOCAL_SET_K];
+            emit_cell(c, k[1]);
+            k[1].u64 = i;
+            H(c, 1).op = OP_LOCAL_SET_K;
+            return;
+        }
         if (!dead(c) && c->nhist >= 1 && H(c, 1).op == OP_LOCAL_GET) {
             /* local.get x; local.set i  ->  LOCAL_COPY {x, i} */
             wasm_cell *g = &c->m->ir[H(c, 1).pos];

@@ -243,7 +243,9 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_FUSED_CMP(WASM_X_LCMP)
 #define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L, \
         [OP_##name##_SET] = &&L_##name##_SET, [OP_##name##_TEE] = &&L_##name##_TEE, \
-        [OP_##name##_L_SET] = &&L_##name##_L_SET, [OP_##name##_L_TEE] = &&L_##name##_L_TEE,
+        [OP_##name##_L_SET] = &&L_##name##_L_SET, [OP_##name##_L_TEE] = &&L_##name##_L_TEE, \
+        [OP_##name##_LLA] = &&L_##name##_LLA, [OP_##name##_LLA_SET] = &&L_##name##_LLA_SET, \
+        [OP_##name##_LLA_TEE] = &&L_##name##_LLA_TEE, [OP_##name##_SCA] = &&L_##name##_SCA,
         WASM_LOAD_IMPL(WASM_X_LLOADL)
 #define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
         WASM_STORE_IMPL(WASM_X_LSTORE)
@@ -388,6 +390,7 @@ L_LOCAL_GET: *sp++ = fp[pc->u64]; pc++; NEXT();
 L_LOCAL_SET: fp[pc->u64] = *--sp; pc++; NEXT();
 L_LOCAL_TEE: fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
+L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
 L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
 L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
 L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
@@ -458,6 +461,10 @@ L_DATA_DROP: cur->data_dropped[pc->u64] = 1; pc++; NEXT();
 #define EA(n) ({ uint64_t ea_ = (uint64_t)sp[-1].u32 + pc->u64; pc++; \
                  if (ea_ + (n) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
                  mem + ea_; })
+/* mem + base + offset after the bounds check (base: a u32 address) */
+#define EA_AT(base, off, n) ({ uint64_t ea_ = (uint64_t)(base) + (off); \
+                 if (ea_ + (n) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+                 mem + ea_; })
 #define LOAD(NAME, CT, FIELD, CAST) \
 L_##NAME: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; NEXT(); }
     WASM_LOAD_IMPL(LOAD)
@@ -479,6 +486,17 @@ L_##NAME##_L_TEE: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); }
     WASM_LOAD_IMPL(LOAD_SET)
+    /* i32.add (two locals, or stack top + constant) as the address */
+#define LOAD_ADD(NAME, CT, FIELD, CAST) \
+L_##NAME##_LLA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); sp->FIELD = CAST v_; sp++; pc += 2; NEXT(); } \
+L_##NAME##_LLA_SET: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); fp[pc[2].u64].FIELD = CAST v_; pc += 3; NEXT(); } \
+L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
+L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
+    WASM_LOAD_IMPL(LOAD_ADD)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)

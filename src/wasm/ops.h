@@ -5,7 +5,7 @@
  *   JMP rel | BR rel {height,arity} | BR_IF_JMP rel |
  *   BR_IF rel {height,arity} | BR_UNLESS rel | BR_TABLE n (rel {height,arity})*(n+1) |
  *   RETURN | CALL funcidx | CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
- *   LOCAL_COPY {src,dst} (local.get src; local.set dst) |
+ *   LOCAL_COPY {src,dst} (local.get src; local.set dst) | LOCAL_SET_K idx value |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
  * a move of `arity` slots and a new stack pointer: nothing is searched at run
@@ -119,7 +119,7 @@
 #define WASM_CONTROL_OPS(X) \
     X(UNREACHABLE) X(JMP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
     X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
-    X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
+    X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
     X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)
@@ -132,7 +132,10 @@
  * local (a following local.set: _LL_SET, _LC_SET, _SC_SET, and _SS_SET for
  * the plain two-stack-operand operator) or store and keep it (local.tee:
  * _LL_TEE, _LC_TEE, _SC_TEE, _SS_TEE); the local's index is the last
- * immediate. Loads get the same _SET/_TEE forms (plain and _L). Comparisons
+ * immediate. Loads get the same _SET/_TEE forms (plain and _L), and forms
+ * whose address is an i32.add: _LLA {x,y} off (two locals, with _SET/_TEE)
+ * and _SCA k off (stack top plus a constant); the sum wraps at 32 bits
+ * before the offset is added, as in the unfused code. Comparisons
  * get a conditional branch folded in (br_if / if): _BRNZ jumps when the
  * result is non-zero, _BRZ when zero; the relative target follows the
  * operands (_LL_BRNZ/BRZ, _LC_BRNZ/BRZ, _SC_BRNZ, _SS_BRNZ). */
@@ -186,7 +189,8 @@ enum wasm_op {
 #undef WASM_X_FCMP
 #undef WASM_X_FUSED
 #define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L, OP_##name##_SET, OP_##name##_TEE, \
-    OP_##name##_L_SET, OP_##name##_L_TEE,
+    OP_##name##_L_SET, OP_##name##_L_TEE, OP_##name##_LLA, OP_##name##_LLA_SET, OP_##name##_LLA_TEE, \
+    OP_##name##_SCA,
     WASM_LOAD_IMPL(WASM_X_LOADL)
 #undef WASM_X_LOADL
 #define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL,
