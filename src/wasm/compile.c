@@ -222,7 +222,11 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
     if (cur == height + arity) {
         /* i32.eqz; br_if  ->  branch unless */
         if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
-        else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        else if (!cond && c->nhist >= 1 && H(c, 1).op == OP_LOCAL_COPY) {
+            /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
+            c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
+            H(c, 1).op = OP_LOCAL_COPY_JMP;
+        } else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -369,6 +373,8 @@ static void fused_init(void)
     store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
     WASM_STORE_IMPL(WASM_X_SINFO)
 #undef WASM_X_SINFO
+    set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
+    set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
     for (int i = 0; i < OP_COUNT_; i++)
         if (tee_forms[i]) untee_forms[tee_forms[i]] = set_forms[i];
     untee_forms[OP_LOCAL_TEE] = OP_LOCAL_SET;

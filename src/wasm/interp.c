@@ -164,7 +164,7 @@ static void prof_dump(void)
         fprintf(stderr, "PROF op %4d %12llu %5.2f%%\n", best, (unsigned long long)per_op[best], 100.0 * per_op[best] / total);
         per_op[best] = 0;
     }
-    for (int k = 0; k < 40; k++) {
+    for (int k = 0; k < 90; k++) {
         size_t best = 0;
         for (size_t i = 1; i < (size_t)OP_COUNT_ * OP_COUNT_; i++) if (prof_pair[i] > prof_pair[best]) best = i;
         if (!prof_pair[best]) break;
@@ -391,6 +391,11 @@ L_LOCAL_SET: fp[pc->u64] = *--sp; pc++; NEXT();
 L_LOCAL_TEE: fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
 L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
+L_LOCAL_COPY_JMP: fp[pc->p.b] = fp[pc->p.a]; JUMP_AT(pc + 1); NEXT();
+L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; pc++; NEXT();
+L_I32_EXTEND8_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int8_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_I32_EXTEND16_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int16_t)(--sp)->u32; pc++; NEXT();
+L_I32_EXTEND16_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int16_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
 L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
 L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
