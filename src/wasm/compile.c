@@ -1034,6 +1034,7 @@ static void compile_body(compiler *c, uint32_t fidx)
     while (c->nctrl > 0) instruction(c, wasm_read_u8(r));
     if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
     code->max_height = c->max_height;
+    code->frame_slots = (size_t)code->nlocals + code->max_height + 1;
 }
 
 void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)

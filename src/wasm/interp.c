@@ -261,6 +261,7 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
     wasm_frame *const frames = ex->frames;
     const uint32_t max_depth = ex->limits.max_call_depth;
     const uint32_t depth0 = ex->depth;
+    uint32_t depth = depth0;     /* frames in use; ex->depth is synced around host calls */
     int32_t fuel = ex->fuel;
     wasm_status st = WASM_OK;
     wasm_func *callee;
@@ -325,7 +326,7 @@ L_RETURN: {
     wasm_slot *src = sp - n;
     for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
     sp = fp + n;
-    wasm_frame *fr = &frames[--ex->depth];
+    wasm_frame *fr = &frames[--depth];
     if (!fr->ret_pc) goto done;
     pc = fr->ret_pc;
     fp = fr->fp;
@@ -340,12 +341,12 @@ do_call: {
     if (--fuel <= 0) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
     if (callee->host) {
         wasm_slot *a = sp - callee->type->nparams;
-        if (a + callee->type->nresults > stack_end || ex->depth >= max_depth)
+        if (a + callee->type->nresults > stack_end || depth >= max_depth)
             TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-        ex->depth++;
+        ex->depth = depth + 1;    /* a re-entrant wasm_call stacks its frames above ours */
         ex->fuel = fuel;
         st = call_host(ex, pc ? cur : NULL, callee, a);
-        ex->depth--;
+        ex->depth = depth;
         if (st != WASM_OK) goto trapped;
         sp = a + callee->type->nresults;
         if (!pc) goto done;
@@ -354,9 +355,9 @@ do_call: {
     }
     const wasm_code *code = callee->code;
     wasm_slot *nfp = sp - code->nparams;
-    if (ex->depth >= max_depth || (size_t)(stack_end - nfp) < (size_t)code->nlocals + code->max_height + 1)
+    if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-    wasm_frame *fr = &frames[ex->depth++];
+    wasm_frame *fr = &frames[depth++];
     fr->ret_pc = pc;
     fr->fp = fp;
     fr->inst = cur;
@@ -689,6 +690,7 @@ trapped:
     ex->fuel = fuel;
     return st;
 done:
+    ex->depth = depth;
     ex->fuel = fuel;
     return WASM_OK;
 }
