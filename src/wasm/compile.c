@@ -148,6 +148,20 @@ static size_t emit_cell(compiler *c, wasm_cell v)
 static void emit_op(compiler *c, int op)
 {
     if (dead(c)) return;
+    if (op != OP_LOCAL_GET && op != OP_CONST && c->nhist >= 2 &&
+        H(c, 0).op == OP_LOCAL_GET && H(c, 1).op == OP_LOCAL_GET) {
+        /* the operator about to follow declined to fuse them (and later
+         * fusions only look at what follows it): local.get x; local.get y
+         * -> LOCAL_GET2 {x, y} */
+        wasm_cell *ir = c->m->ir;
+        size_t p = H(c, 0).pos;
+        uint32_t x = (uint32_t)ir[p + 1].u64, y = (uint32_t)ir[H(c, 1).pos + 1].u64;
+        ir[p].op = c->labels[OP_LOCAL_GET2];
+        ir[p + 1] = (wasm_cell){.p = {x, y}};
+        c->m->ir_len = p + 2;
+        c->nhist--;
+        H(c, 1).op = OP_LOCAL_GET2;
+    }
     size_t pos = emit_cell(c, (wasm_cell){.op = c->labels[op]});
     if (c->nhist == 4) { memmove(c->hist, c->hist + 1, 3 * sizeof c->hist[0]); c->nhist = 3; }
     c->hist[c->nhist].op = op;

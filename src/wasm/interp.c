@@ -391,6 +391,7 @@ L_LOCAL_GET: *sp++ = fp[pc->u64]; pc++; NEXT();
 L_LOCAL_SET: fp[pc->u64] = *--sp; pc++; NEXT();
 L_LOCAL_TEE: fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
+L_LOCAL_GET2: sp[0] = fp[pc->p.a]; sp[1] = fp[pc->p.b]; sp += 2; pc++; NEXT();
 L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
 L_LOCAL_COPY_JMP: fp[pc->p.b] = fp[pc->p.a]; JUMP_AT(pc + 1); NEXT();
 L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; pc++; NEXT();

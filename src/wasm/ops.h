@@ -7,6 +7,7 @@
  *   RETURN | CALL funcidx | CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
  *   LOCAL_COPY {src,dst} (local.get src; local.set dst) | LOCAL_SET_K idx value |
  *   LOCAL_COPY_JMP {src,dst} rel (a copy, then br: the move before a branch) |
+ *   LOCAL_GET2 {x,y} (two local.get that nothing fused) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -121,7 +122,7 @@
 #define WASM_CONTROL_OPS(X) \
     X(UNREACHABLE) X(JMP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
     X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
-    X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) \
+    X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) X(LOCAL_GET2) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

@@ -51,6 +51,10 @@
   (func (export "ext32_i64") (param i64 i64) (result i64)
     (i64.shr_s (i64.shl (i64.xor (local.get 0) (local.get 1)) (i64.const 32)) (i64.const 32)))
 
+  ;; two local.get that the following call does not fuse: pushed in order
+  (func $sub (param i32 i32) (result i32) (i32.sub (local.get 0) (local.get 1)))
+  (func (export "get2_call") (param i32 i32) (result i32) (call $sub (local.get 0) (local.get 1)))
+
   ;; const + local.set (f64 bits kept), local copy + br back to a loop
   (func (export "copy_loop") (param i32) (result i32) (local i32 i32 f64 i32)
     (local.set 3 (f64.const 2.5))
@@ -80,5 +84,6 @@
 (assert_return (invoke "ext_mismatch" (i32.const 0x80) (i32.const 0)) (i32.const -32768))
 (assert_return (invoke "ext8_tee" (i32.const 0xff) (i32.const 0)) (i32.const -2))
 (assert_return (invoke "ext32_i64" (i64.const 0x180000000) (i64.const 0)) (i64.const -2147483648))
+(assert_return (invoke "get2_call" (i32.const 10) (i32.const 3)) (i32.const 7))
 (assert_return (invoke "copy_loop" (i32.const 10)) (i32.const 50))
 (assert_return (invoke "copy_loop" (i32.const 1)) (i32.const 5))

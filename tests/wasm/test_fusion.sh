@@ -12,4 +12,4 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 wast2json tests/wasm/fusion.wast -o "$tmp/fusion.json" || exit 1
 out=$("$BIN" spec "$tmp/fusion.json" 2>&1); rc=$?
 echo "$out"
-[ $rc -eq 0 ] && grep -q '^22 passed, 0 failed$' <<<"$out"
+[ $rc -eq 0 ] && grep -q '^23 passed, 0 failed$' <<<"$out"
