@@ -376,13 +376,16 @@ static void fused_init(void)
     branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ;
     WASM_FUSED_CMP(WASM_X_CINFO)
 #undef WASM_X_CINFO
-#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L; \
+#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
+    WASM_LOAD_IMPL(WASM_X_LINFO)
+#undef WASM_X_LINFO
+#define WASM_X_HINFO(name, ct, field, cast) \
     set_forms[OP_##name] = OP_##name##_SET; tee_forms[OP_##name] = OP_##name##_TEE; \
     set_forms[OP_##name##_L] = OP_##name##_L_SET; tee_forms[OP_##name##_L] = OP_##name##_L_TEE; \
     load_add_forms[OP_##name][0] = OP_##name##_LLA; load_add_forms[OP_##name][1] = OP_##name##_SCA; \
     set_forms[OP_##name##_LLA] = OP_##name##_LLA_SET; tee_forms[OP_##name##_LLA] = OP_##name##_LLA_TEE;
-    WASM_LOAD_IMPL(WASM_X_LINFO)
-#undef WASM_X_LINFO
+    WASM_LOAD_HOT(WASM_X_HINFO)
+#undef WASM_X_HINFO
 #define WASM_X_SINFO(name, ct, field) \
     store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
     WASM_STORE_IMPL(WASM_X_SINFO)
@@ -396,7 +399,7 @@ static void fused_init(void)
     WASM_FUSED_ARITH(WASM_X_NINFO)
 #undef WASM_X_NINFO
 #define WASM_X_NLINFO(name, ct, field, cast) tee_no_input[OP_##name##_L_TEE] = true;
-    WASM_LOAD_IMPL(WASM_X_NLINFO)
+    WASM_LOAD_HOT(WASM_X_NLINFO)
 #undef WASM_X_NLINFO
 }
 
@@ -493,7 +496,7 @@ static bool take_local_get(compiler *c, int load_op, uint32_t off)
     if (dead(c) || c->nhist < 1) return false;
     /* i32.add x y; load off  ->  load_LLA x y off;  i32.add k; load  ->  load_SCA k off */
     int last = H(c, 1).op;
-    if (last == OP_I32_ADD_LL || last == OP_I32_ADD_SC) {
+    if ((last == OP_I32_ADD_LL || last == OP_I32_ADD_SC) && load_add_forms[load_op][0]) {
         wasm_cell imm = c->m->ir[H(c, 1).pos + 1];
         c->m->ir_len = H(c, 1).pos;
         c->nhist -= 1;

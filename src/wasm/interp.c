@@ -241,12 +241,13 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         [OP_##name##_LC_BRNZ] = &&L_##name##_LC_BRNZ, [OP_##name##_LC_BRZ] = &&L_##name##_LC_BRZ, \
         [OP_##name##_SC_BRNZ] = &&L_##name##_SC_BRNZ, [OP_##name##_SS_BRNZ] = &&L_##name##_SS_BRNZ,
         WASM_FUSED_CMP(WASM_X_LCMP)
-#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L, \
-        [OP_##name##_SET] = &&L_##name##_SET, [OP_##name##_TEE] = &&L_##name##_TEE, \
+#define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
+        WASM_LOAD_IMPL(WASM_X_LLOADL)
+#define WASM_X_LLOADH(name, ct, field, cast) [OP_##name##_SET] = &&L_##name##_SET, [OP_##name##_TEE] = &&L_##name##_TEE, \
         [OP_##name##_L_SET] = &&L_##name##_L_SET, [OP_##name##_L_TEE] = &&L_##name##_L_TEE, \
         [OP_##name##_LLA] = &&L_##name##_LLA, [OP_##name##_LLA_SET] = &&L_##name##_LLA_SET, \
         [OP_##name##_LLA_TEE] = &&L_##name##_LLA_TEE, [OP_##name##_SCA] = &&L_##name##_SCA,
-        WASM_LOAD_IMPL(WASM_X_LLOADL)
+        WASM_LOAD_HOT(WASM_X_LLOADH)
 #define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
         WASM_STORE_IMPL(WASM_X_LSTORE)
     };
@@ -492,7 +493,7 @@ L_##NAME##_L_SET: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
 L_##NAME##_L_TEE: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); }
-    WASM_LOAD_IMPL(LOAD_SET)
+    WASM_LOAD_HOT(LOAD_SET)
     /* i32.add (two locals, or stack top + constant) as the address */
 #define LOAD_ADD(NAME, CT, FIELD, CAST) \
 L_##NAME##_LLA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
@@ -503,7 +504,7 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
     sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
-    WASM_LOAD_IMPL(LOAD_ADD)
+    WASM_LOAD_HOT(LOAD_ADD)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)

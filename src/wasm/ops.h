@@ -91,15 +91,19 @@
 
 /* Loads as X(NAME, C type in memory, slot field, cast to the slot type):
  * the interpreter's handlers, plain and with the address in a local (_L). */
-#define WASM_LOAD_IMPL(X) \
+#define WASM_LOAD_IMPL(X) WASM_LOAD_HOT(X) WASM_LOAD_COLD(X)
+/* The loads that also get the _SET/_TEE/_LLA/_SCA forms (the ones compilers
+ * emit in loops); the others keep only _L, to bound the number of handlers. */
+#define WASM_LOAD_HOT(X) \
     X(I32_LOAD, uint32_t, u32, ) \
     X(I64_LOAD, uint64_t, u64, ) \
-    X(F32_LOAD, uint32_t, u32, ) \
-    X(F64_LOAD, uint64_t, u64, ) \
     X(I32_LOAD8_S, int8_t, i32, (int32_t)) \
     X(I32_LOAD8_U, uint8_t, u32, (uint32_t)) \
+    X(I32_LOAD16_U, uint16_t, u32, (uint32_t))
+#define WASM_LOAD_COLD(X) \
+    X(F32_LOAD, uint32_t, u32, ) \
+    X(F64_LOAD, uint64_t, u64, ) \
     X(I32_LOAD16_S, int16_t, i32, (int32_t)) \
-    X(I32_LOAD16_U, uint16_t, u32, (uint32_t)) \
     X(I64_LOAD8_S, int8_t, i64, (int64_t)) \
     X(I64_LOAD8_U, uint8_t, u64, (uint64_t)) \
     X(I64_LOAD16_S, int16_t, i64, (int64_t)) \
@@ -136,7 +140,7 @@
  * local (a following local.set: _LL_SET, _LC_SET, _SC_SET, and _SS_SET for
  * the plain two-stack-operand operator) or store and keep it (local.tee:
  * _LL_TEE, _LC_TEE, _SC_TEE, _SS_TEE); the local's index is the last
- * immediate. Loads get the same _SET/_TEE forms (plain and _L), and forms
+ * immediate. Hot loads (WASM_LOAD_HOT) get the same _SET/_TEE forms (plain and _L), and forms
  * whose address is an i32.add: _LLA {x,y} off (two locals, with _SET/_TEE)
  * and _SCA k off (stack top plus a constant); the sum wraps at 32 bits
  * before the offset is added, as in the unfused code. Comparisons
@@ -192,11 +196,14 @@ enum wasm_op {
 #undef WASM_X_FARITH
 #undef WASM_X_FCMP
 #undef WASM_X_FUSED
-#define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L, OP_##name##_SET, OP_##name##_TEE, \
-    OP_##name##_L_SET, OP_##name##_L_TEE, OP_##name##_LLA, OP_##name##_LLA_SET, OP_##name##_LLA_TEE, \
-    OP_##name##_SCA,
+#define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L,
     WASM_LOAD_IMPL(WASM_X_LOADL)
 #undef WASM_X_LOADL
+#define WASM_X_LOADH(name, ct, field, cast) OP_##name##_SET, OP_##name##_TEE, \
+    OP_##name##_L_SET, OP_##name##_L_TEE, OP_##name##_LLA, OP_##name##_LLA_SET, OP_##name##_LLA_TEE, \
+    OP_##name##_SCA,
+    WASM_LOAD_HOT(WASM_X_LOADH)
+#undef WASM_X_LOADH
 #define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL,
     WASM_STORE_IMPL(WASM_X_STOREL)
 #undef WASM_X_STOREL
