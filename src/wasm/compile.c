@@ -808,10 +808,10 @@ static void local_op(compiler *c, uint8_t code)
         if (fuse_set(c, i, false)) return;
         if (!dead(c) && c->nhist >= 1 && H(c, 1).op == OP_CONST) {
             /* const k; local.set i  ->  LOCAL_SET_K i k */
-            wasm_cell *k = &c->m->ir[H(c, 1).pos];
-            k[0].op = c->labels[OP_LOCAL_SET_K];
-            emit_cell(c, k[1]);
-            k[1].u64 = i;
+            size_t at = H(c, 1).pos;    /* not a pointer: emit_cell may move the code */
+            emit_cell(c, c->m->ir[at + 1]);
+            c->m->ir[at].op = c->labels[OP_LOCAL_SET_K];
+            c->m->ir[at + 1].u64 = i;
             H(c, 1).op = OP_LOCAL_SET_K;
             return;
         }
