@@ -42,9 +42,10 @@ typedef struct compiler {
     ctrl *ctrls; uint32_t nctrl, ccap;
     uint32_t max_height;
     wasm_valtype *scratch; uint32_t scap;   /* br_table operand types */
-    /* the last two emitted instructions, for superinstructions; emptied at
-     * every branch target so that nothing is fused across one */
-    struct { int op; size_t pos; } hist[2];
+    /* the last emitted instructions (H(c, 1) the last, H(c, 0) the one
+     * before), for superinstructions; emptied at every branch target so
+     * that nothing is fused across one; a fusion pops what it replaces */
+    struct { int op; size_t pos; } hist[4];
     int nhist;
 } compiler;
 
@@ -126,6 +127,8 @@ static void set_unreachable(compiler *c)
 
 /* ---- emission ---- */
 
+#define H(c, k) ((c)->hist[(c)->nhist - 2 + (k)])
+
 static bool dead(compiler *c) { return top(c)->unreachable || top(c)->dead; }
 
 static size_t emit_cell(compiler *c, wasm_cell v)
@@ -145,19 +148,33 @@ static size_t emit_cell(compiler *c, wasm_cell v)
 static void emit_op(compiler *c, int op)
 {
     if (dead(c)) return;
+    if (op != OP_LOCAL_GET && op != OP_CONST && c->nhist >= 2 &&
+        H(c, 0).op == OP_LOCAL_GET && H(c, 1).op == OP_LOCAL_GET) {
+        /* the operator about to follow declined to fuse them (and later
+         * fusions only look at what follows it): local.get x; local.get y
+         * -> LOCAL_GET2 {x, y} */
+        wasm_cell *ir = c->m->ir;
+        size_t p = H(c, 0).pos;
+        uint32_t x = (uint32_t)ir[p + 1].u64, y = (uint32_t)ir[H(c, 1).pos + 1].u64;
+        ir[p].op = c->labels[OP_LOCAL_GET2];
+        ir[p + 1] = (wasm_cell){.p = {x, y}};
+        c->m->ir_len = p + 2;
+        c->nhist--;
+        H(c, 1).op = OP_LOCAL_GET2;
+    }
     size_t pos = emit_cell(c, (wasm_cell){.op = c->labels[op]});
-    c->hist[0] = c->hist[1];
-    c->hist[1].op = op;
-    c->hist[1].pos = pos;
-    if (c->nhist < 2) c->nhist++;
+    if (c->nhist == 4) { memmove(c->hist, c->hist + 1, 3 * sizeof c->hist[0]); c->nhist = 3; }
+    c->hist[c->nhist].op = op;
+    c->hist[c->nhist].pos = pos;
+    c->nhist++;
 }
 
 /* Removes the last emitted instruction if it is `op`; returns whether it was. */
 static bool take_last(compiler *c, int op)
 {
-    if (dead(c) || c->nhist < 1 || c->hist[1].op != op) return false;
-    c->m->ir_len = c->hist[1].pos;
-    c->nhist = 0;
+    if (dead(c) || c->nhist < 1 || H(c, 1).op != op) return false;
+    c->m->ir_len = H(c, 1).pos;
+    c->nhist -= 1;
     return true;
 }
 
@@ -219,7 +236,11 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
     if (cur == height + arity) {
         /* i32.eqz; br_if  ->  branch unless */
         if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
-        else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        else if (!cond && c->nhist >= 1 && H(c, 1).op == OP_LOCAL_COPY) {
+            /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
+            c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
+            H(c, 1).op = OP_LOCAL_COPY_JMP;
+        } else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -321,9 +342,18 @@ static int branch_forms[OP_COUNT_][2];
 /* For a fusible operator in any form: the forms that store into a local
  * (local.set) and store-and-keep (local.tee). */
 static int set_forms[OP_COUNT_], tee_forms[OP_COUNT_];
+/* For a store-and-keep form (local.tee fused in, the local's index its last
+ * immediate cell): the same instruction that only stores (same cells). */
+static int untee_forms[OP_COUNT_];
+/* Store-and-keep forms that take no operand from the stack (their result is
+ * the only value they push). */
+static bool tee_no_input[OP_COUNT_];
 /* For a load: its form with the address in a local; for a store: its forms
  * with the value in a local [address on the stack, address in a local]. */
 static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
+/* For a load: its forms with the address an i32.add [of two locals, of the
+ * stack top and a constant]. */
+static int load_add_forms[OP_COUNT_][2];
 static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
 
 static void fused_init(void)
@@ -336,7 +366,8 @@ static void fused_init(void)
 #define WASM_X_AINFO(name, in, out, expr) \
     set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
     set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
-    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE;
+    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE; \
+    tee_forms[OP_##name##_LL] = OP_##name##_LL_TEE; tee_forms[OP_##name##_SC] = OP_##name##_SC_TEE;
     WASM_FUSED_ARITH(WASM_X_AINFO)
 #undef WASM_X_AINFO
 #define WASM_X_CINFO(name, in, out, expr) \
@@ -348,10 +379,40 @@ static void fused_init(void)
 #define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
     WASM_LOAD_IMPL(WASM_X_LINFO)
 #undef WASM_X_LINFO
+#define WASM_X_HINFO(name, ct, field, cast) \
+    set_forms[OP_##name] = OP_##name##_SET; tee_forms[OP_##name] = OP_##name##_TEE; \
+    set_forms[OP_##name##_L] = OP_##name##_L_SET; tee_forms[OP_##name##_L] = OP_##name##_L_TEE; \
+    load_add_forms[OP_##name][0] = OP_##name##_LLA; load_add_forms[OP_##name][1] = OP_##name##_SCA; \
+    set_forms[OP_##name##_LLA] = OP_##name##_LLA_SET; tee_forms[OP_##name##_LLA] = OP_##name##_LLA_TEE;
+    WASM_LOAD_HOT(WASM_X_HINFO)
+#undef WASM_X_HINFO
 #define WASM_X_SINFO(name, ct, field) \
     store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
     WASM_STORE_IMPL(WASM_X_SINFO)
 #undef WASM_X_SINFO
+    set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
+    set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
+    for (int i = 0; i < OP_COUNT_; i++)
+        if (tee_forms[i]) untee_forms[tee_forms[i]] = set_forms[i];
+    untee_forms[OP_LOCAL_TEE] = OP_LOCAL_SET;
+#define WASM_X_NINFO(name, in, out, expr) tee_no_input[OP_##name##_LL_TEE] = tee_no_input[OP_##name##_LC_TEE] = true;
+    WASM_FUSED_ARITH(WASM_X_NINFO)
+#undef WASM_X_NINFO
+#define WASM_X_NLINFO(name, ct, field, cast) tee_no_input[OP_##name##_L_TEE] = true;
+    WASM_LOAD_HOT(WASM_X_NLINFO)
+#undef WASM_X_NLINFO
+}
+
+/* The local a store-and-keep instruction at hist slot h writes, after turning
+ * it into its store-only form (the caller reads that local instead of the
+ * kept value); -1 if that instruction is not such a form. */
+static int64_t untee(compiler *c, int h, size_t end)
+{
+    int op = H(c, h).op, nop = untee_forms[op];
+    if (!nop) return -1;
+    c->m->ir[H(c, h).pos].op = c->labels[nop];
+    H(c, h).op = nop;
+    return (int64_t)c->m->ir[end - 1].u64;
 }
 
 /* local.get x; local.get y; OP  ->  OP_LL x y
@@ -362,12 +423,22 @@ static bool fuse_binary(compiler *c, int op)
     pthread_once(&fused_once, fused_init);
     if (dead(c) || !fused_forms[op][0] || c->nhist < 1) return false;
     wasm_cell *ir = c->m->ir;
-    int prev = c->nhist == 2 ? c->hist[0].op : -1, last = c->hist[1].op;
-    size_t ppos = c->hist[0].pos, lpos = c->hist[1].pos;
+    int prev = c->nhist >= 2 ? H(c, 0).op : -1, last = H(c, 1).op;
+    size_t ppos = c->nhist >= 2 ? H(c, 0).pos : 0, lpos = H(c, 1).pos;
+    /* x.tee t; local.get y; OP  ->  x.set t; OP_LL t y (one dispatch fewer) */
+    int64_t t;
+    if (prev >= 0 && last == OP_LOCAL_GET && (t = untee(c, 0, lpos)) >= 0) {
+        uint64_t y = ir[lpos + 1].u64;
+        c->m->ir_len = lpos;
+        c->nhist -= 1;
+        emit_op(c, fused_forms[op][0]);
+        emit_pair(c, (uint32_t)t, (uint32_t)y);
+        return true;
+    }
     if (prev == OP_LOCAL_GET && (last == OP_LOCAL_GET || last == OP_CONST)) {
         uint64_t x = ir[ppos + 1].u64, y = ir[lpos + 1].u64;
         c->m->ir_len = ppos;
-        c->nhist = 0;
+        c->nhist -= 2;
         if (last == OP_LOCAL_GET) {
             emit_op(c, fused_forms[op][0]);
             emit_pair(c, (uint32_t)x, (uint32_t)y);
@@ -381,7 +452,7 @@ static bool fuse_binary(compiler *c, int op)
     if (last == OP_CONST) {
         uint64_t k = ir[lpos + 1].u64;
         c->m->ir_len = lpos;
-        c->nhist = 0;
+        c->nhist -= 1;
         emit_op(c, fused_forms[op][2]);
         emit_u64(c, k);
         return true;
@@ -396,11 +467,11 @@ static bool fuse_branch(compiler *c, bool on_zero)
 {
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
-    int op = c->hist[1].op;
+    int op = H(c, 1).op;
     int nop = branch_forms[op][on_zero];
     if (!nop) return false;
-    c->m->ir[c->hist[1].pos].op = c->labels[nop];
-    c->hist[1].op = nop;
+    c->m->ir[H(c, 1).pos].op = c->labels[nop];
+    H(c, 1).op = nop;
     return true;
 }
 
@@ -410,11 +481,11 @@ static bool fuse_set(compiler *c, uint32_t local, bool tee)
 {
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
-    int nop = (tee ? tee_forms : set_forms)[c->hist[1].op];
+    int nop = (tee ? tee_forms : set_forms)[H(c, 1).op];
     if (!nop) return false;
-    c->m->ir[c->hist[1].pos].op = c->labels[nop];
+    c->m->ir[H(c, 1).pos].op = c->labels[nop];
     emit_cell(c, (wasm_cell){.u64 = local});
-    c->hist[1].op = nop;
+    H(c, 1).op = nop;
     return true;
 }
 
@@ -422,10 +493,22 @@ static bool fuse_set(compiler *c, uint32_t local, bool tee)
 static bool take_local_get(compiler *c, int load_op, uint32_t off)
 {
     pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
-    uint64_t x = c->m->ir[c->hist[1].pos + 1].u64;
-    c->m->ir_len = c->hist[1].pos;
-    c->nhist = 0;
+    if (dead(c) || c->nhist < 1) return false;
+    /* i32.add x y; load off  ->  load_LLA x y off;  i32.add k; load  ->  load_SCA k off */
+    int last = H(c, 1).op;
+    if ((last == OP_I32_ADD_LL || last == OP_I32_ADD_SC) && load_add_forms[load_op][0]) {
+        wasm_cell imm = c->m->ir[H(c, 1).pos + 1];
+        c->m->ir_len = H(c, 1).pos;
+        c->nhist -= 1;
+        emit_op(c, load_add_forms[load_op][last == OP_I32_ADD_SC]);
+        emit_cell(c, imm);
+        emit_u64(c, off);
+        return true;
+    }
+    if (H(c, 1).op != OP_LOCAL_GET) return false;
+    uint64_t x = c->m->ir[H(c, 1).pos + 1].u64;
+    c->m->ir_len = H(c, 1).pos;
+    c->nhist -= 1;
     emit_op(c, load_local_forms[load_op]);
     emit_u64(c, x);
     emit_u64(c, off);
@@ -436,22 +519,63 @@ static bool take_local_get(compiler *c, int load_op, uint32_t off)
 static bool fuse_store(compiler *c, int store_op, uint32_t off)
 {
     pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1 || c->hist[1].op != OP_LOCAL_GET) return false;
+    if (dead(c) || c->nhist < 1) return false;
     wasm_cell *ir = c->m->ir;
-    uint64_t v = ir[c->hist[1].pos + 1].u64;
-    if (c->nhist == 2 && c->hist[0].op == OP_LOCAL_GET) {
-        uint64_t a = ir[c->hist[0].pos + 1].u64;
-        c->m->ir_len = c->hist[0].pos;
-        c->nhist = 0;
+    /* local.get a; x.tee t; store  ->  x.set t; store_LL a t, when x takes
+     * nothing from the stack and t != a (a is read before x runs) */
+    if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && tee_no_input[H(c, 1).op]) {
+        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
+        uint64_t a = ir[gpos + 1].u64;
+        if (ir[c->m->ir_len - 1].u64 != a) {
+            int64_t t = untee(c, 1, c->m->ir_len);
+            int xop = H(c, 1).op;
+            memmove(ir + gpos, ir + xpos, n * sizeof *ir);
+            c->m->ir_len = gpos + n;
+            c->nhist -= 1;          /* x now sits where the local.get was */
+            H(c, 1).op = xop;
+            H(c, 1).pos = gpos;
+            emit_op(c, store_local_forms[store_op][1]);
+            emit_pair(c, (uint32_t)a, (uint32_t)t);
+            emit_u64(c, off);
+            return true;
+        }
+    }
+    if (H(c, 1).op != OP_LOCAL_GET) return false;
+    uint64_t v = ir[H(c, 1).pos + 1].u64;
+    if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET) {
+        uint64_t a = ir[H(c, 0).pos + 1].u64;
+        c->m->ir_len = H(c, 0).pos;
+        c->nhist -= 2;
         emit_op(c, store_local_forms[store_op][1]);
         emit_pair(c, (uint32_t)a, (uint32_t)v);
     } else {
-        c->m->ir_len = c->hist[1].pos;
-        c->nhist = 0;
+        c->m->ir_len = H(c, 1).pos;
+        c->nhist -= 1;
         emit_op(c, store_local_forms[store_op][0]);
         emit_u64(c, v);
     }
     emit_u64(c, off);
+    return true;
+}
+
+/* x << k >> k (arithmetic, same k) is a sign extension from the low bits:
+ * compilers without the sign-extension feature emit it for every signed
+ * narrow value. SHL_SC k; CONST k; SHR_S  ->  EXTEND (one dispatch, not two). */
+static bool fuse_extend(compiler *c, int op)
+{
+    if (dead(c) || c->nhist < 2 || H(c, 1).op != OP_CONST) return false;
+    int shl = op == OP_I32_SHR_S ? OP_I32_SHL_SC : op == OP_I64_SHR_S ? OP_I64_SHL_SC : -1;
+    if (H(c, 0).op != shl) return false;
+    wasm_cell *ir = c->m->ir;
+    uint64_t k = ir[H(c, 1).pos + 1].u64;
+    if (ir[H(c, 0).pos + 1].u64 != k) return false;
+    int ext = op == OP_I32_SHR_S ? (k == 24 ? OP_I32_EXTEND8_S : k == 16 ? OP_I32_EXTEND16_S : -1)
+                                 : (k == 56 ? OP_I64_EXTEND8_S : k == 48 ? OP_I64_EXTEND16_S
+                                    : k == 32 ? OP_I64_EXTEND32_S : -1);
+    if (ext < 0) return false;
+    c->m->ir_len = H(c, 0).pos;
+    c->nhist -= 2;
+    emit_op(c, ext);
     return true;
 }
 
@@ -462,6 +586,7 @@ static void numeric_op(compiler *c, uint32_t code)
     if (ni->b) pop_expect(c, ni->b);
     pop_expect(c, ni->a);
     push(c, ni->r);
+    if (fuse_extend(c, ni->op)) return;
     if (!fuse_binary(c, ni->op)) emit_op(c, ni->op);
 }
 
@@ -681,6 +806,24 @@ static void local_op(compiler *c, uint8_t code)
     else if (code == 0x21) {
         pop_expect(c, t);
         if (fuse_set(c, i, false)) return;
+        if (!dead(c) && c->nhist >= 1 && H(c, 1).op == OP_CONST) {
+            /* const k; local.set i  ->  LOCAL_SET_K i k */
+            size_t at = H(c, 1).pos;    /* not a pointer: emit_cell may move the code */
+            emit_cell(c, c->m->ir[at + 1]);
+            c->m->ir[at].op = c->labels[OP_LOCAL_SET_K];
+            c->m->ir[at + 1].u64 = i;
+            H(c, 1).op = OP_LOCAL_SET_K;
+            return;
+        }
+        if (!dead(c) && c->nhist >= 1 && H(c, 1).op == OP_LOCAL_GET) {
+            /* local.get x; local.set i  ->  LOCAL_COPY {x, i} */
+            wasm_cell *g = &c->m->ir[H(c, 1).pos];
+            uint32_t x = (uint32_t)g[1].u64;
+            g[0].op = c->labels[OP_LOCAL_COPY];
+            g[1] = (wasm_cell){.p = {x, i}};
+            H(c, 1).op = OP_LOCAL_COPY;
+            return;
+        }
         emit_op(c, OP_LOCAL_SET);
     } else {
         pop_expect(c, t);
@@ -747,9 +890,11 @@ static void instruction(compiler *c, uint8_t code)
             if (!fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
-        if (code == 0x03 && !was_dead) emit_op(c, OP_LOOP);
+        /* a loop header is a branch target: nothing fuses across it; its
+         * backward branches spend the fuel (no instruction of its own) */
+        if (code == 0x03) c->nhist = 0;
         push_ctrl(c, code == 0x02 ? K_BLOCK : code == 0x03 ? K_LOOP : K_IF, &bt);
-        top(c)->start = m->ir_len - (code == 0x03 ? 1 : 0);
+        top(c)->start = m->ir_len;
         top(c)->else_cell = else_cell;
         break;
     }
@@ -906,6 +1051,7 @@ static void compile_body(compiler *c, uint32_t fidx)
     while (c->nctrl > 0) instruction(c, wasm_read_u8(r));
     if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
     code->max_height = c->max_height;
+    code->frame_slots = (size_t)code->nlocals + code->max_height + 1;
 }
 
 void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)

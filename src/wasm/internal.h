@@ -99,6 +99,7 @@ typedef struct wasm_code {
     uint32_t nparams, nresults;
     uint32_t nlocals;            /* params + declared locals */
     uint32_t max_height;         /* operand stack high-water mark above the locals */
+    size_t frame_slots;          /* nlocals + max_height + 1: checked once per call */
     size_t entry;                /* offset of its first cell in wasm_module.ir */
     const uint8_t *body;         /* body bytes (after the size), during compile */
     size_t body_len;

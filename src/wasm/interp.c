@@ -11,8 +11,9 @@
  * declared locals and pushes a small return record, so calls never allocate
  * and never recurse on the C stack. Host functions are called in place.
  *
- * Deadline/interrupt: a countdown (fuel) decremented at every loop header and
- * call; when it runs out we read the clock and the atomic interrupt flag.
+ * Deadline/interrupt: a countdown (fuel) decremented at every backward branch
+ * (the only way a loop repeats) and call; when it runs out we read the clock
+ * and the atomic interrupt flag.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,94 @@ static wasm_status tab_init(wasm_instance *inst, uint32_t ti, uint32_t seg, uint
     return WASM_OK;
 }
 
+#ifdef WASM_PROFILE_OPS
+/* Developer profile (make EXTRA_CFLAGS=-DWASM_PROFILE_OPS): executions per IR
+ * cell of one module, dumped to stderr at exit: the hottest operators, pairs
+ * of consecutive operators (fusion candidates) and functions. */
+#include <stdio.h>
+static const wasm_module *prof_mod;
+static uint64_t *prof_cnt;
+static const wasm_cell *prof_prev;
+static uint64_t *prof_pair;   /* OP_COUNT_ x OP_COUNT_ */
+static const void *const *prof_labels;
+static struct { size_t ir_len; uint32_t nfuncs, nimported_funcs; } prof_shape;
+static size_t *prof_entry;
+static int16_t *prof_opidx;   /* per cell, lazily: its operator, -1 none */
+
+static int prof_op(const void *addr)
+{
+    for (int i = 0; i < OP_COUNT_; i++) if (prof_labels[i] == addr) return i;
+    return -1;
+}
+
+static void prof_dump(void)
+{
+    if (!prof_mod) return;
+    const struct { size_t ir_len; uint32_t nfuncs, nimported_funcs; } *m = (void *)&prof_shape;
+    uint64_t per_op[OP_COUNT_] = {0}, total = 0;
+    for (size_t i = 0; i < m->ir_len; i++) if (prof_cnt[i]) {
+        int op = prof_opidx[i];
+        if (op >= 0) { per_op[op] += prof_cnt[i]; total += prof_cnt[i]; }
+    }
+    fprintf(stderr, "PROF total %llu\n", (unsigned long long)total);
+    for (int k = 0; k < 40; k++) {
+        int best = -1;
+        for (int i = 0; i < OP_COUNT_; i++) if (per_op[i] && (best < 0 || per_op[i] > per_op[best])) best = i;
+        if (best < 0) break;
+        fprintf(stderr, "PROF op %4d %12llu %5.2f%%\n", best, (unsigned long long)per_op[best], 100.0 * per_op[best] / total);
+        per_op[best] = 0;
+    }
+    for (int k = 0; k < 90; k++) {
+        size_t best = 0;
+        for (size_t i = 1; i < (size_t)OP_COUNT_ * OP_COUNT_; i++) if (prof_pair[i] > prof_pair[best]) best = i;
+        if (!prof_pair[best]) break;
+        fprintf(stderr, "PROF pair %4zu %4zu %12llu %5.2f%%\n", best / OP_COUNT_, best % OP_COUNT_,
+                (unsigned long long)prof_pair[best], 100.0 * prof_pair[best] / total);
+        prof_pair[best] = 0;
+    }
+    uint32_t nf = m->nfuncs - m->nimported_funcs;
+    for (int k = 0; k < 25; k++) {
+        uint64_t best = 0; uint32_t bf = 0;
+        for (uint32_t f = 0; f < nf; f++) {
+            size_t end = f + 1 < nf ? prof_entry[f + 1] : m->ir_len;
+            uint64_t s = 0;
+            for (size_t i = prof_entry[f]; i < end; i++) s += prof_cnt[i];
+            if (s > best) { best = s; bf = f; }
+        }
+        if (!best) break;
+        fprintf(stderr, "PROF func %u %12llu %5.2f%%\n", bf + m->nimported_funcs, (unsigned long long)best, 100.0 * best / total);
+        size_t end = bf + 1 < nf ? prof_entry[bf + 1] : m->ir_len;
+        for (size_t i = prof_entry[bf]; i < end; i++) prof_cnt[i] = 0;
+    }
+}
+
+static void prof_hit(const wasm_module *m, const wasm_cell *pc)
+{
+    if (m != prof_mod) {
+        if (prof_mod) return;
+        prof_mod = m;
+        prof_cnt = calloc(m->ir_len, sizeof *prof_cnt);
+        prof_pair = calloc((size_t)OP_COUNT_ * OP_COUNT_, sizeof *prof_pair);
+        prof_labels = wasm_interp_labels();
+        prof_opidx = malloc(m->ir_len * sizeof *prof_opidx);
+        for (size_t i = 0; i < m->ir_len; i++) prof_opidx[i] = -2;
+        prof_shape.ir_len = m->ir_len; prof_shape.nfuncs = m->nfuncs; prof_shape.nimported_funcs = m->nimported_funcs;
+        prof_entry = malloc((m->nfuncs + 1) * sizeof *prof_entry);
+        for (uint32_t f = 0; f < m->nfuncs - m->nimported_funcs; f++) prof_entry[f] = m->codes[f].entry;
+        atexit(prof_dump);
+    }
+    if (pc < m->ir || pc >= m->ir + m->ir_len) return;
+    size_t at = (size_t)(pc - m->ir);
+    prof_cnt[at]++;
+    if (prof_opidx[at] == -2) prof_opidx[at] = (int16_t)prof_op(pc->op);
+    if (prof_prev) {
+        int a = prof_opidx[prof_prev - m->ir], b = prof_opidx[at];
+        if (a >= 0 && b >= 0) prof_pair[a * OP_COUNT_ + b]++;
+    }
+    prof_prev = pc;
+}
+#endif
+
 /* The interpreter proper. With ex == NULL it only returns its label table
  * through *labels_out (compile.c needs the handler addresses). */
 static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, const void *const **labels_out)
@@ -144,7 +233,8 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
 #define WASM_X_LARITH(name, in, out, expr) \
         [OP_##name##_LL_SET] = &&L_##name##_LL_SET, [OP_##name##_LC_SET] = &&L_##name##_LC_SET, \
         [OP_##name##_SC_SET] = &&L_##name##_SC_SET, [OP_##name##_SS_SET] = &&L_##name##_SS_SET, \
-        [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE,
+        [OP_##name##_LC_TEE] = &&L_##name##_LC_TEE, [OP_##name##_SS_TEE] = &&L_##name##_SS_TEE, \
+        [OP_##name##_LL_TEE] = &&L_##name##_LL_TEE, [OP_##name##_SC_TEE] = &&L_##name##_SC_TEE,
         WASM_FUSED_ARITH(WASM_X_LARITH)
 #define WASM_X_LCMP(name, in, out, expr) \
         [OP_##name##_LL_BRNZ] = &&L_##name##_LL_BRNZ, [OP_##name##_LL_BRZ] = &&L_##name##_LL_BRZ, \
@@ -153,6 +243,11 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_FUSED_CMP(WASM_X_LCMP)
 #define WASM_X_LLOADL(name, ct, field, cast) [OP_##name##_L] = &&L_##name##_L,
         WASM_LOAD_IMPL(WASM_X_LLOADL)
+#define WASM_X_LLOADH(name, ct, field, cast) [OP_##name##_SET] = &&L_##name##_SET, [OP_##name##_TEE] = &&L_##name##_TEE, \
+        [OP_##name##_L_SET] = &&L_##name##_L_SET, [OP_##name##_L_TEE] = &&L_##name##_L_TEE, \
+        [OP_##name##_LLA] = &&L_##name##_LLA, [OP_##name##_LLA_SET] = &&L_##name##_LLA_SET, \
+        [OP_##name##_LLA_TEE] = &&L_##name##_LLA_TEE, [OP_##name##_SCA] = &&L_##name##_SCA,
+        WASM_LOAD_HOT(WASM_X_LLOADH)
 #define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
         WASM_STORE_IMPL(WASM_X_LSTORE)
     };
@@ -167,13 +262,23 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
     wasm_frame *const frames = ex->frames;
     const uint32_t max_depth = ex->limits.max_call_depth;
     const uint32_t depth0 = ex->depth;
+    uint32_t depth = depth0;     /* frames in use; ex->depth is synced around host calls */
     int32_t fuel = ex->fuel;
     wasm_status st = WASM_OK;
     wasm_func *callee;
 
+#ifdef WASM_PROFILE_OPS
+#define NEXT() do { prof_hit(cur->mod, pc); goto *(pc++)->op; } while (0)
+#else
 #define NEXT() goto *(pc++)->op
+#endif
 #define RELOAD() do { wasm_memory *m0_ = cur->mem0; mem = m0_ ? m0_->data : NULL; \
                       memsize = m0_ ? m0_->size : 0; } while (0)
+/* Takes the branch whose relative target is in `cell`. Only branches to a
+ * loop header go backwards (rel < 0): that is where loops spend fuel, so a
+ * loop iteration costs no dispatch of its own. */
+#define JUMP_AT(cell) do { const wasm_cell *c_ = (cell); int64_t r_ = c_->i64; pc = c_ + r_; \
+        if (r_ < 0 && __builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } while (0)
 #define TRAP(kind, msg) do { st = wasm_trap(ex, kind, "%s", msg); goto trapped; } while (0)
 #define CHECK(expr) do { st = (expr); if (st != WASM_OK) goto trapped; } while (0)
 #define CHECK_KIND(expr) do { st = (expr); if (st != WASM_OK) TRAP(st, wasm_status_name(st)); } while (0)
@@ -182,30 +287,28 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
     pc = NULL;
     fp = NULL;
     callee = entry;
+    if (cur) RELOAD();
     goto do_call;
 
 L_UNREACHABLE: TRAP(WASM_TRAP_UNREACHABLE, "unreachable");
-L_JMP: pc += pc->i64; NEXT();
-L_LOOP:
-    if (--fuel <= 0) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
-    NEXT();
+L_JMP: JUMP_AT(pc); NEXT();
 L_BR: {
     uint32_t h = pc[1].p.a, n = pc[1].p.b;
     wasm_slot *src = sp - n, *dst = fp + h;
     for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
     sp = dst + n;
-    pc += pc->i64;
+    JUMP_AT(pc);
     NEXT();
 }
 L_BR_IF_JMP:
-    if ((--sp)->u32) pc += pc->i64; else pc++;
+    if ((--sp)->u32) JUMP_AT(pc); else pc++;
     NEXT();
 L_BR_IF:
     if ((--sp)->u32) goto L_BR;
     pc += 2;
     NEXT();
 L_BR_UNLESS:
-    if (!(--sp)->u32) pc += pc->i64; else pc++;
+    if (!(--sp)->u32) JUMP_AT(pc); else pc++;
     NEXT();
 L_BR_TABLE: {
     uint32_t i = (--sp)->u32;
@@ -216,7 +319,7 @@ L_BR_TABLE: {
     wasm_slot *src = sp - k, *dst = fp + h;
     for (uint32_t j = 0; j < k; j++) dst[j] = src[j];
     sp = dst + k;
-    pc = e + e->i64;
+    JUMP_AT(e);
     NEXT();
 }
 L_RETURN: {
@@ -224,12 +327,12 @@ L_RETURN: {
     wasm_slot *src = sp - n;
     for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
     sp = fp + n;
-    wasm_frame *fr = &frames[--ex->depth];
+    wasm_frame *fr = &frames[--depth];
     if (!fr->ret_pc) goto done;
     pc = fr->ret_pc;
     fp = fr->fp;
-    cur = fr->inst;
-    RELOAD();
+    /* same instance: mem/memsize are current (memory.grow reloads them) */
+    if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
     NEXT();
 }
 L_CALL:
@@ -239,12 +342,12 @@ do_call: {
     if (--fuel <= 0) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
     if (callee->host) {
         wasm_slot *a = sp - callee->type->nparams;
-        if (a + callee->type->nresults > stack_end || ex->depth >= max_depth)
+        if (a + callee->type->nresults > stack_end || depth >= max_depth)
             TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-        ex->depth++;
+        ex->depth = depth + 1;    /* a re-entrant wasm_call stacks its frames above ours */
         ex->fuel = fuel;
         st = call_host(ex, pc ? cur : NULL, callee, a);
-        ex->depth--;
+        ex->depth = depth;
         if (st != WASM_OK) goto trapped;
         sp = a + callee->type->nresults;
         if (!pc) goto done;
@@ -253,17 +356,16 @@ do_call: {
     }
     const wasm_code *code = callee->code;
     wasm_slot *nfp = sp - code->nparams;
-    if (ex->depth >= max_depth || (size_t)(stack_end - nfp) < (size_t)code->nlocals + code->max_height + 1)
+    if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
-    wasm_frame *fr = &frames[ex->depth++];
+    wasm_frame *fr = &frames[depth++];
     fr->ret_pc = pc;
     fr->fp = fp;
     fr->inst = cur;
     fp = nfp;
     for (uint32_t i = code->nparams; i < code->nlocals; i++) fp[i].u64 = 0;
     sp = fp + code->nlocals;
-    cur = callee->inst;
-    RELOAD();
+    if (callee->inst != cur) { cur = callee->inst; RELOAD(); }
     pc = callee->ir;
     NEXT();
 }
@@ -289,6 +391,14 @@ L_SELECT: {
 L_LOCAL_GET: *sp++ = fp[pc->u64]; pc++; NEXT();
 L_LOCAL_SET: fp[pc->u64] = *--sp; pc++; NEXT();
 L_LOCAL_TEE: fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
+L_LOCAL_GET2: sp[0] = fp[pc->p.a]; sp[1] = fp[pc->p.b]; sp += 2; pc++; NEXT();
+L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
+L_LOCAL_COPY_JMP: fp[pc->p.b] = fp[pc->p.a]; JUMP_AT(pc + 1); NEXT();
+L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; pc++; NEXT();
+L_I32_EXTEND8_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int8_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_I32_EXTEND16_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int16_t)(--sp)->u32; pc++; NEXT();
+L_I32_EXTEND16_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int16_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
 L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
 L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
@@ -359,6 +469,10 @@ L_DATA_DROP: cur->data_dropped[pc->u64] = 1; pc++; NEXT();
 #define EA(n) ({ uint64_t ea_ = (uint64_t)sp[-1].u32 + pc->u64; pc++; \
                  if (ea_ + (n) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
                  mem + ea_; })
+/* mem + base + offset after the bounds check (base: a u32 address) */
+#define EA_AT(base, off, n) ({ uint64_t ea_ = (uint64_t)(base) + (off); \
+                 if (ea_ + (n) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+                 mem + ea_; })
 #define LOAD(NAME, CT, FIELD, CAST) \
 L_##NAME: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; NEXT(); }
     WASM_LOAD_IMPL(LOAD)
@@ -368,6 +482,29 @@ L_##NAME##_L: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; sp++; NEXT(); }
     WASM_LOAD_IMPL(LOAD_L)
+    /* ... followed by local.set x / local.tee x: x is the last immediate */
+#define LOAD_SET(NAME, CT, FIELD, CAST) \
+L_##NAME##_SET: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp--; fp[pc->u64].FIELD = CAST v_; pc++; NEXT(); } \
+L_##NAME##_TEE: { CT v_; memcpy(&v_, EA(sizeof(CT)), sizeof(CT)); sp[-1].FIELD = CAST v_; \
+    fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+L_##NAME##_L_SET: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); fp[pc[2].u64].FIELD = CAST v_; pc += 3; NEXT(); } \
+L_##NAME##_L_TEE: { uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    CT v_; memcpy(&v_, mem + ea_, sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); }
+    WASM_LOAD_HOT(LOAD_SET)
+    /* i32.add (two locals, or stack top + constant) as the address */
+#define LOAD_ADD(NAME, CT, FIELD, CAST) \
+L_##NAME##_LLA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); sp->FIELD = CAST v_; sp++; pc += 2; NEXT(); } \
+L_##NAME##_LLA_SET: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); fp[pc[2].u64].FIELD = CAST v_; pc += 3; NEXT(); } \
+L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); sp->FIELD = CAST v_; fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
+L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
+    sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
+    WASM_LOAD_HOT(LOAD_ADD)
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)
@@ -529,21 +666,25 @@ L_##NAME##_SS_SET: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
 L_##NAME##_LC_TEE: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
                  sp->OUT = (EXPR); fp[pc[2].u64] = *sp++; pc += 3; NEXT(); } \
 L_##NAME##_SS_TEE: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); }
+                 sp--; sp[-1].OUT = (EXPR); fp[pc->u64] = sp[-1]; pc++; NEXT(); } \
+L_##NAME##_LL_TEE: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
+                 sp->OUT = (EXPR); fp[pc[1].u64] = *sp++; pc += 2; NEXT(); } \
+L_##NAME##_SC_TEE: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
+                 sp[-1].OUT = (EXPR); fp[pc[1].u64] = sp[-1]; pc += 2; NEXT(); }
     WASM_FUSED_ARITH(FUSED_SET)
 #define FUSED_BR(NAME, IN, OUT, EXPR) \
 L_##NAME##_LL_BRNZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+                 if ((EXPR) != 0) JUMP_AT(pc + 1); else pc += 2; NEXT(); } \
 L_##NAME##_LL_BRZ: { __typeof__(sp->IN) a = fp[pc->p.a].IN, b = fp[pc->p.b].IN; \
-                 if ((EXPR) == 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+                 if ((EXPR) == 0) JUMP_AT(pc + 1); else pc += 2; NEXT(); } \
 L_##NAME##_LC_BRNZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) != 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+                 if ((EXPR) != 0) JUMP_AT(pc + 2); else pc += 3; NEXT(); } \
 L_##NAME##_LC_BRZ: { wasm_slot k_ = {.u64 = pc[1].u64}; __typeof__(sp->IN) a = fp[pc->u64].IN, b = k_.IN; \
-                 if ((EXPR) == 0) pc += 2 + pc[2].i64; else pc += 3; NEXT(); } \
+                 if ((EXPR) == 0) JUMP_AT(pc + 2); else pc += 3; NEXT(); } \
 L_##NAME##_SC_BRNZ: { wasm_slot k_ = {.u64 = pc->u64}; __typeof__(sp->IN) a = sp[-1].IN, b = k_.IN; \
-                 sp--; if ((EXPR) != 0) pc += 1 + pc[1].i64; else pc += 2; NEXT(); } \
+                 sp--; if ((EXPR) != 0) JUMP_AT(pc + 1); else pc += 2; NEXT(); } \
 L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
-                 sp -= 2; if ((EXPR) != 0) pc += pc->i64; else pc++; NEXT(); }
+                 sp -= 2; if ((EXPR) != 0) JUMP_AT(pc); else pc++; NEXT(); }
     WASM_FUSED_CMP(FUSED_BR)
 
 trapped:
@@ -551,6 +692,7 @@ trapped:
     ex->fuel = fuel;
     return st;
 done:
+    ex->depth = depth;
     ex->fuel = fuel;
     return WASM_OK;
 }

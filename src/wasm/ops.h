@@ -2,9 +2,13 @@
  * src/wasm/ops.h - the internal instruction set (IR) of the interpreter.
  *
  * Structural instructions with their immediates (each immediate one cell):
- *   JMP rel | LOOP (fuel check) | BR rel {height,arity} | BR_IF_JMP rel |
+ *   JMP rel | BR rel {height,arity} | BR_IF_JMP rel |
  *   BR_IF rel {height,arity} | BR_UNLESS rel | BR_TABLE n (rel {height,arity})*(n+1) |
  *   RETURN | CALL funcidx | CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
+ *   LOCAL_COPY {src,dst} (local.get src; local.set dst) | LOCAL_SET_K idx value |
+ *   LOCAL_COPY_JMP {src,dst} rel (a copy, then br: the move before a branch) |
+ *   LOCAL_GET2 {x,y} (two local.get that nothing fused) |
+ *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
  * a move of `arity` slots and a new stack pointer: nothing is searched at run
@@ -87,15 +91,19 @@
 
 /* Loads as X(NAME, C type in memory, slot field, cast to the slot type):
  * the interpreter's handlers, plain and with the address in a local (_L). */
-#define WASM_LOAD_IMPL(X) \
+#define WASM_LOAD_IMPL(X) WASM_LOAD_HOT(X) WASM_LOAD_COLD(X)
+/* The loads that also get the _SET/_TEE/_LLA/_SCA forms (the ones compilers
+ * emit in loops); the others keep only _L, to bound the number of handlers. */
+#define WASM_LOAD_HOT(X) \
     X(I32_LOAD, uint32_t, u32, ) \
     X(I64_LOAD, uint64_t, u64, ) \
-    X(F32_LOAD, uint32_t, u32, ) \
-    X(F64_LOAD, uint64_t, u64, ) \
     X(I32_LOAD8_S, int8_t, i32, (int32_t)) \
     X(I32_LOAD8_U, uint8_t, u32, (uint32_t)) \
+    X(I32_LOAD16_U, uint16_t, u32, (uint32_t))
+#define WASM_LOAD_COLD(X) \
+    X(F32_LOAD, uint32_t, u32, ) \
+    X(F64_LOAD, uint64_t, u64, ) \
     X(I32_LOAD16_S, int16_t, i32, (int32_t)) \
-    X(I32_LOAD16_U, uint16_t, u32, (uint32_t)) \
     X(I64_LOAD8_S, int8_t, i64, (int64_t)) \
     X(I64_LOAD8_U, uint8_t, u64, (uint64_t)) \
     X(I64_LOAD16_S, int16_t, i64, (int64_t)) \
@@ -116,9 +124,10 @@
     X(I64_STORE32, uint32_t, u64)
 
 #define WASM_CONTROL_OPS(X) \
-    X(UNREACHABLE) X(JMP) X(LOOP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
+    X(UNREACHABLE) X(JMP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
     X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
-    X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
+    X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) X(LOCAL_GET2) \
+    X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
     X(MEMORY_COPY) X(MEMORY_INIT) X(DATA_DROP)
@@ -130,7 +139,11 @@
  * constant k). Arithmetic also gets forms that store the result into a
  * local (a following local.set: _LL_SET, _LC_SET, _SC_SET, and _SS_SET for
  * the plain two-stack-operand operator) or store and keep it (local.tee:
- * _LC_TEE, _SS_TEE); the local's index is the last immediate. Comparisons
+ * _LL_TEE, _LC_TEE, _SC_TEE, _SS_TEE); the local's index is the last
+ * immediate. Hot loads (WASM_LOAD_HOT) get the same _SET/_TEE forms (plain and _L), and forms
+ * whose address is an i32.add: _LLA {x,y} off (two locals, with _SET/_TEE)
+ * and _SCA k off (stack top plus a constant); the sum wraps at 32 bits
+ * before the offset is added, as in the unfused code. Comparisons
  * get a conditional branch folded in (br_if / if): _BRNZ jumps when the
  * result is non-zero, _BRZ when zero; the relative target follows the
  * operands (_LL_BRNZ/BRZ, _LC_BRNZ/BRZ, _SC_BRNZ, _SS_BRNZ). */
@@ -175,7 +188,7 @@ enum wasm_op {
 #define WASM_X_FUSED(name, in, out, expr) OP_##name##_LL, OP_##name##_LC, OP_##name##_SC,
     WASM_FUSED_OPS(WASM_X_FUSED)
 #define WASM_X_FARITH(name, in, out, expr) OP_##name##_LL_SET, OP_##name##_LC_SET, OP_##name##_SC_SET, \
-    OP_##name##_SS_SET, OP_##name##_LC_TEE, OP_##name##_SS_TEE,
+    OP_##name##_SS_SET, OP_##name##_LL_TEE, OP_##name##_LC_TEE, OP_##name##_SC_TEE, OP_##name##_SS_TEE,
     WASM_FUSED_ARITH(WASM_X_FARITH)
 #define WASM_X_FCMP(name, in, out, expr) OP_##name##_LL_BRNZ, OP_##name##_LL_BRZ, OP_##name##_LC_BRNZ, \
     OP_##name##_LC_BRZ, OP_##name##_SC_BRNZ, OP_##name##_SS_BRNZ,
@@ -186,6 +199,11 @@ enum wasm_op {
 #define WASM_X_LOADL(name, ct, field, cast) OP_##name##_L,
     WASM_LOAD_IMPL(WASM_X_LOADL)
 #undef WASM_X_LOADL
+#define WASM_X_LOADH(name, ct, field, cast) OP_##name##_SET, OP_##name##_TEE, \
+    OP_##name##_L_SET, OP_##name##_L_TEE, OP_##name##_LLA, OP_##name##_LLA_SET, OP_##name##_LLA_TEE, \
+    OP_##name##_SCA,
+    WASM_LOAD_HOT(WASM_X_LOADH)
+#undef WASM_X_LOADH
 #define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL,
     WASM_STORE_IMPL(WASM_X_STOREL)
 #undef WASM_X_STOREL

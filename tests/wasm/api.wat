@@ -10,6 +10,12 @@
   (func (export "call_fail") (param i32) (result i32)
     (call $fail (local.get 0)) (i32.const 99))
   (func (export "loop") (loop $l (br $l)))
+  ;; endless loops whose back-edge is a fused instruction (copy + br, compare + br_if):
+  ;; the fuel is spent on backward branches, so these must stay interruptible too
+  (func (export "loop_copy") (local i32 i32) (loop $l (local.set 1 (local.get 0)) (br $l)))
+  (func (export "loop_cmp") (local i32 i32)
+    (loop $l (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (br_if $l (i32.le_u (local.get 1) (local.get 0)))))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
   (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func $recurse (export "recurse") (param i32) (result i32)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The interpreter's superinstructions on their edge cases (tests/wasm/fusion.wast:
+# 32-bit address wrap in fused loads, a store whose address local is re-set by
+# the fused value, operand order after local.tee, shift pairs that are and are
+# not sign extensions, copies before a back-edge).
+set -u
+BUILD=${SLUICE_BUILD:-build}
+BIN=$BUILD/sluice-wasm
+command -v wast2json >/dev/null || { echo "skip: wast2json not installed (wabt)"; exit 77; }
+[ -x "$BIN" ] || { echo "missing $BIN"; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+wast2json tests/wasm/fusion.wast -o "$tmp/fusion.json" || exit 1
+out=$("$BIN" spec "$tmp/fusion.json" 2>&1); rc=$?
+echo "$out"
+[ $rc -eq 0 ] && grep -q '^23 passed, 0 failed$' <<<"$out"
