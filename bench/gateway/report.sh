@@ -32,6 +32,8 @@ why() {
 
 # ratio A B: "A/B" as ×N.NN, or "–" when either is missing.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "×%.2f", a / b }'; }
+# added A B: A minus B as +N, or "–" when either is missing.
+added() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "") print "–"; else printf "%+.0f", a - b }'; }
 num() { [ -n "$1" ] && printf "%'.0f" "$1" 2>/dev/null || echo "–"; }
 mb() { [ -n "$1" ] && awk -v k="$1" 'BEGIN{printf "%.1f", k / 1024}' || echo "–"; }
 
@@ -60,6 +62,23 @@ failrow() { # failrow TARGET SCENARIO NCOLS
   echo "| $1 | failed: $(why "$1" "$2" | tr '|' '/')$cells"
 }
 
+# stream_table SCENARIO TITLE: the streaming rows of one scenario.
+stream_table() {
+  local s=$1
+  echo "### $2, ~124 SSE events per response (the echo of the request, one word per event)"
+  echo
+  echo "| target | streams/s | time to first event p50 µs | p99 µs | whole stream p50 µs | events/s | errors | target CPU µs/stream | TTFE p50 added µs | TTFE p50 vs direct | events/s vs direct | events/s vs portkey |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  local dt de pe tt ev t
+  dt=$(ref direct $s ttfc_p50); de=$(ref direct $s events_per_s); pe=$(ref portkey $s events_per_s)
+  for t in $TARGETS; do
+    if ! ok "$t" $s; then failrow "$t" $s 12; continue; fi
+    tt=$(v "$t" $s ttfc_p50); ev=$(v "$t" $s events_per_s)
+    echo "| $(label "$t") | $(num "$(v "$t" $s rate)") | $(num "$tt") | $(num "$(v "$t" $s ttfc_p99)") | $(num "$(v "$t" $s p50)") | $(num "$ev") | $(v "$t" $s errors) | $(v "$t" $s cpu_us) | $(added "$tt" "$dt") | $(ratio "$tt" "$dt") | $(ratio "$ev" "$de") | $(ratio "$ev" "$pe") |"
+  done
+  echo
+}
+
 closed_table() { # closed_table SCENARIO TITLE
   local s=$1 dp dq pp pq pr
   echo "### $2"
@@ -70,10 +89,10 @@ closed_table() { # closed_table SCENARIO TITLE
   pr=$(ref portkey "$s" rps); pq=$(ref portkey "$s" p99)
   for t in $TARGETS; do
     if ! ok "$t" "$s"; then failrow "$t" "$s" 11; continue; fi
-    local p50 p99 rps added
+    local p50 p99 rps add
     p50=$(v "$t" "$s" p50); p99=$(v "$t" "$s" p99); rps=$(v "$t" "$s" rps)
-    added=$([ -n "$dp" ] && awk -v a="$p50" -v b="$dp" 'BEGIN{printf "%+.0f", a - b}' || echo "–")
-    echo "| $t | $(num "$rps") | $(num "$p50") | $(num "$p99") | $(num "$(v "$t" "$s" p999)") | $(v "$t" "$s" errors) | $(v "$t" "$s" cpu_us) | $added | $(ratio "$p99" "$dq") | $(ratio "$rps" "$pr") | $(ratio "$p99" "$pq") |"
+    add=$(added "$p50" "$dp")
+    echo "| $t | $(num "$rps") | $(num "$p50") | $(num "$p99") | $(num "$(v "$t" "$s" p999)") | $(v "$t" "$s" errors) | $(v "$t" "$s" cpu_us) | $add | $(ratio "$p99" "$dq") | $(ratio "$rps" "$pr") | $(ratio "$p99" "$pq") |"
   done
   echo
 }
@@ -107,19 +126,8 @@ closed_table() { # closed_table SCENARIO TITLE
   done
   echo
 
-  s=stream
-  echo "### Streaming: 16 connections, closed loop, ~124 SSE events per response (the echo of the request, one word per event)"
-  echo
-  echo "| target | streams/s | time to first event p50 µs | p99 µs | whole stream p50 µs | events/s | errors | target CPU µs/stream | TTFE p50 vs direct | events/s vs direct | events/s vs portkey |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
-  dt=$(ref direct $s ttfc_p50); de=$(ref direct $s events_per_s); pe=$(ref portkey $s events_per_s)
-  for t in $TARGETS; do
-    if ! ok "$t" $s; then failrow "$t" $s 11; continue; fi
-    tt=$(v "$t" $s ttfc_p50); ev=$(v "$t" $s events_per_s)
-    echo "| $(label "$t") | $(num "$(v "$t" $s rate)") | $(num "$tt") | $(num "$(v "$t" $s ttfc_p99)") | $(num "$(v "$t" $s p50)") | $(num "$ev") | $(v "$t" $s errors) | $(v "$t" $s cpu_us) | $(ratio "$tt" "$dt") | $(ratio "$ev" "$de") | $(ratio "$ev" "$pe") |"
-  done
-  echo
-
+  stream_table stream1 "Streaming: 1 connection, closed loop (the added time to first event without queueing)"
+  stream_table stream "Streaming: 16 connections, closed loop"
   footnote
 
   echo "### Memory (RSS of the target's processes, MB)"

@@ -213,7 +213,7 @@ phase_log() { echo "  $NAME: $1 done at ${SECONDS}s" >&2; }
 # Phase 1: throughput, latency, fixed rate, streaming.
 START_ERR=""
 if ! start_mock || ! start_target; then
-  for s in idle c1 c64 rate5000 stream hold1000 hold10000; do fail $s "${START_ERR:-failed to start}"; done
+  for s in idle c1 c64 rate5000 stream1 stream hold1000 hold10000; do fail $s "${START_ERR:-failed to start}"; done
   exit 0
 fi
 curl -s -o /dev/null -m 2 "$URL" -H 'content-type: application/json' "${HDRS[@]}" \
@@ -240,6 +240,7 @@ if [ "$NAME" = portkey ]; then
   export PK_PRELOAD=bench/gateway/portkey/fetch-headers-fix.mjs
   start_target || fail stream "restart with the preload: ${START_ERR:-did not answer}"
 fi
+lg_run stream1 --rate 0 --connections 1 --stream
 lg_run stream --rate 0 --connections 16 --stream
 phase_log "phase 1"
 stop_all
