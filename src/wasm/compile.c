@@ -14,40 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wasm/internal.h"
-#include "wasm/ops.h"
+#include "wasm/compile_int.h"
 
 #define T_UNKNOWN 0    /* the polymorphic stack's "any type" */
-
-enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
-
-typedef struct ctrl {
-    uint8_t kind;
-    bool unreachable;         /* stack polymorphic after br/return/unreachable */
-    bool dead;                /* the whole frame is unreachable code: emit nothing */
-    uint32_t nparams, nresults;
-    const wasm_valtype *params, *results;
-    uint32_t height;          /* operand stack height at entry, params excluded */
-    size_t start;             /* loop: cell index branches jump to */
-    size_t chain;             /* forward branches to patch at end: cell index + 1 */
-    size_t else_cell;         /* if: the BR_UNLESS target cell */
-} ctrl;
-
-typedef struct compiler {
-    wasm_module *m;
-    wasm_reader *r;
-    const void *const *labels;
-    wasm_valtype *locals; uint32_t nlocals;
-    wasm_valtype *vals; uint32_t nvals, vcap;
-    ctrl *ctrls; uint32_t nctrl, ccap;
-    uint32_t max_height;
-    wasm_valtype *scratch; uint32_t scap;   /* br_table operand types */
-    /* the last emitted instructions (H(c, 1) the last, H(c, 0) the one
-     * before), for superinstructions; emptied at every branch target so
-     * that nothing is fused across one; a fusion pops what it replaces */
-    struct { int op; size_t pos; } hist[4];
-    int nhist;
-} compiler;
 
 /* ---- operand and control stacks (validation) ---- */
 
@@ -69,7 +38,6 @@ static void push(compiler *c, wasm_valtype t)
     if (c->nvals > c->max_height) c->max_height = c->nvals;
 }
 
-static ctrl *top(compiler *c) { return &c->ctrls[c->nctrl - 1]; }
 
 static wasm_valtype pop(compiler *c)
 {
@@ -127,47 +95,9 @@ static void set_unreachable(compiler *c)
 
 /* ---- emission ---- */
 
-#define H(c, k) ((c)->hist[(c)->nhist - 2 + (k)])
 
-static bool dead(compiler *c) { return top(c)->unreachable || top(c)->dead; }
 
-static size_t emit_cell(compiler *c, wasm_cell v)
-{
-    wasm_module *m = c->m;
-    if (m->ir_len == m->ir_cap) {
-        size_t n = m->ir_cap ? m->ir_cap * 2 : 1024;
-        wasm_cell *p = realloc(m->ir, n * sizeof *p);
-        if (!p) wasm_fail(c->r, WASM_ERR_NOMEM, "out of memory");
-        m->ir = p;
-        m->ir_cap = n;
-    }
-    m->ir[m->ir_len] = v;
-    return m->ir_len++;
-}
 
-static void emit_op(compiler *c, int op)
-{
-    if (dead(c)) return;
-    if (op != OP_LOCAL_GET && op != OP_CONST && c->nhist >= 2 &&
-        H(c, 0).op == OP_LOCAL_GET && H(c, 1).op == OP_LOCAL_GET) {
-        /* the operator about to follow declined to fuse them (and later
-         * fusions only look at what follows it): local.get x; local.get y
-         * -> LOCAL_GET2 {x, y} */
-        wasm_cell *ir = c->m->ir;
-        size_t p = H(c, 0).pos;
-        uint32_t x = (uint32_t)ir[p + 1].u64, y = (uint32_t)ir[H(c, 1).pos + 1].u64;
-        ir[p].op = c->labels[OP_LOCAL_GET2];
-        ir[p + 1] = (wasm_cell){.p = {x, y}};
-        c->m->ir_len = p + 2;
-        c->nhist--;
-        H(c, 1).op = OP_LOCAL_GET2;
-    }
-    size_t pos = emit_cell(c, (wasm_cell){.op = c->labels[op]});
-    if (c->nhist == 4) { memmove(c->hist, c->hist + 1, 3 * sizeof c->hist[0]); c->nhist = 3; }
-    c->hist[c->nhist].op = op;
-    c->hist[c->nhist].pos = pos;
-    c->nhist++;
-}
 
 /* Removes the last emitted instruction if it is `op`; returns whether it was. */
 static bool take_last(compiler *c, int op)
@@ -178,15 +108,7 @@ static bool take_last(compiler *c, int op)
     return true;
 }
 
-static void emit_u64(compiler *c, uint64_t v)
-{
-    if (!dead(c)) emit_cell(c, (wasm_cell){.u64 = v});
-}
 
-static void emit_pair(compiler *c, uint32_t a, uint32_t b)
-{
-    if (!dead(c)) emit_cell(c, (wasm_cell){.p = {a, b}});
-}
 
 /* A target cell for frame f: loops are backward (known now), others are
  * chained for patching at `end`. */
@@ -217,7 +139,6 @@ static ctrl *label(compiler *c, uint32_t depth)
     return &c->ctrls[c->nctrl - 1 - depth];
 }
 
-static bool fuse_branch(compiler *c, bool on_zero);
 
 /* Branch code for `br depth` (cond: br_if) at the current stack height,
  * after the condition was popped. */
@@ -240,7 +161,7 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
             /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
             c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
             H(c, 1).op = OP_LOCAL_COPY_JMP;
-        } else if (!(cond && fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        } else if (!(cond && wasm_fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -335,250 +256,6 @@ static const numeric_info *numeric(uint32_t code)
     return code < 0x108 && table[code].r ? &table[code] : NULL;
 }
 
-/* Fused forms of a binary operator, indexed by its plain op; 0 = none. */
-static int fused_forms[OP_COUNT_][3];
-/* For a comparison (any form): its [branch-if-nonzero, branch-if-zero] forms (0: none). */
-static int branch_forms[OP_COUNT_][2];
-/* For a fusible operator in any form: the forms that store into a local
- * (local.set) and store-and-keep (local.tee). */
-static int set_forms[OP_COUNT_], tee_forms[OP_COUNT_];
-/* For a store-and-keep form (local.tee fused in, the local's index its last
- * immediate cell): the same instruction that only stores (same cells). */
-static int untee_forms[OP_COUNT_];
-/* Store-and-keep forms that take no operand from the stack (their result is
- * the only value they push). */
-static bool tee_no_input[OP_COUNT_];
-/* For a load: its form with the address in a local; for a store: its forms
- * with the value in a local [address on the stack, address in a local]. */
-static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
-/* For a load: its forms with the address an i32.add [of two locals, of the
- * stack top and a constant]. */
-static int load_add_forms[OP_COUNT_][2];
-static pthread_once_t fused_once = PTHREAD_ONCE_INIT;
-
-static void fused_init(void)
-{
-#define WASM_X_FINFO(name, in, out, expr) \
-    fused_forms[OP_##name][0] = OP_##name##_LL; fused_forms[OP_##name][1] = OP_##name##_LC; \
-    fused_forms[OP_##name][2] = OP_##name##_SC;
-    WASM_FUSED_OPS(WASM_X_FINFO)
-#undef WASM_X_FINFO
-#define WASM_X_AINFO(name, in, out, expr) \
-    set_forms[OP_##name##_LL] = OP_##name##_LL_SET; set_forms[OP_##name##_LC] = OP_##name##_LC_SET; \
-    set_forms[OP_##name##_SC] = OP_##name##_SC_SET; set_forms[OP_##name] = OP_##name##_SS_SET; \
-    tee_forms[OP_##name##_LC] = OP_##name##_LC_TEE; tee_forms[OP_##name] = OP_##name##_SS_TEE; \
-    tee_forms[OP_##name##_LL] = OP_##name##_LL_TEE; tee_forms[OP_##name##_SC] = OP_##name##_SC_TEE;
-    WASM_FUSED_ARITH(WASM_X_AINFO)
-#undef WASM_X_AINFO
-#define WASM_X_CINFO(name, in, out, expr) \
-    branch_forms[OP_##name##_LL][0] = OP_##name##_LL_BRNZ; branch_forms[OP_##name##_LL][1] = OP_##name##_LL_BRZ; \
-    branch_forms[OP_##name##_LC][0] = OP_##name##_LC_BRNZ; branch_forms[OP_##name##_LC][1] = OP_##name##_LC_BRZ; \
-    branch_forms[OP_##name##_SC][0] = OP_##name##_SC_BRNZ; branch_forms[OP_##name][0] = OP_##name##_SS_BRNZ;
-    WASM_FUSED_CMP(WASM_X_CINFO)
-#undef WASM_X_CINFO
-#define WASM_X_LINFO(name, ct, field, cast) load_local_forms[OP_##name] = OP_##name##_L;
-    WASM_LOAD_IMPL(WASM_X_LINFO)
-#undef WASM_X_LINFO
-#define WASM_X_HINFO(name, ct, field, cast) \
-    set_forms[OP_##name] = OP_##name##_SET; tee_forms[OP_##name] = OP_##name##_TEE; \
-    set_forms[OP_##name##_L] = OP_##name##_L_SET; tee_forms[OP_##name##_L] = OP_##name##_L_TEE; \
-    load_add_forms[OP_##name][0] = OP_##name##_LLA; load_add_forms[OP_##name][1] = OP_##name##_SCA; \
-    set_forms[OP_##name##_LLA] = OP_##name##_LLA_SET; tee_forms[OP_##name##_LLA] = OP_##name##_LLA_TEE;
-    WASM_LOAD_HOT(WASM_X_HINFO)
-#undef WASM_X_HINFO
-#define WASM_X_SINFO(name, ct, field) \
-    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
-    WASM_STORE_IMPL(WASM_X_SINFO)
-#undef WASM_X_SINFO
-    set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
-    set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
-    for (int i = 0; i < OP_COUNT_; i++)
-        if (tee_forms[i]) untee_forms[tee_forms[i]] = set_forms[i];
-    untee_forms[OP_LOCAL_TEE] = OP_LOCAL_SET;
-#define WASM_X_NINFO(name, in, out, expr) tee_no_input[OP_##name##_LL_TEE] = tee_no_input[OP_##name##_LC_TEE] = true;
-    WASM_FUSED_ARITH(WASM_X_NINFO)
-#undef WASM_X_NINFO
-#define WASM_X_NLINFO(name, ct, field, cast) tee_no_input[OP_##name##_L_TEE] = true;
-    WASM_LOAD_HOT(WASM_X_NLINFO)
-#undef WASM_X_NLINFO
-}
-
-/* The local a store-and-keep instruction at hist slot h writes, after turning
- * it into its store-only form (the caller reads that local instead of the
- * kept value); -1 if that instruction is not such a form. */
-static int64_t untee(compiler *c, int h, size_t end)
-{
-    int op = H(c, h).op, nop = untee_forms[op];
-    if (!nop) return -1;
-    c->m->ir[H(c, h).pos].op = c->labels[nop];
-    H(c, h).op = nop;
-    return (int64_t)c->m->ir[end - 1].u64;
-}
-
-/* local.get x; local.get y; OP  ->  OP_LL x y
- * local.get x; CONST k; OP       ->  OP_LC x k
- * CONST k; OP                    ->  OP_SC k        (no branch target in between) */
-static bool fuse_binary(compiler *c, int op)
-{
-    pthread_once(&fused_once, fused_init);
-    if (dead(c) || !fused_forms[op][0] || c->nhist < 1) return false;
-    wasm_cell *ir = c->m->ir;
-    int prev = c->nhist >= 2 ? H(c, 0).op : -1, last = H(c, 1).op;
-    size_t ppos = c->nhist >= 2 ? H(c, 0).pos : 0, lpos = H(c, 1).pos;
-    /* x.tee t; local.get y; OP  ->  x.set t; OP_LL t y (one dispatch fewer) */
-    int64_t t;
-    if (prev >= 0 && last == OP_LOCAL_GET && (t = untee(c, 0, lpos)) >= 0) {
-        uint64_t y = ir[lpos + 1].u64;
-        c->m->ir_len = lpos;
-        c->nhist -= 1;
-        emit_op(c, fused_forms[op][0]);
-        emit_pair(c, (uint32_t)t, (uint32_t)y);
-        return true;
-    }
-    if (prev == OP_LOCAL_GET && (last == OP_LOCAL_GET || last == OP_CONST)) {
-        uint64_t x = ir[ppos + 1].u64, y = ir[lpos + 1].u64;
-        c->m->ir_len = ppos;
-        c->nhist -= 2;
-        if (last == OP_LOCAL_GET) {
-            emit_op(c, fused_forms[op][0]);
-            emit_pair(c, (uint32_t)x, (uint32_t)y);
-        } else {
-            emit_op(c, fused_forms[op][1]);
-            emit_u64(c, x);
-            emit_u64(c, y);
-        }
-        return true;
-    }
-    if (last == OP_CONST) {
-        uint64_t k = ir[lpos + 1].u64;
-        c->m->ir_len = lpos;
-        c->nhist -= 1;
-        emit_op(c, fused_forms[op][2]);
-        emit_u64(c, k);
-        return true;
-    }
-    return false;
-}
-
-/* If the last instruction is a fused _LL/_LC operator (whose i32 result the
- * branch consumes), turns it into its branching form and returns true; the
- * caller then emits the target cell. `on_zero` selects branch-if-zero. */
-static bool fuse_branch(compiler *c, bool on_zero)
-{
-    pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1) return false;
-    int op = H(c, 1).op;
-    int nop = branch_forms[op][on_zero];
-    if (!nop) return false;
-    c->m->ir[H(c, 1).pos].op = c->labels[nop];
-    H(c, 1).op = nop;
-    return true;
-}
-
-/* op; local.set x  ->  op_SET ... x  (the last instruction stores its
- * result); with `tee`, op; local.tee x  ->  op_TEE ... x. */
-static bool fuse_set(compiler *c, uint32_t local, bool tee)
-{
-    pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1) return false;
-    int nop = (tee ? tee_forms : set_forms)[H(c, 1).op];
-    if (!nop) return false;
-    c->m->ir[H(c, 1).pos].op = c->labels[nop];
-    emit_cell(c, (wasm_cell){.u64 = local});
-    H(c, 1).op = nop;
-    return true;
-}
-
-/* local.get x; load off  ->  load_L x off */
-static bool take_local_get(compiler *c, int load_op, uint32_t off)
-{
-    pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1) return false;
-    /* i32.add x y; load off  ->  load_LLA x y off;  i32.add k; load  ->  load_SCA k off */
-    int last = H(c, 1).op;
-    if ((last == OP_I32_ADD_LL || last == OP_I32_ADD_SC) && load_add_forms[load_op][0]) {
-        wasm_cell imm = c->m->ir[H(c, 1).pos + 1];
-        c->m->ir_len = H(c, 1).pos;
-        c->nhist -= 1;
-        emit_op(c, load_add_forms[load_op][last == OP_I32_ADD_SC]);
-        emit_cell(c, imm);
-        emit_u64(c, off);
-        return true;
-    }
-    if (H(c, 1).op != OP_LOCAL_GET) return false;
-    uint64_t x = c->m->ir[H(c, 1).pos + 1].u64;
-    c->m->ir_len = H(c, 1).pos;
-    c->nhist -= 1;
-    emit_op(c, load_local_forms[load_op]);
-    emit_u64(c, x);
-    emit_u64(c, off);
-    return true;
-}
-
-/* [local.get a;] local.get v; store off  ->  store_LL a v off / store_SL v off */
-static bool fuse_store(compiler *c, int store_op, uint32_t off)
-{
-    pthread_once(&fused_once, fused_init);
-    if (dead(c) || c->nhist < 1) return false;
-    wasm_cell *ir = c->m->ir;
-    /* local.get a; x.tee t; store  ->  x.set t; store_LL a t, when x takes
-     * nothing from the stack and t != a (a is read before x runs) */
-    if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && tee_no_input[H(c, 1).op]) {
-        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
-        uint64_t a = ir[gpos + 1].u64;
-        if (ir[c->m->ir_len - 1].u64 != a) {
-            int64_t t = untee(c, 1, c->m->ir_len);
-            int xop = H(c, 1).op;
-            memmove(ir + gpos, ir + xpos, n * sizeof *ir);
-            c->m->ir_len = gpos + n;
-            c->nhist -= 1;          /* x now sits where the local.get was */
-            H(c, 1).op = xop;
-            H(c, 1).pos = gpos;
-            emit_op(c, store_local_forms[store_op][1]);
-            emit_pair(c, (uint32_t)a, (uint32_t)t);
-            emit_u64(c, off);
-            return true;
-        }
-    }
-    if (H(c, 1).op != OP_LOCAL_GET) return false;
-    uint64_t v = ir[H(c, 1).pos + 1].u64;
-    if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET) {
-        uint64_t a = ir[H(c, 0).pos + 1].u64;
-        c->m->ir_len = H(c, 0).pos;
-        c->nhist -= 2;
-        emit_op(c, store_local_forms[store_op][1]);
-        emit_pair(c, (uint32_t)a, (uint32_t)v);
-    } else {
-        c->m->ir_len = H(c, 1).pos;
-        c->nhist -= 1;
-        emit_op(c, store_local_forms[store_op][0]);
-        emit_u64(c, v);
-    }
-    emit_u64(c, off);
-    return true;
-}
-
-/* x << k >> k (arithmetic, same k) is a sign extension from the low bits:
- * compilers without the sign-extension feature emit it for every signed
- * narrow value. SHL_SC k; CONST k; SHR_S  ->  EXTEND (one dispatch, not two). */
-static bool fuse_extend(compiler *c, int op)
-{
-    if (dead(c) || c->nhist < 2 || H(c, 1).op != OP_CONST) return false;
-    int shl = op == OP_I32_SHR_S ? OP_I32_SHL_SC : op == OP_I64_SHR_S ? OP_I64_SHL_SC : -1;
-    if (H(c, 0).op != shl) return false;
-    wasm_cell *ir = c->m->ir;
-    uint64_t k = ir[H(c, 1).pos + 1].u64;
-    if (ir[H(c, 0).pos + 1].u64 != k) return false;
-    int ext = op == OP_I32_SHR_S ? (k == 24 ? OP_I32_EXTEND8_S : k == 16 ? OP_I32_EXTEND16_S : -1)
-                                 : (k == 56 ? OP_I64_EXTEND8_S : k == 48 ? OP_I64_EXTEND16_S
-                                    : k == 32 ? OP_I64_EXTEND32_S : -1);
-    if (ext < 0) return false;
-    c->m->ir_len = H(c, 0).pos;
-    c->nhist -= 2;
-    emit_op(c, ext);
-    return true;
-}
-
 static void numeric_op(compiler *c, uint32_t code)
 {
     const numeric_info *ni = numeric(code);
@@ -586,8 +263,8 @@ static void numeric_op(compiler *c, uint32_t code)
     if (ni->b) pop_expect(c, ni->b);
     pop_expect(c, ni->a);
     push(c, ni->r);
-    if (fuse_extend(c, ni->op)) return;
-    if (!fuse_binary(c, ni->op)) emit_op(c, ni->op);
+    if (wasm_fuse_extend(c, ni->op)) return;
+    if (!wasm_fuse_binary(c, ni->op)) emit_op(c, ni->op);
 }
 
 typedef struct memop_info { int op; wasm_valtype t; uint8_t align; bool store; } memop_info;
@@ -805,7 +482,7 @@ static void local_op(compiler *c, uint8_t code)
     if (code == 0x20) { push(c, t); emit_op(c, OP_LOCAL_GET); }
     else if (code == 0x21) {
         pop_expect(c, t);
-        if (fuse_set(c, i, false)) return;
+        if (wasm_fuse_set(c, i, false)) return;
         if (!dead(c) && c->nhist >= 1 && H(c, 1).op == OP_CONST) {
             /* const k; local.set i  ->  LOCAL_SET_K i k */
             size_t at = H(c, 1).pos;    /* not a pointer: emit_cell may move the code */
@@ -828,7 +505,7 @@ static void local_op(compiler *c, uint8_t code)
     } else {
         pop_expect(c, t);
         push(c, t);
-        if (fuse_set(c, i, true)) return;
+        if (wasm_fuse_set(c, i, true)) return;
         emit_op(c, OP_LOCAL_TEE);
     }
     emit_u64(c, i);
@@ -887,7 +564,7 @@ static void instruction(compiler *c, uint8_t code)
         size_t else_cell = 0;
         if (code == 0x04 && !was_dead) {
             /* i32.eqz; if  ->  skip the then-arm when the operand is non-zero */
-            if (!fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
+            if (!wasm_fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
         /* a loop header is a branch target: nothing fuses across it; its
@@ -1005,8 +682,8 @@ static void instruction(compiler *c, uint8_t code)
             wasm_valtype t = memop_type(code);
             if (mi->store) { pop_expect(c, t); pop_expect(c, WASM_I32); }
             else { pop_expect(c, WASM_I32); push(c, t); }
-            if (!mi->store && take_local_get(c, mi->op, off)) break;
-            if (mi->store && fuse_store(c, mi->op, off)) break;
+            if (!mi->store && wasm_fuse_load(c, mi->op, off)) break;
+            if (mi->store && wasm_fuse_store(c, mi->op, off)) break;
             emit_op(c, mi->op);
             emit_u64(c, off);
         } else if (code >= 0x45 && code <= 0xc4) {
