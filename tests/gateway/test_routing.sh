@@ -10,6 +10,7 @@ PLUGIN=$(pwd)/$BUILD/examples/plugins/c-test.wasm
 [ -f "$PLUGIN" ] || fail "missing $PLUGIN (run make)"
 start_mock; A=http://127.0.0.1:$MOCK_PORT
 start_mock; B=http://127.0.0.1:$MOCK_PORT
+start_mock; C=http://127.0.0.1:$MOCK_PORT   # only the idle-timeout provider's connections
 NET='"max_retries": 2, "retry_backoff_initial": "10ms", "retry_backoff_max": 20'
 CFG=$(write_config <<JSON
 {"providers": {
@@ -21,7 +22,7 @@ CFG=$(write_config <<JSON
            "network_config": {"base_url": "$A", $NET, "extra_headers": {"x-mock-fault": "401"}}},
   "rot": {"keys": [{"value": "sk-rot-A"}, {"value": "sk-rot-B"}], "network_config": {"base_url": "$A",
           "extra_headers": {"x-mock-fault": "429", "x-mock-fail-times": "1", "x-mock-fault-key": "rot-$$"}}},
-  "idle": {"keys": [], "network_config": {"base_url": "$A", "stream_idle_timeout_in_seconds": 1,
+  "idle": {"keys": [], "network_config": {"base_url": "$C", "stream_idle_timeout_in_seconds": 1,
            "extra_headers": {"x-mock-fault": "stall-mid-stream"}}},
   "cut": {"keys": [], "network_config": {"base_url": "$A", "extra_headers": {"x-mock-fault": "reset-mid-stream"}}},
   "anthropic": {"keys": [{"value": "sk-ant-api03-upstream-a"}], "network_config": {"base_url": "$A", $NET,
@@ -137,7 +138,11 @@ for ep in oai ant; do
 done
 pass "streams: fallback before the first byte, none after it (error event instead)"
 
-# stream idle timeout: no byte for 1 s -> the stream ends with an error event
+# stream idle timeout: no byte for 1 s -> the stream ends with an error event,
+# and the upstream transfer is cancelled: its connection to mock C (which stalls
+# it forever) is closed. C serves nothing else, so once both streams ended the
+# only connection open at C is the one asking for its stats.
+open_at_c() { curl -s "$C/mock/stats" | sed -n 's/.*"connections_open":\([0-9]*\).*/\1/p'; }
 for ep in oai ant; do
   t0=$(date +%s%N)
   sstream $ep idle/m '[]'
@@ -148,7 +153,9 @@ for ep in oai ant; do
   else tail -n2 <<<"$OUT" | grep -q '^event: error'; fi || fail "$ep: idle stream does not end with an error event: $OUT"
   echo "$ep: idle stream ended after $ms ms"
 done
-pass "stream idle timeout ends the stream with an error event"
+for _ in $(seq 30); do [ "$(open_at_c)" -le 1 ] && break; sleep 0.1; done
+[ "$(open_at_c)" -le 1 ] || fail "idle-timed-out upstream connections still open at the mock: $(open_at_c) (1 expected)"
+pass "stream idle timeout ends the stream with an error event and closes the upstream connection"
 
 # plugins run on the Anthropic endpoint too (the C example plugin)
 ask ant second/m '[]'
