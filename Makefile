@@ -63,11 +63,15 @@ run: deps
 
 # `make test` is what CI runs: set-up, build, every test; then the same suite
 # again built with ASan + UBSan (leak checks included) unless SKIP_SAN=1.
+# The builds use every core; the fuzz targets are built here too, beside the
+# plain build, so that the brief fuzz test's time limit covers only fuzzing
+# (the sanitized interpreter alone takes minutes of one core to compile).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all fuzz-build
 	@tests/run.sh $(BUILD)
 ifneq ($(SKIP_SAN),1)
-	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) --no-print-directory -j$(NPROC) SAN=1 all
 	@tests/run.sh build-asan
 endif
 ifneq ($(SKIP_TSAN),1)
@@ -84,7 +88,7 @@ TSAN_BINS = $(BUILD)/sluice $(BUILD)/sluice-mockllm $(PLUGIN_EXAMPLES) \
                                         test_upstream test_upstream_mock)
 tsan-build: $(TSAN_BINS)
 tsan:
-	@$(MAKE) --no-print-directory TSAN=1 tsan-build
+	@$(MAKE) --no-print-directory -j$(NPROC) TSAN=1 tsan-build
 	@tests/run.sh build-tsan "$(TSAN_TESTS)"
 
 # 1,000,000 mixed requests through the gateway with a plugin (tests/soak/soak.sh);
