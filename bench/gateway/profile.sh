@@ -27,7 +27,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/lib.sh   # free_port, wait_http
+WAIT_HTTP_TRIES=600   # sluice under valgrind starts slowly
 MP=$(free_port); TP=$(free_port)
 UNIT=request; [ "${STREAM:-0}" = 1 ] && UNIT=stream
 HC_JSON=; [ -n "${HTTP_CLIENT:-}" ] && HC_JSON=", \"http_client\": \"$HTTP_CLIENT\""
@@ -35,7 +36,6 @@ cat >"$TMP/sluice.json" <<JSON
 {"providers": {"openai": {"keys": [{"value": "sk-bench", "models": ["*"], "weight": 1.0}],
   "network_config": {"base_url": "http://127.0.0.1:$MP"$HC_JSON}}}}
 JSON
-wait_http() { for _ in $(seq 300); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$1/health" && return 0; sleep 0.1; done; return 1; }
 
 # start MOCK-ARGS... -- SLUICE-PREFIX...: the mock, then sluice (1 worker) under the prefix.
 start() {

@@ -44,8 +44,7 @@ fi
 # Portkey listens on every interface and must never be reachable from outside.
 NETNS=0
 unshare -n true 2>/dev/null && NETNS=1
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-              || echo $((20000 + RANDOM % 20000)); }
+. bench/lib.sh   # free_port
 RES=$TMP/results.tsv
 : >"$RES"
 budget=$((DUR * 4 + 90))   # per target: four timed runs, start-ups, memory phase

@@ -34,14 +34,7 @@ trap 'exit 1' INT TERM
 put() { printf '%s\t%s\t%s\t%s\n' "$NAME" "$1" "$2" "$3" >>"$OUT"; }
 fail() { put "$1" failed "$2"; echo "  $NAME $1: failed: $2" >&2; }
 
-# wait_http PORT PATH: up to 10 s for any HTTP answer.
-wait_http() {
-  for _ in $(seq 200); do
-    curl -s -o /dev/null -m 1 "http://127.0.0.1:$1$2" && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. bench/lib.sh   # wait_http
 
 # The processes whose CPU and memory count for the target: the pid and its children
 # (nginx's workers).

@@ -50,14 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-  for _ in $(seq 200); do
-    curl -s -o /dev/null -m 1 "http://127.0.0.1:$1/health" && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. bench/lib.sh   # free_port, wait_http
 HZ=$(getconf CLK_TCK)
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 # write(2)-family system calls made so far by the process (all its threads): a
