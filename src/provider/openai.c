@@ -385,15 +385,20 @@ static prov_call *oai_start(const prov_request *rq, const prov_sink *sink, void 
     bool has_v1 = blen >= 3 && strcmp(base + blen - 3, "/v1") == 0;
     c->url = oai_concat(base, has_v1 ? "/chat/completions" : "/v1/chat/completions");
 
-    /* The upstream body: the client's, with the model unprefixed and no "fallbacks". */
+    /* The upstream body: the client's, with the model unprefixed and no
+     * "fallbacks". A splice leaves the document alone (it has no "fallbacks",
+     * so no later attempt reads it); otherwise the document is edited and
+     * written. */
     c->body = oai_splice_body(rq, &c->body_len);
-    sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
-    sj_remove(rq->body, "fallbacks");
-    if (c->body == NULL && (c->body = sj_write(rq->body, &c->body_len)) != NULL) {
-        /* the writer's buffer has up to twice the room: give it back */
-        char *fit = realloc(c->body, c->body_len + 1);
-        if (fit)
-            c->body = fit;
+    if (c->body == NULL) {
+        sj_set(rq->doc, rq->body, "model", sj_new_cstr(rq->doc, rq->model));
+        sj_remove(rq->body, "fallbacks");
+        if ((c->body = sj_write(rq->body, &c->body_len)) != NULL) {
+            /* the writer's buffer has up to twice the room: give it back */
+            char *fit = realloc(c->body, c->body_len + 1);
+            if (fit)
+                c->body = fit;
+        }
     }
 
     if (c->body == NULL || c->url == NULL || c->model == NULL) {
