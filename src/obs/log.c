@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "obs/log.h"
+#include "obs/put.h"
 
 #define OBS_LOG_BUF_BYTES (64u * 1024)
 #define OBS_LOG_QUEUE_BYTES (8u * 1024 * 1024)
@@ -468,69 +469,9 @@ static void obs_field_str(sj_buf *b, const char *key, const char *v)
  * Built with a plain output pointer into space reserved once, instead of an
  * appender call (with its bounds check, and strlen for keys) per piece:
  * 5,900 -> 2,600 instructions per line (callgrind, docs/observability.md).
- * The reservation covers the longest possible line (OBS_REQ_LINE_MAX), so
- * nothing below checks bounds. */
-
-/* Every string field escaped at worst (6 bytes per byte: \u00XX), the
- * keys, numbers and the timestamp. */
-#define OBS_REQ_LINE_MAX (6 * sizeof(obs_record) + 1024)
-
-#define OBS_PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
-
-/* A JSON string. Printable ASCII is copied as it goes; a string with
- * anything else (a byte to escape, or non-ASCII to check as UTF-8) is
- * redone by sj_buf_str. Returns the new end; *b may have been reallocated
- * (the caller then continues at the returned pointer). */
-static char *obs_put_str(sj_buf *b, char *p, const char *v)
-{
-    char *start = p;
-    *p++ = '"';
-    for (const unsigned char *u = (const unsigned char *)v; *u; u++) {
-        if (*u < 0x20 || *u >= 0x7f || *u == '"' || *u == '\\') {
-            b->len = (size_t)(start - b->data);
-            sj_buf_str(b, v, strlen(v));
-            if (!sj_buf_reserve(b, OBS_REQ_LINE_MAX))
-                return NULL;
-            return b->data + b->len;
-        }
-        *p++ = (char)*u;
-    }
-    *p++ = '"';
-    return p;
-}
-
-/* A non-negative integer, or null for a negative one (not applicable). */
-static char *obs_put_i64(char *p, int64_t v)
-{
-    if (v < 0)
-        return OBS_PUT_LIT(p, "null");
-    char tmp[20];
-    int n = 0;
-    uint64_t u = (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
-/* A duration in ms with three decimals (as obs_field_ms). */
-static char *obs_put_ms(char *p, double v)
-{
-    if (v < 0 || v != v)
-        return OBS_PUT_LIT(p, "null");
-    if (v > 9e12)
-        v = 9e12;
-    int64_t us = (int64_t)(v * 1000 + 0.5);
-    p = obs_put_i64(p, us / 1000);
-    *p++ = '.';
-    *p++ = (char)('0' + us / 100 % 10);
-    *p++ = (char)('0' + us / 10 % 10);
-    *p++ = (char)('0' + us % 10);
-    return p;
-}
+ * The reservation covers the longest possible line (OBS_RECORD_JSON_MAX;
+ * the writers are in put.c, shared with the store's rows), so nothing below
+ * checks bounds. */
 
 void obs_log_request(const obs_record *r)
 {
@@ -539,7 +480,7 @@ void obs_log_request(const obs_record *r)
         return;
     sj_buf fresh = {0}, *b = obs_line_buf(&fresh);
     obs_line_start(b, l, "request");
-    if (!sj_buf_reserve(b, OBS_REQ_LINE_MAX)) {
+    if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX)) {
         obs_line_emit(b);   /* counts the drop (oom) */
         return;
     }

@@ -11,28 +11,44 @@
 #include <string.h>
 #include <time.h>
 
+#include "obs/put.h"
 #include "obs/store_int.h"
 
 /* The writer waits up to this long for a full batch once a record came. */
 #define OBS_STORE_LINGER_MS 50
 
+/* Schema version 2 (PRAGMA user_version). A row of request_batches holds
+ * one writer batch: its records as a JSON array of arrays, one per request,
+ * in OBS_STORE_COLUMNS order. One INSERT per batch instead of one per request
+ * is what brings the store's CPU per request near the log line's (SQLite's
+ * own work per row, ~1.5 us, was most of it; docs/observability.md). The
+ * view `requests` gives back a row per request with the columns of version
+ * 1, for anyone querying the file with SQL. */
+#define OBS_STORE_VERSION 2
 static const char obs_store_schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "CREATE TABLE IF NOT EXISTS requests ("
-    " id INTEGER PRIMARY KEY,"
-    " ts_ms INTEGER NOT NULL,"
-    " request_id TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,"
-    " provider TEXT NOT NULL, model TEXT NOT NULL, status INTEGER NOT NULL, stream INTEGER NOT NULL,"
-    " total_ms REAL, upstream_ms REAL, ttft_ms REAL,"
-    " prompt_tokens INTEGER, completion_tokens INTEGER, retries INTEGER NOT NULL,"
-    " fallback TEXT NOT NULL, error TEXT NOT NULL, plugin_errors INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts_ms);";
+    "CREATE TABLE IF NOT EXISTS request_batches ("
+    " id INTEGER PRIMARY KEY,"          /* write order */
+    " first_ts_ms INTEGER NOT NULL,"    /* the smallest ts_ms of its requests */
+    " last_ts_ms INTEGER NOT NULL,"     /* the largest */
+    " count INTEGER NOT NULL,"
+    " rows TEXT NOT NULL);"             /* last: scans by ts read no overflow page */
+    "CREATE VIEW IF NOT EXISTS requests AS SELECT"
+    " b.id * 65536 + r.key AS id,"
+    " r.value->>0 AS ts_ms, r.value->>1 AS request_id, r.value->>2 AS method, r.value->>3 AS path,"
+    " r.value->>4 AS provider, r.value->>5 AS model, r.value->>6 AS status, r.value->>7 AS stream,"
+    " r.value->>8 AS total_ms, r.value->>9 AS upstream_ms, r.value->>10 AS ttft_ms,"
+    " r.value->>11 AS prompt_tokens, r.value->>12 AS completion_tokens, r.value->>13 AS retries,"
+    " r.value->>14 AS fallback, r.value->>15 AS error, r.value->>16 AS plugin_errors"
+    " FROM request_batches AS b, json_each(b.rows) AS r;";
 
-/* The INSERT's head; each row adds "(?,...,?)" with OBS_STORE_COLS parameters. */
-static const char obs_store_insert_head[] =
-    "INSERT INTO requests (ts_ms, request_id, method, path, provider, model, status, stream, total_ms,"
-    " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error, plugin_errors) VALUES ";
+/* Retention, precise to the request: whole batches older than the cutoff
+ * go; a batch that straddles it keeps its newer requests. */
+static const char obs_store_purge_split[] =
+    "UPDATE request_batches SET (count, first_ts_ms, rows) ="
+    " (SELECT count(*), min(r.value->>0), json_group_array(json(r.value))"
+    "  FROM json_each(request_batches.rows) AS r WHERE r.value->>0 >= ?1)"
+    " WHERE first_ts_ms < ?1 AND last_ts_ms >= ?1";
+static const char obs_store_purge[] = "DELETE FROM request_batches WHERE last_ts_ms < ?1";
 
 int64_t obs_now_ms(void)
 {
@@ -181,75 +197,97 @@ void obs_ring_pop(obs_store *s, obs_record *r)
         s->rhead = s->rtail = 0;   /* empty: start over at 0 (see obs_ring_place) */
 }
 
-static void obs_bind_text(sqlite3_stmt *st, int i, const char *v)
+/* Appends r as one JSON array (OBS_STORE_COLUMNS order) to b. false when
+ * out of memory. */
+static bool obs_row_append(sj_buf *b, const obs_record *r)
 {
-    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);   /* the batch outlives the step */
+    if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX))
+        return false;
+    char *p = b->data + b->len;
+    *p++ = '[';
+    p = obs_put_i64(p, r->ts_ms);
+    const char *str[5] = {r->request_id, r->method, r->path, r->provider, r->model};
+    for (int i = 0; i < 5 && p; i++) {
+        *p++ = ',';
+        p = obs_put_str(b, p, str[i]);
+    }
+    if (p == NULL)
+        return false;
+    *p++ = ',';
+    p = obs_put_i64(p, r->status);
+    p = r->stream ? OBS_PUT_LIT(p, ",1,") : OBS_PUT_LIT(p, ",0,");
+    p = obs_put_ms(p, r->total_ms);
+    *p++ = ',';
+    p = obs_put_ms(p, r->upstream_ms);
+    *p++ = ',';
+    p = obs_put_ms(p, r->ttft_ms);
+    *p++ = ',';
+    p = obs_put_i64(p, r->prompt_tokens);
+    *p++ = ',';
+    p = obs_put_i64(p, r->completion_tokens);
+    *p++ = ',';
+    p = obs_put_i64(p, r->retries);
+    *p++ = ',';
+    p = obs_put_str(b, p, r->fallback);
+    if (p == NULL)
+        return false;
+    *p++ = ',';
+    p = obs_put_str(b, p, r->error);
+    if (p == NULL)
+        return false;
+    *p++ = ',';
+    p = obs_put_i64(p, r->plugin_errors);
+    *p++ = ']';
+    b->len = (size_t)(p - b->data);
+    return true;
 }
 
-static void obs_bind_opt_double(sqlite3_stmt *st, int i, double v)
+/* Inserts records b[0..n) as one request_batches row, inside the caller's
+ * transaction. SQLITE_DONE, or an SQLite error code (SQLITE_NOMEM when the
+ * row could not be built). */
+static int obs_batch_insert(obs_store *s, const obs_record *b, size_t n)
 {
-    if (v < 0)
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
+    sj_buf *out = &s->rows;
+    out->len = 0;
+    out->oom = false;
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    sj_buf_raw(out, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if ((i && !sj_buf_raw(out, ",", 1)) || !obs_row_append(out, &b[i]))
+            return SQLITE_NOMEM;
+        first = b[i].ts_ms < first ? b[i].ts_ms : first;
+        last = b[i].ts_ms > last ? b[i].ts_ms : last;
+    }
+    if (!sj_buf_raw(out, "]", 1))
+        return SQLITE_NOMEM;
+    sqlite3_bind_int64(s->insert, 1, first);
+    sqlite3_bind_int64(s->insert, 2, last);
+    sqlite3_bind_int64(s->insert, 3, (int64_t)n);
+    sqlite3_bind_text(s->insert, 4, out->data, (int)out->len, SQLITE_STATIC);   /* out outlives the step */
+    int rc = sqlite3_step(s->insert);
+    sqlite3_reset(s->insert);
+    sqlite3_clear_bindings(s->insert);
+    return rc;
 }
 
-static void obs_bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
-{
-    if (v < 0)
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_int64(st, i, v);
-}
-
-/* Binds r as the row starting at parameter base + 1. Text is bound
- * SQLITE_STATIC: the batch outlives the step. */
-static void obs_bind_row(sqlite3_stmt *st, int base, const obs_record *r)
-{
-    sqlite3_bind_int64(st, base + 1, r->ts_ms);
-    obs_bind_text(st, base + 2, r->request_id);
-    obs_bind_text(st, base + 3, r->method);
-    obs_bind_text(st, base + 4, r->path);
-    obs_bind_text(st, base + 5, r->provider);
-    obs_bind_text(st, base + 6, r->model);
-    sqlite3_bind_int(st, base + 7, r->status);
-    sqlite3_bind_int(st, base + 8, r->stream);
-    obs_bind_opt_double(st, base + 9, r->total_ms);
-    obs_bind_opt_double(st, base + 10, r->upstream_ms);
-    obs_bind_opt_double(st, base + 11, r->ttft_ms);
-    obs_bind_opt_int(st, base + 12, r->prompt_tokens);
-    obs_bind_opt_int(st, base + 13, r->completion_tokens);
-    sqlite3_bind_int(st, base + 14, r->retries);
-    obs_bind_text(st, base + 15, r->fallback);
-    obs_bind_text(st, base + 16, r->error);
-    sqlite3_bind_int(st, base + 17, r->plugin_errors);
-}
-
-/* Writes n records in one transaction: OBS_STORE_ROWS_PER_INSERT rows per
- * statement, the remainder one by one. A failed batch is reported once and
- * dropped (counted): the writer must keep going, the disk may come back. */
+/* Writes n records in one transaction, as one row. A failed batch is
+ * reported once and dropped (counted): the writer must keep going, the disk
+ * may come back. */
 static void obs_store_write_batch(obs_store *s, const obs_record *b, size_t n)
 {
     char *msg = NULL;
+    int rc = SQLITE_OK;
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
-    for (size_t i = 0; i < n;) {
-        size_t k = n - i >= OBS_STORE_ROWS_PER_INSERT ? OBS_STORE_ROWS_PER_INSERT : 1;
-        sqlite3_stmt *st = k > 1 ? s->insert_n : s->insert1;
-        for (size_t j = 0; j < k; j++)
-            obs_bind_row(st, (int)j * OBS_STORE_COLS, &b[i + j]);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            goto failed;
-        i += k;
-    }
+    if ((rc = obs_batch_insert(s, b, n)) != SQLITE_DONE)
+        goto failed;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
     atomic_fetch_add(&s->written, n);
     return;
 failed:
-    fprintf(stderr, "sluice: logs_store: cannot write %zu rows: %s\n", n, msg ? msg : sqlite3_errmsg(s->db));
+    fprintf(stderr, "sluice: logs_store: cannot write %zu rows: %s\n", n,
+            msg ? msg : rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_lock(&s->lock);
@@ -258,33 +296,126 @@ failed:
     obs_counter_add(s->opt.dropped, n);
 }
 
-/* Prepares the INSERT of `rows` rows into *st. SQLITE_OK or an error code. */
-static int obs_prepare_insert(sqlite3 *db, int rows, sqlite3_stmt **st)
-{
-    static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    _Static_assert(sizeof(row) == 2 * OBS_STORE_COLS + 2, "one ? per column");
-    char sql[sizeof(obs_store_insert_head) + OBS_STORE_ROWS_PER_INSERT * sizeof(row)];
-    size_t len = sizeof(obs_store_insert_head) - 1;
-    memcpy(sql, obs_store_insert_head, len);
-    for (int i = 0; i < rows; i++) {
-        if (i)
-            sql[len++] = ',';
-        memcpy(sql + len, row, sizeof(row) - 1);
-        len += sizeof(row) - 1;
-    }
-    sql[len] = '\0';
-    return sqlite3_prepare_v2(db, sql, (int)len + 1, st, NULL);
-}
-
 static void obs_store_retain(obs_store *s)
 {
     if (s->opt.retention_days <= 0)
         return;
     int64_t cutoff = obs_now_ms() - (int64_t)s->opt.retention_days * 86400 * 1000;
-    sqlite3_bind_int64(s->purge, 1, cutoff);
-    if (sqlite3_step(s->purge) != SQLITE_DONE)
+    int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    sqlite3_stmt *st[2] = {s->purge_split, s->purge};
+    for (int i = 0; i < 2 && rc == SQLITE_OK; i++) {
+        sqlite3_bind_int64(st[i], 1, cutoff);
+        rc = sqlite3_step(st[i]) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(st[i]);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
         fprintf(stderr, "sluice: logs_store: retention delete failed: %s\n", sqlite3_errmsg(s->db));
-    sqlite3_reset(s->purge);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+/* One integer from a query (0 when it returns no row). */
+static int obs_sql_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    *out = 0;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void obs_col_text(sqlite3_stmt *st, int c, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, c);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Moves the rows of a version-1 table (renamed requests_v1: a row per
+ * request) into batches, in id order, then drops it. Runs inside the
+ * caller's transaction. SQLITE_OK or an error code. */
+static int obs_store_migrate_v1(obs_store *s)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT ts_ms, request_id, method, path, provider, model, status, stream, total_ms,"
+                                " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error,"
+                                " plugin_errors FROM requests_v1 ORDER BY id",
+                                -1, &st, NULL);
+    size_t n = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        obs_record *r = &s->batch[n++];
+        r->ts_ms = sqlite3_column_int64(st, 0);
+        char *text[7] = {r->request_id, r->method, r->path, r->provider, r->model, r->fallback, r->error};
+        const int tcol[7] = {1, 2, 3, 4, 5, 14, 15};
+        const size_t tcap[7] = {sizeof(r->request_id), sizeof(r->method), sizeof(r->path), sizeof(r->provider),
+                                sizeof(r->model), sizeof(r->fallback), sizeof(r->error)};
+        for (int i = 0; i < 7; i++)
+            obs_col_text(st, tcol[i], text[i], tcap[i]);
+        r->status = sqlite3_column_int(st, 6);
+        r->stream = sqlite3_column_int(st, 7) != 0;
+        double *ms[3] = {&r->total_ms, &r->upstream_ms, &r->ttft_ms};
+        for (int i = 0; i < 3; i++)
+            *ms[i] = sqlite3_column_type(st, 8 + i) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 8 + i);
+        r->prompt_tokens = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 11);
+        r->completion_tokens = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
+        r->retries = sqlite3_column_int(st, 13);
+        r->plugin_errors = sqlite3_column_int(st, 16);
+        rc = SQLITE_OK;
+        if (n == s->opt.batch_max) {
+            rc = obs_batch_insert(s, s->batch, n) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            n = 0;
+        }
+    }
+    if (rc == SQLITE_DONE)
+        rc = n == 0 || obs_batch_insert(s, s->batch, n) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? sqlite3_exec(s->db, "DROP TABLE requests_v1", NULL, NULL, NULL) : rc;
+}
+
+/* Creates the schema, or brings an older file to it. 0, or -1 with a
+ * message in err. */
+static int obs_store_schema_init(obs_store *s, char *err, size_t errlen)
+{
+    int64_t version = 0, v1 = 0;
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE", NULL, NULL,
+                          &msg);
+    if (rc == SQLITE_OK)
+        rc = obs_sql_int(s->db, "PRAGMA user_version", &version);
+    if (rc == SQLITE_OK)
+        rc = obs_sql_int(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'requests'", &v1);
+    if (rc == SQLITE_OK && version > OBS_STORE_VERSION) {
+        snprintf(err, errlen, "logs_store: %s: schema version %lld is newer than this Sluice's (%d)", s->path,
+                 (long long)version, OBS_STORE_VERSION);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (rc == SQLITE_OK && v1)
+        rc = sqlite3_exec(s->db, "ALTER TABLE requests RENAME TO requests_v1", NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, obs_store_schema, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO request_batches (first_ts_ms, last_ts_ms, count, rows)"
+                                       " VALUES (?, ?, ?, ?)", -1, &s->insert, NULL);
+    if (rc == SQLITE_OK && v1)
+        rc = obs_store_migrate_v1(s);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA user_version = 2; COMMIT", NULL, NULL, &msg);
+    _Static_assert(OBS_STORE_VERSION == 2, "the PRAGMA above");
+    if (rc == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "logs_store: %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
 }
 
 static void obs_deadline(struct timespec *ts, uint64_t ms)
@@ -353,9 +484,10 @@ static void *obs_store_writer(void *arg)
  * zero/NULL members of a half-built store. */
 static void obs_store_release(obs_store *s)
 {
-    sqlite3_finalize(s->insert1);
-    sqlite3_finalize(s->insert_n);
+    sqlite3_finalize(s->insert);
+    sqlite3_finalize(s->purge_split);
     sqlite3_finalize(s->purge);
+    sj_buf_free(&s->rows);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
@@ -390,24 +522,21 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->idle, NULL);
-    char *msg = NULL;
     if (s->path == NULL || s->ring == NULL || s->batch == NULL) {
         snprintf(err, errlen, "logs_store: out of memory");
     } else if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                NULL) != SQLITE_OK) {
         snprintf(err, errlen, "logs_store: cannot open %s: %s", o->path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-    } else if (sqlite3_busy_timeout(s->db, 5000), sqlite3_exec(s->db, obs_store_schema, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "logs_store: %s: %s", o->path, msg ? msg : "cannot create the schema");
-    } else if (obs_prepare_insert(s->db, 1, &s->insert1) != SQLITE_OK ||
-               obs_prepare_insert(s->db, OBS_STORE_ROWS_PER_INSERT, &s->insert_n) != SQLITE_OK ||
-               sqlite3_prepare_v2(s->db, "DELETE FROM requests WHERE ts_ms < ?", -1, &s->purge, NULL) != SQLITE_OK) {
+    } else if (sqlite3_busy_timeout(s->db, 5000), obs_store_schema_init(s, err, errlen) != 0) {
+        /* err is set */
+    } else if (sqlite3_prepare_v2(s->db, obs_store_purge_split, -1, &s->purge_split, NULL) != SQLITE_OK ||
+               sqlite3_prepare_v2(s->db, obs_store_purge, -1, &s->purge, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "logs_store: %s: %s", o->path, sqlite3_errmsg(s->db));
     } else if (pthread_create(&s->thread, NULL, obs_store_writer, s) != 0) {
         snprintf(err, errlen, "logs_store: cannot start the writer thread");
     } else {
         return s;
     }
-    sqlite3_free(msg);
     obs_store_release(s);
     return NULL;
 }

@@ -1,14 +1,15 @@
 /*
- * store.h - the request log store: one row per request in SQLite, written off
- * the request path. Prefix: obs_store_ / obs_query_.
+ * store.h - the request log store: every request in SQLite, written off the
+ * request path. Prefix: obs_store_ / obs_query_.
  *
  * Worker threads hand a record to obs_store_submit(), which packs it (its
  * numbers and the used part of its strings, ~150 bytes for a typical row
  * instead of the record's ~750) into a bounded byte ring under a short mutex
  * (no I/O, no allocation) or, when the ring is full, drops it and counts the
  * drop: traffic never waits for the disk. One writer thread drains the ring
- * in batches, each batch one transaction of multi-row INSERTs, in WAL mode
- * (readers do not block it).
+ * in batches, each batch one transaction and one row (its requests as a JSON
+ * array; the view `requests` has a row per request), in WAL mode (readers do
+ * not block it). Schema and why: docs/observability.md.
  * The same thread deletes rows older than the retention period periodically.
  * Queries (GET /api/logs) open their own read-only connection.
  */

@@ -11,20 +11,13 @@
 
 #include "obs/store.h"
 
-#define OBS_STORE_COLS 17
-/* Rows per multi-row INSERT: one statement step for many rows costs less
- * than a step per row (measured in bench/obs/log_cost.c, see
- * docs/observability.md); 16 * 17 parameters stays far below SQLite's
- * limit. */
-#define OBS_STORE_ROWS_PER_INSERT 16
-
 struct obs_store {
     obs_store_options opt;     /* opt.path unused: see path */
     char *path;
     sqlite3 *db;               /* the writer thread's connection */
-    sqlite3_stmt *insert1;     /* INSERT of one row (a batch's remainder) */
-    sqlite3_stmt *insert_n;    /* INSERT of OBS_STORE_ROWS_PER_INSERT rows */
-    sqlite3_stmt *purge;
+    sqlite3_stmt *insert;      /* INSERT of one batch */
+    sqlite3_stmt *purge_split, *purge;   /* retention */
+    sj_buf rows;               /* the writer's batch as JSON, reused */
     pthread_t thread;
     pthread_mutex_t lock;      /* guards the ring and the flags below */
     pthread_cond_t wake;       /* -> writer: records, stop or retention */

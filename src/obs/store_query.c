@@ -124,48 +124,75 @@ int obs_query_parse(const char *qs, size_t len, obs_query *q, char *err, size_t 
     return 0;
 }
 
+/* Batches newest first, from the first one that may hold a request at or
+ * after since: the requests are filtered here, newest first too, so the
+ * walk stops once `limit` matched (no sort of the whole table). */
 static const char obs_query_sql[] =
-    "SELECT ts_ms, request_id, method, path, provider, model, status, stream, total_ms, upstream_ms, ttft_ms,"
-    " prompt_tokens, completion_tokens, retries, fallback, error, plugin_errors FROM requests"
-    " WHERE (?1 = '' OR provider = ?1) AND (?2 = '' OR model = ?2) AND (?3 = 0 OR status = ?3)"
-    " AND ts_ms >= ?4 ORDER BY ts_ms DESC, id DESC LIMIT ?5";
+    "SELECT rows FROM request_batches WHERE last_ts_ms >= ?1 ORDER BY id DESC";
 
-/* One row as a JSON object; column types follow the schema (NULL -> null). */
-static void obs_row_json(sqlite3_stmt *st, sj_buf *out)
+/* The columns of a stored request, in its JSON array (store.c). */
+static const char *const obs_cols[] = {"ts_ms",       "request_id",    "method",        "path",      "provider", "model",
+                                       "status",      "stream",        "total_ms",      "upstream_ms", "ttft_ms",
+                                       "prompt_tokens", "completion_tokens", "retries", "fallback",  "error",
+                                       "plugin_errors"};
+#define OBS_NCOLS (sizeof(obs_cols) / sizeof(obs_cols[0]))
+
+/* Whether stored request v (an array of OBS_NCOLS) passes q's filters. */
+static bool obs_row_matches(sj_val *const *col, const obs_query *q)
 {
-    static const char *cols[] = {"ts_ms",       "request_id",    "method",        "path",      "provider", "model",
-                                 "status",      "stream",        "total_ms",      "upstream_ms", "ttft_ms",
-                                 "prompt_tokens", "completion_tokens", "retries", "fallback",  "error",
-                                 "plugin_errors"};
+    int64_t ts = 0, status = 0;
+    return sj_i64(col[0], &ts) && ts >= q->since_ms && (!q->provider[0] || sj_str_eq(col[4], q->provider)) &&
+           (!q->model[0] || sj_str_eq(col[5], q->model)) &&
+           (!q->status || (sj_i64(col[6], &status) && status == q->status));
+}
+
+/* One stored request as a JSON object; stream (stored 0/1) as a boolean. */
+static void obs_row_json(sj_val *const *col, sj_buf *out)
+{
     sj_buf_raw(out, "{", 1);
-    for (int c = 0; c < 17; c++) {
+    for (size_t c = 0; c < OBS_NCOLS; c++) {
         if (c)
             sj_buf_raw(out, ",", 1);
-        sj_buf_str(out, cols[c], strlen(cols[c]));
+        sj_buf_str(out, obs_cols[c], strlen(obs_cols[c]));
         sj_buf_raw(out, ":", 1);
-        switch (sqlite3_column_type(st, c)) {
-        case SQLITE_NULL:
-            sj_buf_cstr(out, "null");
-            break;
-        case SQLITE_INTEGER:
-            if (c == 7)
-                sj_buf_cstr(out, sqlite3_column_int(st, c) ? "true" : "false");
-            else
-                sj_buf_i64(out, sqlite3_column_int64(st, c));
-            break;
-        case SQLITE_FLOAT: {
-            char num[40];
-            snprintf(num, sizeof(num), "%.3f", sqlite3_column_double(st, c));
-            sj_buf_cstr(out, num);
-            break;
-        }
-        default: {
-            const char *t = (const char *)sqlite3_column_text(st, c);
-            sj_buf_str(out, t ? t : "", (size_t)sqlite3_column_bytes(st, c));
-        }
+        if (c == 7) {
+            int64_t v = 0;
+            sj_buf_cstr(out, sj_i64(col[c], &v) && v ? "true" : "false");
+        } else {
+            sj_buf_val(out, col[c]);
         }
     }
     sj_buf_raw(out, "}", 1);
+}
+
+/* Appends batch text's matching requests to out, newest (last) first, while
+ * *n < q->limit. A batch that is not what the writer writes (the file is
+ * outside input too) is skipped with its requests. */
+static void obs_batch_emit(const char *text, size_t len, const obs_query *q, sj_buf *out, int *n)
+{
+    sj_doc *doc = sj_parse(text, len, NULL, NULL);
+    sj_val *arr = sj_doc_root(doc);
+    size_t count = sj_len(arr);
+    sj_val **rows = sj_is_array(arr) && count ? malloc(count * sizeof(*rows)) : NULL;
+    if (rows != NULL) {
+        size_t i = 0;
+        for (sj_val *e = sj_first(arr); e; e = sj_next(e))
+            rows[i++] = e;
+        while (i-- > 0 && *n < q->limit) {
+            sj_val *col[OBS_NCOLS];
+            size_t c = 0;
+            for (sj_val *e = sj_is_array(rows[i]) && sj_len(rows[i]) == OBS_NCOLS ? sj_first(rows[i]) : NULL; e;
+                 e = sj_next(e))
+                col[c++] = e;
+            if (c != OBS_NCOLS || !obs_row_matches(col, q))
+                continue;
+            if ((*n)++)
+                sj_buf_raw(out, ",", 1);
+            obs_row_json(col, out);
+        }
+    }
+    free(rows);
+    sj_doc_free(doc);
 }
 
 int obs_store_query(obs_store *s, const obs_query *q, sj_buf *out, char *err, size_t errlen)
@@ -179,19 +206,15 @@ int obs_store_query(obs_store *s, const obs_query *q, sj_buf *out, char *err, si
         snprintf(err, errlen, "log store unavailable: %s", db ? sqlite3_errmsg(db) : "out of memory");
         goto done;
     }
-    sqlite3_bind_text(st, 1, q->provider, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->model, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, q->status);
-    sqlite3_bind_int64(st, 4, q->since_ms);
-    sqlite3_bind_int(st, 5, q->limit > 0 && q->limit <= OBS_QUERY_MAX_LIMIT ? q->limit : 100);
+    obs_query lq = *q;
+    if (lq.limit <= 0 || lq.limit > OBS_QUERY_MAX_LIMIT)
+        lq.limit = 100;
+    sqlite3_bind_int64(st, 1, lq.since_ms);
     sj_buf_cstr(out, "{\"object\":\"list\",\"data\":[");
     int step, n = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n++)
-            sj_buf_raw(out, ",", 1);
-        obs_row_json(st, out);
-    }
-    if (step != SQLITE_DONE) {
+    while (n < lq.limit && (step = sqlite3_step(st)) == SQLITE_ROW)
+        obs_batch_emit((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0), &lq, out, &n);
+    if (n < lq.limit && step != SQLITE_DONE) {
         snprintf(err, errlen, "log store query failed: %s", sqlite3_errmsg(db));
         goto done;
     }

@@ -7,6 +7,7 @@
  * dropped arrives once the pipe is read.
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "obs/log.h"
+#include "obs/put.h"
 #include "sluice/json.h"
 
 #include "obs_test.h"
@@ -184,10 +186,61 @@ static void test_blocked_sink(void)
            (unsigned long long)dropped, rd.lines);
 }
 
+/* obs_put_str checks 8 bytes at a time: every byte value at every position
+ * of a 19-byte string (two words and a tail) must come out exactly as the
+ * JSON module's escaping writes it. */
+static void test_put_str(void)
+{
+    int bad = 0;
+    for (int c = 1; c < 256 && bad < 3; c++) {
+        for (int at = 0; at < 19; at++) {
+            char v[20];
+            memset(v, 'a' + at % 26, 19);
+            v[19] = '\0';
+            v[at] = (char)c;
+            sj_buf want = {0}, got = {0};
+            sj_buf_str(&want, v, 19);
+            sj_buf_reserve(&got, OBS_RECORD_JSON_MAX);
+            char *p = obs_put_str(&got, got.data, v);
+            if (p != NULL)
+                got.len = (size_t)(p - got.data);
+            if (p == NULL || got.len != want.len || memcmp(got.data, want.data, want.len) != 0) {
+                printf("FAIL: byte 0x%02x at %d: %.*s vs %.*s\n", c, at, (int)got.len, got.data, (int)want.len,
+                       want.data);
+                bad++;
+            }
+            sj_buf_free(&want);
+            sj_buf_free(&got);
+        }
+    }
+    failures += bad > 0;
+    /* integers: every digit count, both parities, the ends */
+    int64_t nums[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 1764340000123, INT64_MAX, -1};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        char got[32], want[32];
+        *obs_put_i64(got, nums[i]) = '\0';
+        if (nums[i] < 0)
+            snprintf(want, sizeof(want), "null");
+        else
+            snprintf(want, sizeof(want), "%lld", (long long)nums[i]);
+        CHECK(strcmp(got, want) == 0, "obs_put_i64: %s, want %s", got, want);
+    }
+    for (int64_t v = 0; v < 100000; v += 7) {
+        char got[32], want[32];
+        *obs_put_i64(got, v) = '\0';
+        snprintf(want, sizeof(want), "%lld", (long long)v);
+        if (strcmp(got, want) != 0) {
+            CHECK(0, "obs_put_i64: %s, want %s", got, want);
+            break;
+        }
+    }
+}
+
 int main(void)
 {
     if (mkdtemp(dir) == NULL)
         return 1;
+    test_put_str();
     test_buffered();
     test_blocked_sink();
     char cmd[300];

@@ -127,10 +127,9 @@ static void test_threads_and_filters(void)
     obs_store_close(s);
 }
 
-/* Rows written by the multi-row INSERT and by the one-row remainder carry
- * their own values in every column (a parameter offset off by one would
- * shift fields between rows or columns). 37 rows in one batch: two
- * statements of OBS_STORE_ROWS_PER_INSERT, then 5 single rows. */
+/* Every request of a batch reads back through the `requests` view with its
+ * own values in every column (a column off by one in the writer or the view
+ * would shift fields), strings escaped and at their longest included. */
 static void test_row_fields(void)
 {
     char path[256], err[256];
@@ -140,7 +139,7 @@ static void test_row_fields(void)
     CHECK(s != NULL, "open: %s", err);
     if (!s)
         return;
-    enum { N = 2 * OBS_STORE_ROWS_PER_INSERT + 5 };
+    enum { N = 37 };
     /* Submitted within the writer's linger (50 ms): one batch of N, or a few
      * batches on a slow machine; both INSERT paths either way. */
     for (int i = 0; i < N; i++) {
@@ -155,6 +154,8 @@ static void test_row_fields(void)
             memset(r.path, 'p', sizeof(r.path) - 1);
             memset(r.error, 'e', sizeof(r.error) - 1);
         }
+        if (i == 7)   /* escapes and UTF-8 survive the JSON */
+            snprintf(r.model, sizeof(r.model), "m\"\\\n\xc3\xa9-7");
         r.stream = i % 3 == 0;
         r.total_ms = i + 0.5;
         r.upstream_ms = i % 4 ? i + 0.25 : -1;
@@ -184,7 +185,7 @@ static void test_row_fields(void)
             snprintf(want[1], 200, "M%d", i);
             snprintf(want[2], 200, "/p/%d", i);
             snprintf(want[3], 200, "%s", i % 2 ? "openai" : "mock");
-            snprintf(want[4], 200, "model-%d", i);
+            snprintf(want[4], 200, i == 7 ? "m\"\\\n\xc3\xa9-7" : "model-%d", i);
             snprintf(want[5], 200, "fb%d", i);
             snprintf(want[6], 200, "err%d", i);
             if (i == N - 1) {
@@ -319,15 +320,132 @@ static void test_retention(void)
     obs_store_retain_now(s);
     obs_record r;
     int64_t now = obs_now_ms();
+    /* One batch older than the cutoff throughout, then one that straddles it
+     * (a batch is the writer's unit, retention is the request's). */
+    for (int i = 0; i < 3; i++) {
+        make_record(&r, 100 + i, "mock", "m", 200, now - 5 * 86400 * 1000LL);
+        obs_store_submit(s, &r);
+    }
+    obs_store_flush(s);
     for (int i = 0; i < 10; i++) {
         make_record(&r, i, "mock", "m", 200, i < 4 ? now - 3 * 86400 * 1000LL : now - 3600 * 1000);
         obs_store_submit(s, &r);
     }
     obs_store_flush(s);
-    CHECK(query_count(s, "limit=50") == 10, "before retention");
+    CHECK(query_count(s, "limit=50") == 13, "before retention");
     obs_store_retain_now(s);
     CHECK(query_count(s, "limit=50") == 6, "retention kept the recent rows only");
     obs_store_close(s);
+    /* what is left: one batch of the 6 recent requests, its header updated */
+    char path[256];
+    snprintf(path, sizeof(path), "%s/ret.db", dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*), sum(count), min(first_ts_ms), (SELECT group_concat(request_id)"
+                               " FROM requests) FROM request_batches", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        CHECK(sqlite3_column_int(st, 0) == 1 && sqlite3_column_int(st, 1) == 6, "batches %d, counted %d",
+              sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+        CHECK(sqlite3_column_int64(st, 2) == now - 3600 * 1000, "first_ts_ms follows the requests kept");
+        CHECK(strcmp((const char *)sqlite3_column_text(st, 3), "req-4,req-5,req-6,req-7,req-8,req-9") == 0,
+              "kept in order: %s", sqlite3_column_text(st, 3));
+    } else {
+        CHECK(0, "read back: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A file written by the first version of the store (a table `requests`,
+ * a row per request, and its ts index) is brought to the batches at open:
+ * every row kept, in order, with its NULLs; a file from a newer version is
+ * refused with a clear message; a batch that is not JSON is skipped by the
+ * query, not fatal. */
+static void test_migrate(void)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/v1.db", dir);
+    sqlite3 *db = NULL;
+    sqlite3_open(path, &db);
+    int rc = sqlite3_exec(
+        db,
+        "CREATE TABLE requests (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, request_id TEXT NOT NULL,"
+        " method TEXT NOT NULL, path TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
+        " status INTEGER NOT NULL, stream INTEGER NOT NULL, total_ms REAL, upstream_ms REAL, ttft_ms REAL,"
+        " prompt_tokens INTEGER, completion_tokens INTEGER, retries INTEGER NOT NULL, fallback TEXT NOT NULL,"
+        " error TEXT NOT NULL, plugin_errors INTEGER NOT NULL);"
+        "CREATE INDEX requests_ts ON requests(ts_ms);"
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 299)"
+        " INSERT INTO requests (ts_ms, request_id, method, path, provider, model, status, stream, total_ms,"
+        " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error, plugin_errors)"
+        " SELECT 5000 + i, 'old-' || i, 'POST', '/v1/chat/completions', CASE WHEN i % 2 THEN 'openai' ELSE 'mock' END,"
+        " 'm\"' || i, 200 + i % 3, i % 2, i + 0.5, CASE WHEN i % 4 THEN i + 0.25 END, NULL, i, NULL, i % 3, '',"
+        " CASE WHEN i = 7 THEN 'upstream_timeout' ELSE '' END, 0 FROM n;",
+        NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK(rc == SQLITE_OK, "make a v1 file");
+    obs_store_options o = {.path = path, .queue_cap = 64, .batch_max = 128};
+    obs_store *s = obs_store_open(&o, err, sizeof(err));
+    CHECK(s != NULL, "open v1: %s", err);
+    if (!s)
+        return;
+    CHECK(query_count(s, "limit=1000") == 300, "every v1 row kept");
+    CHECK(query_count(s, "provider=openai&status=201&limit=1000") == 50, "v1 rows filter");
+    sj_buf b = {0};
+    obs_query q;
+    obs_query_parse("limit=1", 7, &q, err, sizeof(err));
+    CHECK(obs_store_query(s, &q, &b, err, sizeof(err)) == 0 && b.data && strstr(b.data, "\"request_id\":\"old-299\"") &&
+              strstr(b.data, "\"model\":\"m\\\"299\"") && strstr(b.data, "\"stream\":true") &&
+              strstr(b.data, "\"total_ms\":299.500") && strstr(b.data, "\"ttft_ms\":null") &&
+              strstr(b.data, "\"completion_tokens\":null"),
+          "newest v1 row: %s", b.data ? b.data : err);
+    sj_buf_free(&b);
+    obs_store_close(s);
+
+    db = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3_open(path, &db);
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM request_batches), (SELECT group_concat(request_id, '')"
+                               " FROM (SELECT request_id FROM requests ORDER BY id)) = (SELECT group_concat('old-' ||"
+                               " value, '') FROM generate_series(0, 299)), (SELECT error FROM requests WHERE"
+                               " request_id = 'old-7'), (SELECT user_version FROM pragma_user_version),"
+                               " (SELECT count(*) FROM sqlite_master WHERE name IN ('requests_v1', 'requests_ts'))",
+                           -1, &st, NULL) != SQLITE_OK)
+        /* generate_series is an extension: fall back to comparing the count and the ends */
+        sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM request_batches), (SELECT min(request_id) = 'old-0'"
+                               " AND count(*) = 300 FROM requests), (SELECT error FROM requests WHERE"
+                               " request_id = 'old-7'), (SELECT user_version FROM pragma_user_version),"
+                               " (SELECT count(*) FROM sqlite_master WHERE name IN ('requests_v1', 'requests_ts'))",
+                           -1, &st, NULL);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        CHECK(sqlite3_column_int(st, 0) == 3, "300 rows in batches of 128: %d", sqlite3_column_int(st, 0));
+        CHECK(sqlite3_column_int(st, 1) == 1, "in id order through the view");
+        CHECK(strcmp((const char *)sqlite3_column_text(st, 2), "upstream_timeout") == 0, "a text column kept");
+        CHECK(sqlite3_column_int(st, 3) == 2, "user_version 2");
+        CHECK(sqlite3_column_int(st, 4) == 0, "the v1 table and index are gone");
+    } else {
+        CHECK(0, "read the migrated file: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    /* a batch that is not what the writer writes, and a newer version */
+    CHECK(sqlite3_exec(db, "INSERT INTO request_batches (first_ts_ms, last_ts_ms, count, rows) VALUES"
+                           " (9000, 9000, 2, '[[9000, \"x\"], not json'), (9001, 9001, 1, '[[1,2]]');"
+                           "PRAGMA user_version = 3",
+                       NULL, NULL, NULL) == SQLITE_OK,
+          "write a bad batch");
+    sqlite3_close(db);
+    err[0] = '\0';
+    CHECK(obs_store_open(&o, err, sizeof(err)) == NULL && strstr(err, "newer"), "newer schema: %s", err);
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+    sqlite3_close(db);
+    s = obs_store_open(&o, err, sizeof(err));
+    CHECK(s != NULL, "reopen: %s", err);
+    if (s) {
+        CHECK(query_count(s, "limit=1000") == 300, "bad batches skipped");
+        obs_store_close(s);
+    }
 }
 
 static void test_parse(void)
@@ -368,6 +486,7 @@ int main(void)
     test_ring();
     test_overflow();
     test_retention();
+    test_migrate();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)
