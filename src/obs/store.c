@@ -19,7 +19,7 @@
 
 /* Schema version 2 (PRAGMA user_version). A row of request_batches holds
  * one writer batch: its records as a JSON array of arrays, one per request,
- * in OBS_STORE_COLUMNS order. One INSERT per batch instead of one per request
+ * in the view's column order. One INSERT per batch instead of one per request
  * is what brings the store's CPU per request near the log line's (SQLite's
  * own work per row, ~1.5 us, was most of it; docs/observability.md). The
  * view `requests` gives back a row per request with the columns of version
@@ -171,33 +171,58 @@ bool obs_store_submit(obs_store *s, const obs_record *r)
     return true;
 }
 
-void obs_ring_pop(obs_store *s, obs_record *r)
+/* Moves the oldest entry's packed bytes to dst (OBS_PACKED_MAX bytes of
+ * room) and returns its length: the writer copies a batch out this way under
+ * the lock and unpacks it after, so workers wait on no more than memcpy. */
+static size_t obs_ring_take(obs_store *s, unsigned char *dst)
 {
-    obs_packed h;
+    uint32_t len;
     if (s->rhead == s->bytes)
         s->rhead = 0;
-    memcpy(&h.len, s->ring + s->rhead, sizeof(h.len));
-    if (h.len == 0)
+    memcpy(&len, s->ring + s->rhead, sizeof(len));
+    if (len == 0) {
         s->rhead = 0;   /* the wrap marker: the entry is at the start */
-    const unsigned char *p = s->ring + s->rhead;
+        memcpy(&len, s->ring, sizeof(len));
+    }
+    memcpy(dst, s->ring + s->rhead, len);
+    s->rhead += len;
+    if (--s->count == 0)
+        s->rhead = s->rtail = 0;   /* empty: start over at 0 (see obs_ring_place) */
+    return len;
+}
+
+/* The record packed at p (obs_ring_take's copy). */
+static void obs_unpack(const unsigned char *p, obs_record *r)
+{
+    obs_packed h;
     memcpy(&h, p, sizeof(h));
     p += sizeof(h);
-    *r = (obs_record){.ts_ms = h.ts_ms, .status = h.status, .stream = h.stream, .total_ms = h.total_ms,
-                      .upstream_ms = h.upstream_ms, .ttft_ms = h.ttft_ms, .prompt_tokens = h.prompt_tokens,
-                      .completion_tokens = h.completion_tokens, .retries = h.retries,
-                      .plugin_errors = h.plugin_errors};
+    r->ts_ms = h.ts_ms;
+    r->status = h.status;
+    r->stream = h.stream;
+    r->total_ms = h.total_ms;
+    r->upstream_ms = h.upstream_ms;
+    r->ttft_ms = h.ttft_ms;
+    r->prompt_tokens = h.prompt_tokens;
+    r->completion_tokens = h.completion_tokens;
+    r->retries = h.retries;
+    r->plugin_errors = h.plugin_errors;
     char *str[7] = OBS_STRINGS(r);
     for (int i = 0; i < 7; i++) {
         memcpy(str[i], p, h.slen[i]);
         str[i][h.slen[i]] = '\0';
         p += h.slen[i];
     }
-    s->rhead += h.len;
-    if (--s->count == 0)
-        s->rhead = s->rtail = 0;   /* empty: start over at 0 (see obs_ring_place) */
 }
 
-/* Appends r as one JSON array (OBS_STORE_COLUMNS order) to b. false when
+void obs_ring_pop(obs_store *s, obs_record *r)
+{
+    _Alignas(8) unsigned char entry[OBS_PACKED_MAX];
+    obs_ring_take(s, entry);
+    obs_unpack(entry, r);
+}
+
+/* Appends r as one JSON array to b (the view's column order). false when
  * out of memory. */
 static bool obs_row_append(sj_buf *b, const obs_record *r)
 {
@@ -242,44 +267,66 @@ static bool obs_row_append(sj_buf *b, const obs_record *r)
     return true;
 }
 
-/* Inserts records b[0..n) as one request_batches row, inside the caller's
+/* A batch row is built in s->rows: obs_batch_begin, obs_batch_add per
+ * request, obs_batch_insert. */
+static void obs_batch_begin(obs_store *s)
+{
+    s->rows.len = 0;
+    s->rows.oom = false;
+    s->first_ts = INT64_MAX;
+    s->last_ts = INT64_MIN;
+    s->in_batch = 0;
+    sj_buf_raw(&s->rows, "[", 1);
+}
+
+/* false when out of memory. */
+static bool obs_batch_add(obs_store *s, const obs_record *r)
+{
+    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !obs_row_append(&s->rows, r))
+        return false;
+    s->first_ts = r->ts_ms < s->first_ts ? r->ts_ms : s->first_ts;
+    s->last_ts = r->ts_ms > s->last_ts ? r->ts_ms : s->last_ts;
+    s->in_batch++;
+    return true;
+}
+
+/* Inserts the batch built as one request_batches row, inside the caller's
  * transaction. SQLITE_DONE, or an SQLite error code (SQLITE_NOMEM when the
  * row could not be built). */
-static int obs_batch_insert(obs_store *s, const obs_record *b, size_t n)
+static int obs_batch_insert(obs_store *s)
 {
-    sj_buf *out = &s->rows;
-    out->len = 0;
-    out->oom = false;
-    int64_t first = INT64_MAX, last = INT64_MIN;
-    sj_buf_raw(out, "[", 1);
-    for (size_t i = 0; i < n; i++) {
-        if ((i && !sj_buf_raw(out, ",", 1)) || !obs_row_append(out, &b[i]))
-            return SQLITE_NOMEM;
-        first = b[i].ts_ms < first ? b[i].ts_ms : first;
-        last = b[i].ts_ms > last ? b[i].ts_ms : last;
-    }
-    if (!sj_buf_raw(out, "]", 1))
+    if (!sj_buf_raw(&s->rows, "]", 1))
         return SQLITE_NOMEM;
-    sqlite3_bind_int64(s->insert, 1, first);
-    sqlite3_bind_int64(s->insert, 2, last);
-    sqlite3_bind_int64(s->insert, 3, (int64_t)n);
-    sqlite3_bind_text(s->insert, 4, out->data, (int)out->len, SQLITE_STATIC);   /* out outlives the step */
+    sqlite3_bind_int64(s->insert, 1, s->first_ts);
+    sqlite3_bind_int64(s->insert, 2, s->last_ts);
+    sqlite3_bind_int64(s->insert, 3, (int64_t)s->in_batch);
+    sqlite3_bind_text(s->insert, 4, s->rows.data, (int)s->rows.len, SQLITE_STATIC);   /* rows outlives the step */
     int rc = sqlite3_step(s->insert);
     sqlite3_reset(s->insert);
     sqlite3_clear_bindings(s->insert);
     return rc;
 }
 
-/* Writes n records in one transaction, as one row. A failed batch is
- * reported once and dropped (counted): the writer must keep going, the disk
- * may come back. */
-static void obs_store_write_batch(obs_store *s, const obs_record *b, size_t n)
+/* Writes the n packed records the writer took (s->taken) in one
+ * transaction, as one row. A failed batch is reported once and dropped
+ * (counted): the writer must keep going, the disk may come back. */
+static void obs_store_write_batch(obs_store *s, size_t n)
 {
     char *msg = NULL;
-    int rc = SQLITE_OK;
+    int rc = SQLITE_NOMEM;
+    obs_batch_begin(s);
+    for (size_t i = 0, at = 0; i < n; i++) {
+        uint32_t len;
+        memcpy(&len, s->taken + at, sizeof(len));
+        obs_unpack(s->taken + at, &s->one);
+        at += len;
+        if (!obs_batch_add(s, &s->one))
+            goto failed;
+    }
+    rc = SQLITE_OK;
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
-    if ((rc = obs_batch_insert(s, b, n)) != SQLITE_DONE)
+    if ((rc = obs_batch_insert(s)) != SQLITE_DONE)
         goto failed;
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
@@ -349,9 +396,9 @@ static int obs_store_migrate_v1(obs_store *s)
                                 " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error,"
                                 " plugin_errors FROM requests_v1 ORDER BY id",
                                 -1, &st, NULL);
-    size_t n = 0;
+    obs_record *r = &s->one;
+    obs_batch_begin(s);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        obs_record *r = &s->batch[n++];
         r->ts_ms = sqlite3_column_int64(st, 0);
         char *text[7] = {r->request_id, r->method, r->path, r->provider, r->model, r->fallback, r->error};
         const int tcol[7] = {1, 2, 3, 4, 5, 14, 15};
@@ -368,14 +415,14 @@ static int obs_store_migrate_v1(obs_store *s)
         r->completion_tokens = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
         r->retries = sqlite3_column_int(st, 13);
         r->plugin_errors = sqlite3_column_int(st, 16);
-        rc = SQLITE_OK;
-        if (n == s->opt.batch_max) {
-            rc = obs_batch_insert(s, s->batch, n) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-            n = 0;
+        rc = obs_batch_add(s, r) ? SQLITE_OK : SQLITE_NOMEM;
+        if (rc == SQLITE_OK && s->in_batch == s->opt.batch_max) {
+            rc = obs_batch_insert(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            obs_batch_begin(s);
         }
     }
     if (rc == SQLITE_DONE)
-        rc = n == 0 || obs_batch_insert(s, s->batch, n) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        rc = s->in_batch == 0 || obs_batch_insert(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     sqlite3_finalize(st);
     return rc == SQLITE_OK ? sqlite3_exec(s->db, "DROP TABLE requests_v1", NULL, NULL, NULL) : rc;
 }
@@ -463,14 +510,15 @@ static void *obs_store_writer(void *arg)
                 ;
         }
         size_t n = s->count < s->opt.batch_max ? s->count : s->opt.batch_max;
+        size_t used = 0;
         for (size_t i = 0; i < n; i++)
-            obs_ring_pop(s, &s->batch[i]);
+            used += obs_ring_take(s, s->taken + used);
         s->full = false;
         if (n == 0)
             continue;
         s->busy = true;
         pthread_mutex_unlock(&s->lock);
-        obs_store_write_batch(s, s->batch, n);
+        obs_store_write_batch(s, n);
         pthread_mutex_lock(&s->lock);
         s->busy = false;
         pthread_cond_broadcast(&s->idle);
@@ -493,7 +541,7 @@ static void obs_store_release(obs_store *s)
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->idle);
     free(s->ring);
-    free(s->batch);
+    free(s->taken);
     free(s->path);
     free(s);
 }
@@ -518,11 +566,11 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
     if (s->opt.retention_every_ms == 0)
         s->opt.retention_every_ms = 3600 * 1000;
     s->ring = s->cap <= SIZE_MAX / OBS_STORE_BYTES_PER_RECORD ? malloc(s->bytes) : NULL;
-    s->batch = calloc(s->opt.batch_max, sizeof(obs_record));
+    s->taken = s->opt.batch_max <= SIZE_MAX / OBS_PACKED_MAX ? malloc(s->opt.batch_max * OBS_PACKED_MAX) : NULL;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (s->path == NULL || s->ring == NULL || s->batch == NULL) {
+    if (s->path == NULL || s->ring == NULL || s->taken == NULL) {
         snprintf(err, errlen, "logs_store: out of memory");
     } else if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                NULL) != SQLITE_OK) {
