@@ -47,4 +47,12 @@ struct obs_store {
 bool obs_ring_push(obs_store *s, const obs_record *r);
 void obs_ring_pop(obs_store *s, obs_record *r);
 
+/* GET /api/logs over one stored batch (store_query.c; for the fuzz target
+ * too): appends the requests of the batch text[0..len) that match q to out,
+ * newest (last) first, each preceded by a comma unless it is the first
+ * (*n == 0), while *n < q->limit; *n counts them. A batch that is not what
+ * the writer writes (the file is outside input too: it may have been edited)
+ * is skipped with its requests, row by row. */
+void obs_batch_emit(const char *text, size_t len, const obs_query *q, sj_buf *out, int *n);
+
 #endif

@@ -165,10 +165,7 @@ static void obs_row_json(sj_val *const *col, sj_buf *out)
     sj_buf_raw(out, "}", 1);
 }
 
-/* Appends batch text's matching requests to out, newest (last) first, while
- * *n < q->limit. A batch that is not what the writer writes (the file is
- * outside input too) is skipped with its requests. */
-static void obs_batch_emit(const char *text, size_t len, const obs_query *q, sj_buf *out, int *n)
+void obs_batch_emit(const char *text, size_t len, const obs_query *q, sj_buf *out, int *n)
 {
     sj_doc *doc = sj_parse(text, len, NULL, NULL);
     sj_val *arr = sj_doc_root(doc);

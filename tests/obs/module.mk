@@ -31,3 +31,9 @@ TEST_BINS += $(BUILD)/tests/test_obs_log
 $(BUILD)/tests/test_obs_log: $(BUILD)/tests/obs/test_obs_log.o $(OBS_TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OBS_TEST_LIBS) $(OBS_LDLIBS)
+
+# GET /api/logs' query string and stored-batch decoding under libFuzzer.
+FUZZ_BINS += $(BUILD_FUZZ)/fuzz_obs_query
+$(BUILD_FUZZ)/fuzz_obs_query: tests/obs/fuzz_obs_query.c src/obs/store_query.c src/obs/store_int.h $(wildcard src/json/*.c)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/obs/fuzz_obs_query.c src/obs/store_query.c $(wildcard src/json/*.c) -lsqlite3 -lm
