@@ -20,7 +20,12 @@ static inline bool obs_word_plain(uint64_t w)
 
 char *obs_put_str(sj_buf *b, char *p, const char *v)
 {
-    size_t len = strlen(v), i = 0;
+    return obs_put_strn(b, p, v, strlen(v));
+}
+
+char *obs_put_strn(sj_buf *b, char *p, const char *v, size_t len)
+{
+    size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t w;
         memcpy(&w, v + i, 8);

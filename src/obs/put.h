@@ -29,6 +29,8 @@
  * OBS_RECORD_JSON_MAX is reserved. Returns the new end (b->data may have
  * moved), or NULL when out of memory (b->oom is set). */
 char *obs_put_str(sj_buf *b, char *p, const char *v);
+/* The same for the len bytes at v (no terminator needed). */
+char *obs_put_strn(sj_buf *b, char *p, const char *v, size_t len);
 
 /* A non-negative integer, or null for a negative one (not applicable). */
 char *obs_put_i64(char *p, int64_t v);

@@ -3,6 +3,7 @@
  * Queries live in store_query.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -114,33 +115,38 @@ static size_t obs_ring_place(const obs_store *s, size_t len, bool *wrap)
     return s->rhead - s->rtail >= len ? s->rtail : SIZE_MAX;
 }
 
-bool obs_ring_push(obs_store *s, const obs_record *r)
+/* Packs r into dst (OBS_PACKED_MAX bytes of room, 8-aligned): its numbers,
+ * then its strings' bytes without terminators. Returns the length, a
+ * multiple of 8. */
+static size_t obs_pack(const obs_record *r, unsigned char *dst)
 {
     const char *str[7] = OBS_STRINGS(r);
     obs_packed h = {.status = r->status, .ts_ms = r->ts_ms, .prompt_tokens = r->prompt_tokens,
                     .completion_tokens = r->completion_tokens, .total_ms = r->total_ms,
                     .upstream_ms = r->upstream_ms, .ttft_ms = r->ttft_ms, .retries = r->retries,
                     .plugin_errors = r->plugin_errors, .stream = r->stream};
-    size_t len = sizeof(h);
+    unsigned char *p = dst + sizeof(h);
     for (int i = 0; i < 7; i++) {
         h.slen[i] = (uint8_t)strnlen(str[i], obs_string_caps[i] - 1);
-        len += h.slen[i];
+        memcpy(p, str[i], h.slen[i]);
+        p += h.slen[i];
     }
-    len = obs_round8(len);
-    h.len = (uint32_t)len;
+    h.len = (uint32_t)obs_round8((size_t)(p - dst));
+    memcpy(dst, &h, sizeof(h));
+    return h.len;
+}
+
+/* Queues the packed entry e (len bytes); false when it does not fit. The
+ * caller holds s->lock. */
+static bool obs_ring_put(obs_store *s, const unsigned char *e, size_t len)
+{
     bool wrap;
     size_t at = s->count < s->cap ? obs_ring_place(s, len, &wrap) : SIZE_MAX;
     if (at == SIZE_MAX)
         return false;
     if (wrap)
         memset(s->ring + s->rtail, 0, sizeof(uint32_t));   /* the end is unused: the reader wraps */
-    unsigned char *p = s->ring + at;
-    memcpy(p, &h, sizeof(h));
-    p += sizeof(h);
-    for (int i = 0; i < 7; i++) {
-        memcpy(p, str[i], h.slen[i]);
-        p += h.slen[i];
-    }
+    memcpy(s->ring + at, e, len);
     s->rtail = at + len;
     if (s->rtail == s->bytes)
         s->rtail = 0;
@@ -148,10 +154,18 @@ bool obs_ring_push(obs_store *s, const obs_record *r)
     return true;
 }
 
+bool obs_ring_push(obs_store *s, const obs_record *r)
+{
+    _Alignas(8) unsigned char e[OBS_PACKED_MAX];
+    return obs_ring_put(s, e, obs_pack(r, e));
+}
+
 bool obs_store_submit(obs_store *s, const obs_record *r)
 {
+    _Alignas(8) unsigned char e[OBS_PACKED_MAX];
+    size_t len = obs_pack(r, e);   /* before the lock: the lock only covers a memcpy */
     pthread_mutex_lock(&s->lock);
-    if (!obs_ring_push(s, r)) {
+    if (!obs_ring_put(s, e, len)) {
         s->dropped++;
         bool wake = !s->full;   /* a lingering writer must not wait for a batch that cannot fit */
         s->full = true;
@@ -222,46 +236,48 @@ void obs_ring_pop(obs_store *s, obs_record *r)
     obs_unpack(entry, r);
 }
 
-/* Appends r as one JSON array to b (the view's column order). false when
- * out of memory. */
-static bool obs_row_append(sj_buf *b, const obs_record *r)
+/* Appends the packed record e as one JSON array to b (the view's column
+ * order). false when out of memory. */
+static bool obs_row_append(sj_buf *b, const unsigned char *e)
 {
+    obs_packed h;
+    memcpy(&h, e, sizeof(h));
+    const char *str = (const char *)e + sizeof(h);
     if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX))
         return false;
     char *p = b->data + b->len;
     *p++ = '[';
-    p = obs_put_i64(p, r->ts_ms);
-    const char *str[5] = {r->request_id, r->method, r->path, r->provider, r->model};
-    for (int i = 0; i < 5 && p; i++) {
+    p = obs_put_i64(p, h.ts_ms);
+    for (int i = 0; i < 5 && p; i++) {   /* request_id, method, path, provider, model */
         *p++ = ',';
-        p = obs_put_str(b, p, str[i]);
+        p = obs_put_strn(b, p, str, h.slen[i]);
+        str += h.slen[i];
     }
     if (p == NULL)
         return false;
     *p++ = ',';
-    p = obs_put_i64(p, r->status);
-    p = r->stream ? OBS_PUT_LIT(p, ",1,") : OBS_PUT_LIT(p, ",0,");
-    p = obs_put_ms(p, r->total_ms);
+    p = obs_put_i64(p, h.status);
+    p = h.stream ? OBS_PUT_LIT(p, ",1,") : OBS_PUT_LIT(p, ",0,");
+    p = obs_put_ms(p, h.total_ms);
     *p++ = ',';
-    p = obs_put_ms(p, r->upstream_ms);
+    p = obs_put_ms(p, h.upstream_ms);
     *p++ = ',';
-    p = obs_put_ms(p, r->ttft_ms);
+    p = obs_put_ms(p, h.ttft_ms);
     *p++ = ',';
-    p = obs_put_i64(p, r->prompt_tokens);
+    p = obs_put_i64(p, h.prompt_tokens);
     *p++ = ',';
-    p = obs_put_i64(p, r->completion_tokens);
+    p = obs_put_i64(p, h.completion_tokens);
     *p++ = ',';
-    p = obs_put_i64(p, r->retries);
-    *p++ = ',';
-    p = obs_put_str(b, p, r->fallback);
+    p = obs_put_i64(p, h.retries);
+    for (int i = 5; i < 7 && p; i++) {   /* fallback, error */
+        *p++ = ',';
+        p = obs_put_strn(b, p, str, h.slen[i]);
+        str += h.slen[i];
+    }
     if (p == NULL)
         return false;
     *p++ = ',';
-    p = obs_put_str(b, p, r->error);
-    if (p == NULL)
-        return false;
-    *p++ = ',';
-    p = obs_put_i64(p, r->plugin_errors);
+    p = obs_put_i64(p, h.plugin_errors);
     *p++ = ']';
     b->len = (size_t)(p - b->data);
     return true;
@@ -279,13 +295,15 @@ static void obs_batch_begin(obs_store *s)
     sj_buf_raw(&s->rows, "[", 1);
 }
 
-/* false when out of memory. */
-static bool obs_batch_add(obs_store *s, const obs_record *r)
+/* Adds the packed record e; false when out of memory. */
+static bool obs_batch_add(obs_store *s, const unsigned char *e)
 {
-    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !obs_row_append(&s->rows, r))
+    int64_t ts;
+    memcpy(&ts, e + offsetof(obs_packed, ts_ms), sizeof(ts));
+    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !obs_row_append(&s->rows, e))
         return false;
-    s->first_ts = r->ts_ms < s->first_ts ? r->ts_ms : s->first_ts;
-    s->last_ts = r->ts_ms > s->last_ts ? r->ts_ms : s->last_ts;
+    s->first_ts = ts < s->first_ts ? ts : s->first_ts;
+    s->last_ts = ts > s->last_ts ? ts : s->last_ts;
     s->in_batch++;
     return true;
 }
@@ -318,10 +336,9 @@ static void obs_store_write_batch(obs_store *s, size_t n)
     for (size_t i = 0, at = 0; i < n; i++) {
         uint32_t len;
         memcpy(&len, s->taken + at, sizeof(len));
-        obs_unpack(s->taken + at, &s->one);
-        at += len;
-        if (!obs_batch_add(s, &s->one))
+        if (!obs_batch_add(s, s->taken + at))
             goto failed;
+        at += len;
     }
     rc = SQLITE_OK;
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK)
@@ -396,7 +413,8 @@ static int obs_store_migrate_v1(obs_store *s)
                                 " upstream_ms, ttft_ms, prompt_tokens, completion_tokens, retries, fallback, error,"
                                 " plugin_errors FROM requests_v1 ORDER BY id",
                                 -1, &st, NULL);
-    obs_record *r = &s->one;
+    obs_record one, *r = &one;
+    _Alignas(8) unsigned char e[OBS_PACKED_MAX];
     obs_batch_begin(s);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         r->ts_ms = sqlite3_column_int64(st, 0);
@@ -415,7 +433,8 @@ static int obs_store_migrate_v1(obs_store *s)
         r->completion_tokens = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
         r->retries = sqlite3_column_int(st, 13);
         r->plugin_errors = sqlite3_column_int(st, 16);
-        rc = obs_batch_add(s, r) ? SQLITE_OK : SQLITE_NOMEM;
+        obs_pack(r, e);
+        rc = obs_batch_add(s, e) ? SQLITE_OK : SQLITE_NOMEM;
         if (rc == SQLITE_OK && s->in_batch == s->opt.batch_max) {
             rc = obs_batch_insert(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
             obs_batch_begin(s);

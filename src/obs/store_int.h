@@ -30,7 +30,6 @@ struct obs_store {
     size_t rhead, rtail;       /* read and write offsets */
     size_t count;              /* records queued */
     unsigned char *taken;      /* the writer's batch, packed, copied out under the lock */
-    obs_record one;            /* the writer's record being added to the batch row */
     size_t in_batch;           /* records in the batch row being built (rows) */
     int64_t first_ts, last_ts; /* their smallest and largest ts_ms */
     bool busy, stopping, retain_requested;
