@@ -67,6 +67,9 @@ static void push_types(compiler *c, const wasm_valtype *t, uint32_t n)
     for (uint32_t i = 0; i < n; i++) push(c, t[i]);
 }
 
+void wasm_compile_pop_types(compiler *c, const wasm_valtype *t, uint32_t n) { pop_types(c, t, n); }
+void wasm_compile_push_types(compiler *c, const wasm_valtype *t, uint32_t n) { push_types(c, t, n); }
+
 static bool is_ref(wasm_valtype t) { return t == WASM_FUNCREF || t == WASM_EXTERNREF; }
 
 static void push_ctrl(compiler *c, uint8_t kind, const wasm_functype *bt)
@@ -477,6 +480,14 @@ static void op_call_indirect(compiler *c)
 static void local_op(compiler *c, uint8_t code)
 {
     uint32_t i = wasm_read_u32(c->r);
+    if (c->inl_map) {
+        /* an inlined body: only local.get of a parameter (inline.c) */
+        if (code != 0x20 || i >= c->inl_n) FAIL(c, "unknown local %u", i);
+        push(c, c->inl_types[i]);
+        emit_op(c, OP_LOCAL_GET);
+        emit_u64(c, c->inl_map[i]);
+        return;
+    }
     if (i >= c->nlocals) FAIL(c, "unknown local %u", i);
     wasm_valtype t = c->locals[i];
     if (code == 0x20) { push(c, t); emit_op(c, OP_LOCAL_GET); }
@@ -544,7 +555,7 @@ static void const_op(compiler *c, uint8_t code)
 }
 
 /* One instruction. */
-static void instruction(compiler *c, uint8_t code)
+void wasm_compile_instruction(compiler *c, uint8_t code)
 {
     wasm_reader *r = c->r;
     wasm_module *m = c->m;
@@ -598,6 +609,7 @@ static void instruction(compiler *c, uint8_t code)
     case 0x0e: op_br_table(c); break;
     case 0x0f: {
         ctrl *f = &c->ctrls[0];
+        if (c->nvals != f->nresults) c->ret_inexact = true;
         pop_types(c, f->results, f->nresults);
         emit_op(c, OP_RETURN);
         emit_u64(c, f->nresults);
@@ -607,6 +619,7 @@ static void instruction(compiler *c, uint8_t code)
     case 0x10: {
         uint32_t fi = wasm_read_u32(r);
         if (fi >= m->nfuncs) FAIL(c, "unknown function %u", fi);
+        if (wasm_inline_call(c, fi)) break;
         const wasm_functype *ft = &m->types[m->func_types[fi]];
         pop_types(c, ft->params, ft->nparams);
         push_types(c, ft->results, ft->nresults);
@@ -725,7 +738,8 @@ static void compile_body(compiler *c, uint32_t fidx)
     code->nlocals = c->nlocals;
     code->entry = m->ir_len;
     push_ctrl(c, K_FUNC, &(wasm_functype){0, ft->nresults, NULL, ft->results});
-    while (c->nctrl > 0) instruction(c, wasm_read_u8(r));
+    c->inl_budget = 2 * code->body_len + 64;
+    while (c->nctrl > 0) wasm_compile_instruction(c, wasm_read_u8(r));
     if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
     code->max_height = c->max_height;
     code->frame_slots = (size_t)code->nlocals + code->max_height + 1;
@@ -746,6 +760,7 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
     }
     compile_body(&c, i);
     if (r->p > r->end) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
+    m->codes[i].inlinable = m->codes[i].inline_candidate && !c.ret_inexact;
     free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
     r->jb = outer;
 }

@@ -140,11 +140,22 @@ static const void *const *prof_labels;
 static struct { size_t ir_len; uint32_t nfuncs, nimported_funcs; } prof_shape;
 static size_t *prof_entry;
 static int16_t *prof_opidx;   /* per cell, lazily: its operator, -1 none */
+static uint64_t *prof_calls;  /* per defined function: calls into it */
 
 static int prof_op(const void *addr)
 {
     for (int i = 0; i < OP_COUNT_; i++) if (prof_labels[i] == addr) return i;
     return -1;
+}
+
+/* End of function f's code: functions are not laid out in index order
+ * (inline candidates are compiled first). */
+static size_t prof_end(uint32_t f, uint32_t nf)
+{
+    size_t e = prof_shape.ir_len;
+    for (uint32_t g = 0; g < nf; g++)
+        if (prof_entry[g] > prof_entry[f] && prof_entry[g] < e) e = prof_entry[g];
+    return e;
 }
 
 static void prof_dump(void)
@@ -173,17 +184,24 @@ static void prof_dump(void)
         prof_pair[best] = 0;
     }
     uint32_t nf = m->nfuncs - m->nimported_funcs;
+    for (int k = 0; k < 30; k++) {
+        uint32_t best = 0;
+        for (uint32_t f = 1; f < nf; f++) if (prof_calls[f] > prof_calls[best]) best = f;
+        if (!prof_calls[best]) break;
+        fprintf(stderr, "PROF calls %u %12llu\n", best + m->nimported_funcs, (unsigned long long)prof_calls[best]);
+        prof_calls[best] = 0;
+    }
     for (int k = 0; k < 25; k++) {
         uint64_t best = 0; uint32_t bf = 0;
         for (uint32_t f = 0; f < nf; f++) {
-            size_t end = f + 1 < nf ? prof_entry[f + 1] : m->ir_len;
+            size_t end = prof_end(f, nf);
             uint64_t s = 0;
             for (size_t i = prof_entry[f]; i < end; i++) s += prof_cnt[i];
             if (s > best) { best = s; bf = f; }
         }
         if (!best) break;
         fprintf(stderr, "PROF func %u %12llu %5.2f%%\n", bf + m->nimported_funcs, (unsigned long long)best, 100.0 * best / total);
-        size_t end = bf + 1 < nf ? prof_entry[bf + 1] : m->ir_len;
+        size_t end = prof_end(bf, nf);
         for (size_t i = prof_entry[bf]; i < end; i++) prof_cnt[i] = 0;
     }
 }
@@ -197,6 +215,7 @@ static void prof_hit(const wasm_module *m, const wasm_cell *pc)
         prof_pair = calloc((size_t)OP_COUNT_ * OP_COUNT_, sizeof *prof_pair);
         prof_labels = wasm_interp_labels();
         prof_opidx = malloc(m->ir_len * sizeof *prof_opidx);
+        prof_calls = calloc(m->nfuncs, sizeof *prof_calls);
         for (size_t i = 0; i < m->ir_len; i++) prof_opidx[i] = -2;
         prof_shape.ir_len = m->ir_len; prof_shape.nfuncs = m->nfuncs; prof_shape.nimported_funcs = m->nimported_funcs;
         prof_entry = malloc((m->nfuncs + 1) * sizeof *prof_entry);
@@ -355,6 +374,9 @@ do_call: {
         NEXT();
     }
     const wasm_code *code = callee->code;
+#ifdef WASM_PROFILE_OPS
+    if (callee->inst->mod == prof_mod) prof_calls[code - prof_mod->codes]++;
+#endif
     wasm_slot *nfp = sp - code->nparams;
     if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
