@@ -484,8 +484,8 @@ static void local_op(compiler *c, uint8_t code)
         /* an inlined body: only local.get of a parameter (inline.c) */
         if (code != 0x20 || i >= c->inl_n) FAIL(c, "unknown local %u", i);
         push(c, c->inl_types[i]);
-        emit_op(c, OP_LOCAL_GET);
-        emit_u64(c, c->inl_map[i]);
+        emit_op(c, c->inl_map[i].is_const ? OP_CONST : OP_LOCAL_GET);
+        emit_u64(c, c->inl_map[i].v);
         return;
     }
     if (i >= c->nlocals) FAIL(c, "unknown local %u", i);

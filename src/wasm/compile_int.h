@@ -26,6 +26,9 @@ typedef struct ctrl {
     size_t else_cell;         /* if: the BR_UNLESS target cell */
 } ctrl;
 
+/* An inlined callee's parameter: a frame slot, or a constant argument. */
+typedef struct wasm_inline_param { uint64_t v; bool is_const; } wasm_inline_param;
+
 typedef struct compiler {
     wasm_module *m;
     wasm_reader *r;
@@ -44,7 +47,7 @@ typedef struct compiler {
      * function, its local i is frame slot inl_map[i] (type inl_types[i]);
      * `hidden` operand-stack values are validated but were never pushed at
      * run time (arguments read from the caller's locals) */
-    const uint32_t *inl_map; const wasm_valtype *inl_types; uint32_t inl_n;
+    const struct wasm_inline_param *inl_map; const wasm_valtype *inl_types; uint32_t inl_n;
     uint32_t hidden;
     int inl_depth;
     size_t inl_budget;        /* body bytes still allowed to be inlined */

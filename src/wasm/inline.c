@@ -8,14 +8,16 @@
  * (a "candidate", below) is compiled as the callee's body inline:
  *
  *  - the callee's parameters become frame slots of the caller: an argument
- *    produced by a trailing `local.get x` is not pushed at all (the
- *    parameter reads local x directly: the callee cannot write its
- *    parameters, and nothing runs between that local.get and the body);
- *    at most one other argument stays where the call would have found it
- *    (the operand-stack slot it was pushed to), and the body reads it there;
+ *    produced by a trailing `local.get x` or constant is not pushed at all
+ *    (the parameter reads local x, or is that constant: the callee cannot
+ *    write its parameters, and nothing runs between those instructions and
+ *    the body); the other arguments stay where the call would have found
+ *    them (operand-stack slots), and the body reads them there;
  *  - the body's own operands sit above, as they would in the callee;
- *  - its result (at most one) is moved down over the kept argument, the move
- *    usually fused into the body's last instruction (`op_SET slot`).
+ *  - its result (at most one) is moved down over the kept arguments: with
+ *    one kept argument the move is usually fused into the body's last
+ *    instruction (`op_SET slot`); with more, a BR to the next instruction
+ *    moves it and cuts the stack.
  *
  * Candidates: no declared locals, at most one result and 8 parameters, at
  * most WASM_INLINE_MAX_OPS instructions among local.get, constants, numeric
@@ -64,14 +66,14 @@ bool wasm_inline_candidate(const wasm_module *m, const wasm_code *code)
     return false;
 }
 
-/* The number of trailing local.get instructions that push the top `n`
+/* The number of trailing local.get/const instructions that push the top `n`
  * values (LOCAL_GET2 counts two), at most n. */
 static uint32_t trailing_gets(compiler *c, uint32_t n)
 {
     uint32_t got = 0;
     for (int h = c->nhist; got < n && h > 0; h--) {
         int op = c->hist[h - 1].op;
-        if (op == OP_LOCAL_GET) got++;
+        if (op == OP_LOCAL_GET || op == OP_CONST) got++;
         else if (op == OP_LOCAL_GET2 && n - got >= 2) got += 2;
         else break;
     }
@@ -86,26 +88,26 @@ bool wasm_inline_call(compiler *c, uint32_t fi)
     if (!g->inlinable || c->inl_budget < g->body_len) return false;
     const wasm_functype *ft = &m->types[m->func_types[fi]];
     uint32_t n = ft->nparams, fwd = trailing_gets(c, n), k = n - fwd;
-    if (k > 1) return false;
     /* the arguments must have the parameters' types */
     wasm_compile_pop_types(c, ft->params, n);
     wasm_compile_push_types(c, ft->params, n);
     c->inl_budget -= g->body_len;
 
     /* the runtime slot of the first argument; the kept one stays there */
-    uint32_t map[WASM_INLINE_MAX_PARAMS];
+    wasm_inline_param map[WASM_INLINE_MAX_PARAMS];
     uint32_t rb = c->nlocals + c->nvals - c->hidden - n;
-    if (k) map[0] = rb;
+    for (uint32_t i = 0; i < k; i++) map[i] = (wasm_inline_param){rb + i, false};
     for (uint32_t i = n; i > k;) {
         wasm_cell imm = m->ir[H(c, 1).pos + 1];
-        if (H(c, 1).op == OP_LOCAL_GET) map[--i] = (uint32_t)imm.u64;
-        else { map[--i] = imm.p.b; map[--i] = imm.p.a; }
+        if (H(c, 1).op == OP_LOCAL_GET) map[--i] = (wasm_inline_param){imm.u64, false};
+        else if (H(c, 1).op == OP_CONST) map[--i] = (wasm_inline_param){imm.u64, true};
+        else { map[--i] = (wasm_inline_param){imm.p.b, false}; map[--i] = (wasm_inline_param){imm.p.a, false}; }
         m->ir_len = H(c, 1).pos;
         c->nhist--;
     }
     c->hidden += fwd;
 
-    const uint32_t *saved_map = c->inl_map;
+    const wasm_inline_param *saved_map = c->inl_map;
     const wasm_valtype *saved_types = c->inl_types;
     uint32_t saved_n = c->inl_n;
     wasm_reader *saved_r = c->r;
@@ -128,10 +130,15 @@ bool wasm_inline_call(compiler *c, uint32_t fi)
     c->hidden -= fwd;
 
     /* the result (runtime slot rb + k) goes where the call leaves it: rb */
-    if (k && ft->nresults) {
+    if (k == 1 && ft->nresults) {
         if (!wasm_fuse_set(c, rb, false)) { emit_op(c, OP_LOCAL_SET); emit_u64(c, rb); }
-    } else if (k) {
+    } else if (k == 1) {
         emit_op(c, OP_DROP);
+    } else if (k > 1) {
+        /* a branch to the next instruction moves the result and cuts the stack */
+        emit_op(c, OP_BR);
+        emit_u64(c, 2);
+        emit_pair(c, rb, ft->nresults);
     }
     wasm_compile_pop_types(c, ft->results, ft->nresults);
     wasm_compile_pop_types(c, ft->params, n);

@@ -23,7 +23,8 @@
   (func $t2 (param i32 i32) (result i32) (call $t1 (local.get 0) (local.get 1)))
   (func $t3 (param i32 i32) (result i32) (call $t2 (local.get 1) (local.get 0)))
   ;; a kept argument inside an inlined body whose own arguments were forwarded
-  (func $tk (param i32 i32) (result i32) (call $sub3 (i32.const 7) (local.get 0) (local.get 1)))
+  (func $tk (param i32 i32) (result i32)
+    (call $sub3 (i32.add (local.get 0) (i32.const 7)) (local.get 0) (local.get 1)))
   ;; recursion through candidates cannot expand forever
   (func $rec (call $rec))
   (func $ping (call $pong))
@@ -43,7 +44,14 @@
     (i32.sub (i32.const 1000) (call $sub (i32.mul (local.get 0) (i32.const 3)) (local.get 1))))
   (func (export "kept_first_fwd") (param i32 i32) (result i32)
     (call $sub3 (local.get 1) (local.get 0) (i32.mul (local.get 0) (i32.const 2))))
-  ;; two computed arguments: a real call
+  ;; constant arguments become constants in the body
+  (func (export "konst") (param i32) (result i32)
+    (i32.add (call $sub (local.get 0) (i32.const 3)) (call $sub (i32.const 50) (local.get 0))))
+  (func (export "konst_kept") (param i32) (result i32)
+    (call $sub3 (i32.mul (local.get 0) (i32.const 2)) (i32.const 5) (local.get 0)))
+  (func (export "fconst") (result f64) (call $fadd (f64.const 0.25) (f64.const 0.5)))
+  ;; two computed arguments stay on the stack; one branch instruction moves
+  ;; the result down over them
   (func (export "two_kept") (param i32 i32) (result i32)
     (i32.sub (i32.const 1000)
       (call $sub (i32.add (local.get 0) (i32.const 1)) (i32.add (local.get 1) (i32.const 2)))))
@@ -86,6 +94,9 @@
 (assert_return (invoke "fwd_then_tee" (i32.const 10)) (i32.const 5))
 (assert_return (invoke "kept" (i32.const 10) (i32.const 3)) (i32.const 973))
 (assert_return (invoke "kept_first_fwd" (i32.const 10) (i32.const 3)) (i32.const -27))
+(assert_return (invoke "konst" (i32.const 10)) (i32.const 47))
+(assert_return (invoke "konst_kept" (i32.const 10)) (i32.const 5))
+(assert_return (invoke "fconst") (f64.const 0.75))
 (assert_return (invoke "two_kept" (i32.const 10) (i32.const 3)) (i32.const 994))
 (assert_return (invoke "id_kept" (i32.const 10)) (i32.const 21))
 (assert_return (invoke "ldst" (i32.const 100) (i32.const 5)) (i32.const 12))
@@ -100,7 +111,7 @@
 (assert_return (invoke "tramp" (i32.const 3) (i32.const 0)) (i32.const 0))
 (assert_return (invoke "br_after" (i32.const 10) (i32.const 3)) (i32.const 8))
 (assert_return (invoke "br_after" (i32.const 0) (i32.const 3)) (i32.const 10))
-(assert_return (invoke "nested_kept" (i32.const 30) (i32.const 3)) (i32.const 1026))
+(assert_return (invoke "nested_kept" (i32.const 30) (i32.const 3)) (i32.const 996))
 (assert_exhaustion (invoke "rec") "call stack exhausted")
 (assert_exhaustion (invoke "pingpong") "call stack exhausted")
 
