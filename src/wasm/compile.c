@@ -623,8 +623,14 @@ void wasm_compile_instruction(compiler *c, uint8_t code)
         const wasm_functype *ft = &m->types[m->func_types[fi]];
         pop_types(c, ft->params, ft->nparams);
         push_types(c, ft->results, ft->nresults);
-        emit_op(c, OP_CALL);
-        emit_u64(c, fi);
+        if (fi >= m->nimported_funcs) {
+            /* a function of this module: same instance, never a host */
+            emit_op(c, OP_CALL_WASM);
+            if (!dead(c)) emit_cell(c, (wasm_cell){.ptr = &m->codes[fi - m->nimported_funcs]});
+        } else {
+            emit_op(c, OP_CALL);
+            emit_u64(c, fi);
+        }
         break;
     }
     case 0x11: op_call_indirect(c); break;

@@ -585,6 +585,8 @@ static void decode(wasm_reader *r, wasm_module *m)
             body.end = body.p + m->codes[i].body_len;
             wasm_compile_function(m, i, &body);
         }
+    /* the code no longer moves: direct calls (CALL_WASM) jump to it */
+    for (uint32_t i = 0; i < ndef; i++) m->codes[i].ir = m->ir + m->codes[i].entry;
 }
 
 void wasm_module_free(wasm_module *m)

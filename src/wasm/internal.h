@@ -101,6 +101,7 @@ typedef struct wasm_code {
     uint32_t max_height;         /* operand stack high-water mark above the locals */
     size_t frame_slots;          /* nlocals + max_height + 1: checked once per call */
     size_t entry;                /* offset of its first cell in wasm_module.ir */
+    const wasm_cell *ir;         /* that cell, once every function is compiled */
     bool inline_candidate;       /* tiny leaf (inline.c): compiled first */
     bool inlinable;              /* candidate, compiled: calls to it are inlined */
     const uint8_t *body;         /* body bytes (after the size), during compile */

@@ -343,8 +343,12 @@ L_BR_TABLE: {
 }
 L_RETURN: {
     uint32_t n = (uint32_t)pc->u64;
-    wasm_slot *src = sp - n;
-    for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
+    if (n == 1) {           /* the common case, without the loop */
+        fp[0] = sp[-1];
+    } else {
+        wasm_slot *src = sp - n;
+        for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
+    }
     sp = fp + n;
     wasm_frame *fr = &frames[--depth];
     if (!fr->ret_pc) goto done;
@@ -352,6 +356,28 @@ L_RETURN: {
     fp = fr->fp;
     /* same instance: mem/memsize are current (memory.grow reloads them) */
     if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
+    NEXT();
+}
+L_CALL_WASM: {
+    /* a function of the executing module: no host, no instance switch */
+    const wasm_code *code = pc->ptr;
+#ifdef WASM_PROFILE_OPS
+    prof_calls[code - prof_mod->codes] += cur->mod == prof_mod;
+#endif
+    wasm_slot *nfp = sp - code->nparams;
+    if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
+        TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    wasm_frame *fr = &frames[depth++];
+    fr->ret_pc = pc + 1;
+    fr->fp = fp;
+    fr->inst = cur;
+    fp = nfp;
+    /* two slots at a time: one slot past the locals is still in the frame
+     * (frame_slots counts an operand slot more than the deepest stack) */
+    for (wasm_slot *z = fp + code->nparams, *e = fp + code->nlocals; z < e; z += 2) { z[0].u64 = 0; z[1].u64 = 0; }
+    sp = fp + code->nlocals;
+    pc = code->ir;
     NEXT();
 }
 L_CALL:

@@ -4,7 +4,8 @@
  * Structural instructions with their immediates (each immediate one cell):
  *   JMP rel | BR rel {height,arity} | BR_IF_JMP rel |
  *   BR_IF rel {height,arity} | BR_UNLESS rel | BR_TABLE n (rel {height,arity})*(n+1) |
- *   RETURN | CALL funcidx | CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
+ *   RETURN | CALL funcidx | CALL_WASM code (a defined function's wasm_code *) |
+ *   CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
  *   LOCAL_COPY {src,dst} (local.get src; local.set dst) | LOCAL_SET_K idx value |
  *   LOCAL_COPY_JMP {src,dst} rel (a copy, then br: the move before a branch) |
  *   LOCAL_GET2 {x,y} (two local.get that nothing fused) |
@@ -125,7 +126,7 @@
 
 #define WASM_CONTROL_OPS(X) \
     X(UNREACHABLE) X(JMP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
-    X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
+    X(RETURN) X(CALL) X(CALL_WASM) X(CALL_INDIRECT) X(DROP) X(SELECT) \
     X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) X(LOCAL_GET2) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
