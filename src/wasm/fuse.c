@@ -24,8 +24,12 @@ static int untee_forms[OP_COUNT_];
  * the only value they push). */
 static bool tee_no_input[OP_COUNT_];
 /* For a load: its form with the address in a local; for a store: its forms
- * with the value in a local [address on the stack, address in a local]. */
-static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
+ * with the value in a local [address on the stack, address in a local] and
+ * with the address in a local, the value on the stack. */
+static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][3];
+/* Instructions that take nothing from the stack, push one value and write
+ * no local (a local.get before them still reads the same value after). */
+static bool pure_push[OP_COUNT_];
 /* For a load: its forms with the address an i32.add [of two locals, of the
  * stack top and a constant]. */
 static int load_add_forms[OP_COUNT_][2];
@@ -62,7 +66,8 @@ static void fused_init(void)
     WASM_LOAD_HOT(WASM_X_HINFO)
 #undef WASM_X_HINFO
 #define WASM_X_SINFO(name, ct, field) \
-    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
+    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL; \
+    store_local_forms[OP_##name][2] = OP_##name##_LS;
     WASM_STORE_IMPL(WASM_X_SINFO)
 #undef WASM_X_SINFO
     set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
@@ -76,6 +81,16 @@ static void fused_init(void)
 #define WASM_X_NLINFO(name, ct, field, cast) tee_no_input[OP_##name##_L_TEE] = true;
     WASM_LOAD_HOT(WASM_X_NLINFO)
 #undef WASM_X_NLINFO
+#define WASM_X_PINFO(name, in, out, expr) pure_push[OP_##name##_LL] = pure_push[OP_##name##_LC] = true;
+    WASM_FUSED_OPS(WASM_X_PINFO)
+#undef WASM_X_PINFO
+#define WASM_X_PLINFO(name, ct, field, cast) pure_push[OP_##name##_L] = true;
+    WASM_LOAD_IMPL(WASM_X_PLINFO)
+#undef WASM_X_PLINFO
+#define WASM_X_PAINFO(name, ct, field, cast) pure_push[OP_##name##_LLA] = true;
+    WASM_LOAD_HOT(WASM_X_PAINFO)
+#undef WASM_X_PAINFO
+    pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
 }
 
 /* The local a store-and-keep instruction at hist slot h writes, after turning
@@ -214,6 +229,22 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
             emit_u64(c, off);
             return true;
         }
+    }
+    /* local.get a; x; store  ->  x; store_LS a, when x takes nothing from
+     * the stack and writes no local (a still holds what local.get read) */
+    if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && pure_push[H(c, 1).op]) {
+        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
+        uint64_t a = ir[gpos + 1].u64;
+        int xop = H(c, 1).op;
+        memmove(ir + gpos, ir + xpos, n * sizeof *ir);
+        c->m->ir_len = gpos + n;
+        c->nhist -= 1;
+        H(c, 1).op = xop;
+        H(c, 1).pos = gpos;
+        emit_op(c, store_local_forms[store_op][2]);
+        emit_u64(c, a);
+        emit_u64(c, off);
+        return true;
     }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t v = ir[H(c, 1).pos + 1].u64;

@@ -267,7 +267,8 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         [OP_##name##_LLA] = &&L_##name##_LLA, [OP_##name##_LLA_SET] = &&L_##name##_LLA_SET, \
         [OP_##name##_LLA_TEE] = &&L_##name##_LLA_TEE, [OP_##name##_SCA] = &&L_##name##_SCA,
         WASM_LOAD_HOT(WASM_X_LLOADH)
-#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
+#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL, \
+        [OP_##name##_LS] = &&L_##name##_LS,
         WASM_STORE_IMPL(WASM_X_LSTORE)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
@@ -556,12 +557,16 @@ L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc-
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)
-    /* the value in a local (_SL: address on the stack; _LL: address in a local too) */
+    /* the value in a local (_SL: address on the stack; _LL: address in a local
+     * too), or the address in a local and the value on the stack (_LS) */
 #define STORE_SL(NAME, CT, FIELD) \
 L_##NAME##_SL: { CT v_ = (CT)fp[pc->u64].FIELD; uint64_t ea_ = (uint64_t)(--sp)->u32 + pc[1].u64; pc += 2; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
 L_##NAME##_LL: { CT v_ = (CT)fp[pc->p.b].FIELD; uint64_t ea_ = (uint64_t)fp[pc->p.a].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
+L_##NAME##_LS: { CT v_ = (CT)(--sp)->FIELD; uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); }
     WASM_STORE_IMPL(STORE_SL)

@@ -205,7 +205,7 @@ enum wasm_op {
     OP_##name##_SCA,
     WASM_LOAD_HOT(WASM_X_LOADH)
 #undef WASM_X_LOADH
-#define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL,
+#define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL, OP_##name##_LS,
     WASM_STORE_IMPL(WASM_X_STOREL)
 #undef WASM_X_STOREL
     OP_COUNT_

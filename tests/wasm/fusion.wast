@@ -26,6 +26,17 @@
     (i32.store (local.get 0) (local.tee 2 (i32.add (local.get 1) (i32.const 1))))
     (i32.add (i32.load (local.get 0)) (local.get 2)))
 
+  ;; local.get a; x; store -> x; store_LS a: x reads a too, or is a constant
+  ;; or a global; the store's value is x's result, its address a's value
+  (global $gs (mut i64) (i64.const 0x1122334455667788))
+  (func (export "store_ls") (param i32) (result i64)
+    (i32.store offset=4 (local.get 0) (i32.const 0x55))
+    (i32.store (local.get 0) (i32.load offset=4 (local.get 0)))
+    (i64.store8 offset=8 (local.get 0) (i64.const 0x1ff))
+    (i64.store offset=16 (local.get 0) (global.get $gs))
+    (i64.add (i64.add (i64.load (local.get 0)) (i64.load offset=8 (local.get 0)))
+             (i64.load offset=16 (local.get 0))))
+
   ;; x.tee t; local.get y; op: operand order, and y == t
   (func (export "tee_sub") (param i32 i32) (result i32) (local i32)
     (i32.add (i32.sub (local.tee 2 (i32.add (local.get 0) (i32.const 5))) (local.get 1))
@@ -74,6 +85,7 @@
 (assert_trap (invoke "load_sca" (i32.const 0)) "out of bounds memory access")
 (assert_return (invoke "store_tee_same" (i32.const 16) (i32.const 41)) (i32.const 42042))
 (assert_return (invoke "store_tee_other" (i32.const 32) (i32.const 9)) (i32.const 20))
+(assert_return (invoke "store_ls" (i32.const 64)) (i64.const 0x11223399556678dc))
 (assert_return (invoke "tee_sub" (i32.const 10) (i32.const 3)) (i32.const 1512))
 (assert_return (invoke "tee_sub_self" (i32.const 7)) (i32.const 0))
 (assert_return (invoke "tee_lt" (i32.const 1) (i32.const 5)) (i32.const 2))
