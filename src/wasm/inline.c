@@ -33,7 +33,7 @@
  */
 #include "wasm/compile_int.h"
 
-#define WASM_INLINE_MAX_OPS 12
+#define WASM_INLINE_MAX_OPS 16
 #define WASM_INLINE_MAX_PARAMS 8
 #define WASM_INLINE_DEPTH 2
 
