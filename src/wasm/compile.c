@@ -158,13 +158,18 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
         return;
     }
     if (cur == height + arity) {
-        /* i32.eqz; br_if  ->  branch unless */
-        if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
-        else if (!cond && c->nhist >= 1 && H(c, 1).op == OP_LOCAL_COPY) {
+        if (cond) {
+            /* i32.eqz; br_if  ->  branch unless; then the operand's producer
+             * may take the branch in (compare, local.get, some loads) */
+            bool z = take_last(c, OP_I32_EQZ);
+            if (!wasm_fuse_branch(c, z)) emit_op(c, z ? OP_BR_UNLESS : OP_BR_IF_JMP);
+        } else if (c->nhist >= 1 && H(c, 1).op == OP_LOCAL_COPY) {
             /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
             c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
             H(c, 1).op = OP_LOCAL_COPY_JMP;
-        } else if (!(cond && wasm_fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        } else {
+            emit_op(c, OP_JMP);
+        }
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -575,7 +580,8 @@ void wasm_compile_instruction(compiler *c, uint8_t code)
         size_t else_cell = 0;
         if (code == 0x04 && !was_dead) {
             /* i32.eqz; if  ->  skip the then-arm when the operand is non-zero */
-            if (!wasm_fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
+            bool z = take_last(c, OP_I32_EQZ);
+            if (!wasm_fuse_branch(c, !z)) emit_op(c, z ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
         /* a loop header is a branch target: nothing fuses across it; its

@@ -70,6 +70,9 @@ static void fused_init(void)
     store_local_forms[OP_##name][2] = OP_##name##_LS;
     WASM_STORE_IMPL(WASM_X_SINFO)
 #undef WASM_X_SINFO
+    branch_forms[OP_LOCAL_GET][0] = OP_BR_IF_L; branch_forms[OP_LOCAL_GET][1] = OP_BR_UNLESS_L;
+    branch_forms[OP_I32_LOAD_L][0] = OP_I32_LOAD_L_BRNZ; branch_forms[OP_I32_LOAD_L][1] = OP_I32_LOAD_L_BRZ;
+    branch_forms[OP_I32_LOAD8_U_SCA][0] = OP_I32_LOAD8_U_SCA_BRNZ;
     set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
     set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
     for (int i = 0; i < OP_COUNT_; i++)
@@ -150,9 +153,10 @@ bool wasm_fuse_binary(compiler *c, int op)
     return false;
 }
 
-/* If the last instruction is a fused _LL/_LC operator (whose i32 result the
- * branch consumes), turns it into its branching form and returns true; the
- * caller then emits the target cell. `on_zero` selects branch-if-zero. */
+/* If the last instruction is a fused compare, a local.get or an i32 load with
+ * a branching form (its i32 result is what the branch consumes), turns it
+ * into that form and returns true; the caller then emits the target cell.
+ * `on_zero` selects branch-if-zero. */
 bool wasm_fuse_branch(compiler *c, bool on_zero)
 {
     pthread_once(&fused_once, fused_init);

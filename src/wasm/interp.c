@@ -444,6 +444,9 @@ L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
 L_LOCAL_GET2: sp[0] = fp[pc->p.a]; sp[1] = fp[pc->p.b]; sp += 2; pc++; NEXT();
 L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
 L_LOCAL_COPY_JMP: fp[pc->p.b] = fp[pc->p.a]; JUMP_AT(pc + 1); NEXT();
+L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
+L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
+
 L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; pc++; NEXT();
 L_I32_EXTEND8_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int8_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_I32_EXTEND16_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int16_t)(--sp)->u32; pc++; NEXT();
@@ -554,6 +557,25 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
     WASM_LOAD_HOT(LOAD_ADD)
+    /* a loaded value that only decides a branch (br_if / if) */
+L_I32_LOAD_L_BRNZ: {
+    uint32_t v_;
+    memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, 4), 4);
+    if (v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
+L_I32_LOAD_L_BRZ: {
+    uint32_t v_;
+    memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, 4), 4);
+    if (!v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
+L_I32_LOAD8_U_SCA_BRNZ: {
+    uint8_t v_;
+    memcpy(&v_, EA_AT((uint32_t)((--sp)->u32 + (uint32_t)pc->u64), pc[1].u64, 1), 1);
+    if (v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)
