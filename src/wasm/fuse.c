@@ -96,6 +96,21 @@ static void fused_init(void)
     pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
 }
 
+/* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
+ * instructions: one I32_ADD_LC_SET2, the second's three immediates moved
+ * over its opcode cell. */
+static void merge_add_set(compiler *c)
+{
+    if (c->nhist < 2 || H(c, 0).op != OP_I32_ADD_LC_SET || H(c, 1).op != OP_I32_ADD_LC_SET) return;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, 1).pos;
+    memmove(ir + p, ir + p + 1, 3 * sizeof *ir);
+    c->m->ir_len--;
+    c->nhist--;
+    ir[H(c, 1).pos].op = c->labels[OP_I32_ADD_LC_SET2];
+    H(c, 1).op = OP_I32_ADD_LC_SET2;
+}
+
 /* The local a store-and-keep instruction at hist slot h writes, after turning
  * it into its store-only form (the caller reads that local instead of the
  * kept value); -1 if that instruction is not such a form. */
@@ -124,6 +139,7 @@ bool wasm_fuse_binary(compiler *c, int op)
         uint64_t y = ir[lpos + 1].u64;
         c->m->ir_len = lpos;
         c->nhist -= 1;
+        merge_add_set(c);
         emit_op(c, fused_forms[op][0]);
         emit_pair(c, (uint32_t)t, (uint32_t)y);
         return true;
@@ -180,6 +196,7 @@ bool wasm_fuse_set(compiler *c, uint32_t local, bool tee)
     c->m->ir[H(c, 1).pos].op = c->labels[nop];
     emit_cell(c, (wasm_cell){.u64 = local});
     H(c, 1).op = nop;
+    merge_add_set(c);
     return true;
 }
 

@@ -444,6 +444,11 @@ L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
 L_LOCAL_GET2: sp[0] = fp[pc->p.a]; sp[1] = fp[pc->p.b]; sp += 2; pc++; NEXT();
 L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
 L_LOCAL_COPY_JMP: fp[pc->p.b] = fp[pc->p.a]; JUMP_AT(pc + 1); NEXT();
+L_I32_ADD_LC_SET2:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
+    pc += 6;
+    NEXT();
 L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 

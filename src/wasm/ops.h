@@ -9,6 +9,7 @@
  *   LOCAL_COPY {src,dst} (local.get src; local.set dst) | LOCAL_SET_K idx value |
  *   LOCAL_COPY_JMP {src,dst} rel (a copy, then br: the move before a branch) |
  *   LOCAL_GET2 {x,y} (two local.get that nothing fused) |
+ *   I32_ADD_LC_SET2 x k t y k2 t2 (two i32.add_LC_SET in a row, in order) |
  *   BR_IF_L / BR_UNLESS_L x rel (local.get x; br_if, and with i32.eqz / if) |
  *   I32_LOAD_L_BRNZ/_BRZ x off rel, I32_LOAD8_U_SCA_BRNZ k off rel (the
  *   loaded value decides a br_if/if; the lookup-table test of parsers) |
@@ -131,7 +132,7 @@
     X(UNREACHABLE) X(JMP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
     X(RETURN) X(CALL) X(CALL_WASM) X(CALL_INDIRECT) X(DROP) X(SELECT) \
     X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) X(LOCAL_GET2) \
-    X(BR_IF_L) X(BR_UNLESS_L) X(I32_LOAD_L_BRNZ) X(I32_LOAD_L_BRZ) X(I32_LOAD8_U_SCA_BRNZ) \
+    X(I32_ADD_LC_SET2) X(BR_IF_L) X(BR_UNLESS_L) X(I32_LOAD_L_BRNZ) X(I32_LOAD_L_BRZ) X(I32_LOAD8_U_SCA_BRNZ) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

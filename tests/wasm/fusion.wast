@@ -57,6 +57,21 @@
     (if (i32.eqz (i32.gt_s (local.get 0) (i32.const 7))) (then (return (i32.const 2))))
     (i32.const 3))
 
+  ;; two local = local + k in a row: in order (the second reads what the
+  ;; first wrote), wrapping at 32 bits
+  (func (export "add_set2") (param i32) (result i32) (local i32 i32)
+    (local.set 1 (i32.add (local.get 0) (i32.const 1)))
+    (local.set 2 (i32.add (local.get 1) (i32.const 2)))
+    (local.set 1 (i32.add (local.get 2) (i32.const 4)))
+    (local.set 2 (i32.add (local.get 1) (i32.const -1)))
+    (i32.add (i32.mul (local.get 1) (i32.const 1000)) (local.get 2)))
+  ;; ... and the second one from a local.tee that a compare-branch reads
+  (func (export "bump_loop") (param i32) (result i32) (local i32 i32)
+    (loop
+      (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+      (br_if 0 (i32.lt_u (local.tee 2 (i32.add (local.get 2) (i32.const 1))) (local.get 0))))
+    (i32.add (i32.mul (local.get 1) (i32.const 1000)) (local.get 2)))
+
   ;; x.tee t; local.get y; op: operand order, and y == t
   (func (export "tee_sub") (param i32 i32) (result i32) (local i32)
     (i32.add (i32.sub (local.tee 2 (i32.add (local.get 0) (i32.const 5))) (local.get 1))
@@ -120,6 +135,10 @@
 (assert_return (invoke "br_cmp_eqz" (i32.const 5) (i32.const 3)) (i32.const 2))
 (assert_return (invoke "br_cmp_eqz" (i32.const 9) (i32.const 3)) (i32.const 3))
 (assert_return (invoke "br_cmp_eqz" (i32.const 1) (i32.const 3)) (i32.const 1))
+(assert_return (invoke "add_set2" (i32.const 10)) (i32.const 17016))
+(assert_return (invoke "add_set2" (i32.const -5)) (i32.const 2001))
+(assert_return (invoke "bump_loop" (i32.const 5)) (i32.const 15005))
+(assert_return (invoke "bump_loop" (i32.const 0)) (i32.const 3001))
 (assert_return (invoke "tee_sub" (i32.const 10) (i32.const 3)) (i32.const 1512))
 (assert_return (invoke "tee_sub_self" (i32.const 7)) (i32.const 0))
 (assert_return (invoke "tee_lt" (i32.const 1) (i32.const 5)) (i32.const 2))
