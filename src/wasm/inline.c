@@ -29,7 +29,7 @@
  * body is always valid when it is copied, and recursion cannot expand.
  * Inlining nests two levels (trampolines) and is bounded per function by
  * its body size, so hostile modules cannot amplify their code.
- * tests/wasm/fusion.wast holds the edge cases.
+ * tests/wasm/inline.wast holds the edge cases.
  */
 #include "wasm/compile_int.h"
 
