@@ -67,6 +67,9 @@ static void push_types(compiler *c, const wasm_valtype *t, uint32_t n)
     for (uint32_t i = 0; i < n; i++) push(c, t[i]);
 }
 
+void wasm_compile_pop_types(compiler *c, const wasm_valtype *t, uint32_t n) { pop_types(c, t, n); }
+void wasm_compile_push_types(compiler *c, const wasm_valtype *t, uint32_t n) { push_types(c, t, n); }
+
 static bool is_ref(wasm_valtype t) { return t == WASM_FUNCREF || t == WASM_EXTERNREF; }
 
 static void push_ctrl(compiler *c, uint8_t kind, const wasm_functype *bt)
@@ -155,13 +158,18 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
         return;
     }
     if (cur == height + arity) {
-        /* i32.eqz; br_if  ->  branch unless */
-        if (cond && take_last(c, OP_I32_EQZ)) emit_op(c, OP_BR_UNLESS);
-        else if (!cond && c->nhist >= 1 && H(c, 1).op == OP_LOCAL_COPY) {
+        if (cond) {
+            /* i32.eqz; br_if  ->  branch unless; then the operand's producer
+             * may take the branch in (compare, local.get, some loads) */
+            bool z = take_last(c, OP_I32_EQZ);
+            if (!wasm_fuse_branch(c, z)) emit_op(c, z ? OP_BR_UNLESS : OP_BR_IF_JMP);
+        } else if (c->nhist >= 1 && H(c, 1).op == OP_LOCAL_COPY) {
             /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
             c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
             H(c, 1).op = OP_LOCAL_COPY_JMP;
-        } else if (!(cond && wasm_fuse_branch(c, false))) emit_op(c, cond ? OP_BR_IF_JMP : OP_JMP);
+        } else {
+            emit_op(c, OP_JMP);
+        }
         emit_target(c, f);
     } else {
         emit_op(c, cond ? OP_BR_IF : OP_BR);
@@ -477,6 +485,14 @@ static void op_call_indirect(compiler *c)
 static void local_op(compiler *c, uint8_t code)
 {
     uint32_t i = wasm_read_u32(c->r);
+    if (c->inl_map) {
+        /* an inlined body: only local.get of a parameter (inline.c) */
+        if (code != 0x20 || i >= c->inl_n) FAIL(c, "unknown local %u", i);
+        push(c, c->inl_types[i]);
+        emit_op(c, c->inl_map[i].is_const ? OP_CONST : OP_LOCAL_GET);
+        emit_u64(c, c->inl_map[i].v);
+        return;
+    }
     if (i >= c->nlocals) FAIL(c, "unknown local %u", i);
     wasm_valtype t = c->locals[i];
     if (code == 0x20) { push(c, t); emit_op(c, OP_LOCAL_GET); }
@@ -544,7 +560,7 @@ static void const_op(compiler *c, uint8_t code)
 }
 
 /* One instruction. */
-static void instruction(compiler *c, uint8_t code)
+void wasm_compile_instruction(compiler *c, uint8_t code)
 {
     wasm_reader *r = c->r;
     wasm_module *m = c->m;
@@ -564,7 +580,8 @@ static void instruction(compiler *c, uint8_t code)
         size_t else_cell = 0;
         if (code == 0x04 && !was_dead) {
             /* i32.eqz; if  ->  skip the then-arm when the operand is non-zero */
-            if (!wasm_fuse_branch(c, true)) emit_op(c, take_last(c, OP_I32_EQZ) ? OP_BR_IF_JMP : OP_BR_UNLESS);
+            bool z = take_last(c, OP_I32_EQZ);
+            if (!wasm_fuse_branch(c, !z)) emit_op(c, z ? OP_BR_IF_JMP : OP_BR_UNLESS);
             else_cell = emit_cell(c, (wasm_cell){.u64 = 0}) + 1;
         }
         /* a loop header is a branch target: nothing fuses across it; its
@@ -598,6 +615,7 @@ static void instruction(compiler *c, uint8_t code)
     case 0x0e: op_br_table(c); break;
     case 0x0f: {
         ctrl *f = &c->ctrls[0];
+        if (c->nvals != f->nresults) c->ret_inexact = true;
         pop_types(c, f->results, f->nresults);
         emit_op(c, OP_RETURN);
         emit_u64(c, f->nresults);
@@ -607,11 +625,18 @@ static void instruction(compiler *c, uint8_t code)
     case 0x10: {
         uint32_t fi = wasm_read_u32(r);
         if (fi >= m->nfuncs) FAIL(c, "unknown function %u", fi);
+        if (wasm_inline_call(c, fi)) break;
         const wasm_functype *ft = &m->types[m->func_types[fi]];
         pop_types(c, ft->params, ft->nparams);
         push_types(c, ft->results, ft->nresults);
-        emit_op(c, OP_CALL);
-        emit_u64(c, fi);
+        if (fi >= m->nimported_funcs) {
+            /* a function of this module: same instance, never a host */
+            emit_op(c, OP_CALL_WASM);
+            if (!dead(c)) emit_cell(c, (wasm_cell){.ptr = &m->codes[fi - m->nimported_funcs]});
+        } else {
+            emit_op(c, OP_CALL);
+            emit_u64(c, fi);
+        }
         break;
     }
     case 0x11: op_call_indirect(c); break;
@@ -725,7 +750,8 @@ static void compile_body(compiler *c, uint32_t fidx)
     code->nlocals = c->nlocals;
     code->entry = m->ir_len;
     push_ctrl(c, K_FUNC, &(wasm_functype){0, ft->nresults, NULL, ft->results});
-    while (c->nctrl > 0) instruction(c, wasm_read_u8(r));
+    c->inl_budget = 2 * code->body_len + 64;
+    while (c->nctrl > 0) wasm_compile_instruction(c, wasm_read_u8(r));
     if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
     code->max_height = c->max_height;
     code->frame_slots = (size_t)code->nlocals + code->max_height + 1;
@@ -746,6 +772,7 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
     }
     compile_body(&c, i);
     if (r->p > r->end) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
+    m->codes[i].inlinable = m->codes[i].inline_candidate && !c.ret_inexact;
     free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
     r->jb = outer;
 }

@@ -26,6 +26,9 @@ typedef struct ctrl {
     size_t else_cell;         /* if: the BR_UNLESS target cell */
 } ctrl;
 
+/* An inlined callee's parameter: a frame slot, or a constant argument. */
+typedef struct wasm_inline_param { uint64_t v; bool is_const; } wasm_inline_param;
+
 typedef struct compiler {
     wasm_module *m;
     wasm_reader *r;
@@ -40,6 +43,15 @@ typedef struct compiler {
      * that nothing is fused across one; a fusion pops what it replaces */
     struct { int op; size_t pos; } hist[4];
     int nhist;
+    /* inlining (inline.c): while a callee's body is compiled into this
+     * function, its local i is frame slot inl_map[i] (type inl_types[i]);
+     * `hidden` operand-stack values are validated but were never pushed at
+     * run time (arguments read from the caller's locals) */
+    const struct wasm_inline_param *inl_map; const wasm_valtype *inl_types; uint32_t inl_n;
+    uint32_t hidden;
+    int inl_depth;
+    size_t inl_budget;        /* body bytes still allowed to be inlined */
+    bool ret_inexact;         /* a `return` with extra values below the results */
 } compiler;
 
 /* ---- emitting IR (the emitters do nothing in unreachable code) ---- */
@@ -109,5 +121,12 @@ bool wasm_fuse_set(compiler *c, uint32_t local, bool tee);  /* local.set/tee int
 bool wasm_fuse_load(compiler *c, int load_op, uint32_t off);   /* the address from a local or an add */
 bool wasm_fuse_store(compiler *c, int store_op, uint32_t off); /* address and value from locals */
 bool wasm_fuse_extend(compiler *c, int op);                 /* shl k; shr_s k -> sign extension */
+
+/* compile.c, for inline.c */
+void wasm_compile_instruction(compiler *c, uint8_t code);
+void wasm_compile_pop_types(compiler *c, const wasm_valtype *t, uint32_t n);
+void wasm_compile_push_types(compiler *c, const wasm_valtype *t, uint32_t n);
+/* Compiles `call fi` as fi's body when fi is inlinable; false: not done. */
+bool wasm_inline_call(compiler *c, uint32_t fi);
 
 #endif

@@ -574,12 +574,19 @@ static void decode(wasm_reader *r, wasm_module *m)
     if (!imports_done) finish_imports(r, m);
     if (!m->func_refs) m->func_refs = xcalloc(r, (size_t)m->nfuncs + 1, 1);
     r->section = "code";
-    for (uint32_t i = 0; i < m->nfuncs - m->nimported_funcs; i++) {
-        wasm_reader body = *r;
-        body.p = m->codes[i].body;
-        body.end = body.p + m->codes[i].body_len;
-        wasm_compile_function(m, i, &body);
-    }
+    /* tiny leaf functions first: calls compiled later may inline them */
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    for (uint32_t i = 0; i < ndef; i++) m->codes[i].inline_candidate = wasm_inline_candidate(m, &m->codes[i]);
+    for (int round = 0; round < 2; round++)
+        for (uint32_t i = 0; i < ndef; i++) {
+            if (m->codes[i].inline_candidate != (round == 0)) continue;
+            wasm_reader body = *r;
+            body.p = m->codes[i].body;
+            body.end = body.p + m->codes[i].body_len;
+            wasm_compile_function(m, i, &body);
+        }
+    /* the code no longer moves: direct calls (CALL_WASM) jump to it */
+    for (uint32_t i = 0; i < ndef; i++) m->codes[i].ir = m->ir + m->codes[i].entry;
 }
 
 void wasm_module_free(wasm_module *m)

@@ -24,8 +24,12 @@ static int untee_forms[OP_COUNT_];
  * the only value they push). */
 static bool tee_no_input[OP_COUNT_];
 /* For a load: its form with the address in a local; for a store: its forms
- * with the value in a local [address on the stack, address in a local]. */
-static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][2];
+ * with the value in a local [address on the stack, address in a local] and
+ * with the address in a local, the value on the stack. */
+static int load_local_forms[OP_COUNT_], store_local_forms[OP_COUNT_][3];
+/* Instructions that take nothing from the stack, push one value and write
+ * no local (a local.get before them still reads the same value after). */
+static bool pure_push[OP_COUNT_];
 /* For a load: its forms with the address an i32.add [of two locals, of the
  * stack top and a constant]. */
 static int load_add_forms[OP_COUNT_][2];
@@ -62,9 +66,13 @@ static void fused_init(void)
     WASM_LOAD_HOT(WASM_X_HINFO)
 #undef WASM_X_HINFO
 #define WASM_X_SINFO(name, ct, field) \
-    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL;
+    store_local_forms[OP_##name][0] = OP_##name##_SL; store_local_forms[OP_##name][1] = OP_##name##_LL; \
+    store_local_forms[OP_##name][2] = OP_##name##_LS;
     WASM_STORE_IMPL(WASM_X_SINFO)
 #undef WASM_X_SINFO
+    branch_forms[OP_LOCAL_GET][0] = OP_BR_IF_L; branch_forms[OP_LOCAL_GET][1] = OP_BR_UNLESS_L;
+    branch_forms[OP_I32_LOAD_L][0] = OP_I32_LOAD_L_BRNZ; branch_forms[OP_I32_LOAD_L][1] = OP_I32_LOAD_L_BRZ;
+    branch_forms[OP_I32_LOAD8_U_SCA][0] = OP_I32_LOAD8_U_SCA_BRNZ;
     set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
     set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
     for (int i = 0; i < OP_COUNT_; i++)
@@ -76,6 +84,31 @@ static void fused_init(void)
 #define WASM_X_NLINFO(name, ct, field, cast) tee_no_input[OP_##name##_L_TEE] = true;
     WASM_LOAD_HOT(WASM_X_NLINFO)
 #undef WASM_X_NLINFO
+#define WASM_X_PINFO(name, in, out, expr) pure_push[OP_##name##_LL] = pure_push[OP_##name##_LC] = true;
+    WASM_FUSED_OPS(WASM_X_PINFO)
+#undef WASM_X_PINFO
+#define WASM_X_PLINFO(name, ct, field, cast) pure_push[OP_##name##_L] = true;
+    WASM_LOAD_IMPL(WASM_X_PLINFO)
+#undef WASM_X_PLINFO
+#define WASM_X_PAINFO(name, ct, field, cast) pure_push[OP_##name##_LLA] = true;
+    WASM_LOAD_HOT(WASM_X_PAINFO)
+#undef WASM_X_PAINFO
+    pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
+}
+
+/* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
+ * instructions: one I32_ADD_LC_SET2, the second's three immediates moved
+ * over its opcode cell. */
+static void merge_add_set(compiler *c)
+{
+    if (c->nhist < 2 || H(c, 0).op != OP_I32_ADD_LC_SET || H(c, 1).op != OP_I32_ADD_LC_SET) return;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, 1).pos;
+    memmove(ir + p, ir + p + 1, 3 * sizeof *ir);
+    c->m->ir_len--;
+    c->nhist--;
+    ir[H(c, 1).pos].op = c->labels[OP_I32_ADD_LC_SET2];
+    H(c, 1).op = OP_I32_ADD_LC_SET2;
 }
 
 /* The local a store-and-keep instruction at hist slot h writes, after turning
@@ -106,6 +139,7 @@ bool wasm_fuse_binary(compiler *c, int op)
         uint64_t y = ir[lpos + 1].u64;
         c->m->ir_len = lpos;
         c->nhist -= 1;
+        merge_add_set(c);
         emit_op(c, fused_forms[op][0]);
         emit_pair(c, (uint32_t)t, (uint32_t)y);
         return true;
@@ -135,9 +169,10 @@ bool wasm_fuse_binary(compiler *c, int op)
     return false;
 }
 
-/* If the last instruction is a fused _LL/_LC operator (whose i32 result the
- * branch consumes), turns it into its branching form and returns true; the
- * caller then emits the target cell. `on_zero` selects branch-if-zero. */
+/* If the last instruction is a fused compare, a local.get or an i32 load with
+ * a branching form (its i32 result is what the branch consumes), turns it
+ * into that form and returns true; the caller then emits the target cell.
+ * `on_zero` selects branch-if-zero. */
 bool wasm_fuse_branch(compiler *c, bool on_zero)
 {
     pthread_once(&fused_once, fused_init);
@@ -161,6 +196,7 @@ bool wasm_fuse_set(compiler *c, uint32_t local, bool tee)
     c->m->ir[H(c, 1).pos].op = c->labels[nop];
     emit_cell(c, (wasm_cell){.u64 = local});
     H(c, 1).op = nop;
+    merge_add_set(c);
     return true;
 }
 
@@ -214,6 +250,22 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
             emit_u64(c, off);
             return true;
         }
+    }
+    /* local.get a; x; store  ->  x; store_LS a, when x takes nothing from
+     * the stack and writes no local (a still holds what local.get read) */
+    if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && pure_push[H(c, 1).op]) {
+        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
+        uint64_t a = ir[gpos + 1].u64;
+        int xop = H(c, 1).op;
+        memmove(ir + gpos, ir + xpos, n * sizeof *ir);
+        c->m->ir_len = gpos + n;
+        c->nhist -= 1;
+        H(c, 1).op = xop;
+        H(c, 1).pos = gpos;
+        emit_op(c, store_local_forms[store_op][2]);
+        emit_u64(c, a);
+        emit_u64(c, off);
+        return true;
     }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t v = ir[H(c, 1).pos + 1].u64;

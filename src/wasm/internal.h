@@ -101,6 +101,9 @@ typedef struct wasm_code {
     uint32_t max_height;         /* operand stack high-water mark above the locals */
     size_t frame_slots;          /* nlocals + max_height + 1: checked once per call */
     size_t entry;                /* offset of its first cell in wasm_module.ir */
+    const wasm_cell *ir;         /* that cell, once every function is compiled */
+    bool inline_candidate;       /* tiny leaf (inline.c): compiled first */
+    bool inlinable;              /* candidate, compiled: calls to it are inlined */
     const uint8_t *body;         /* body bytes (after the size), during compile */
     size_t body_len;
     size_t body_offset;          /* file offset, for messages */
@@ -233,6 +236,9 @@ wasm_valtype wasm_read_valtype(wasm_reader *r);
 
 /* Translates function `i` (index among defined functions); errors longjmp. */
 void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r);
+/* Whether calls to a defined function may be compiled inline (inline.c);
+ * such functions are compiled before the others. */
+bool wasm_inline_candidate(const wasm_module *m, const wasm_code *code);
 /* Table of handler addresses, indexed by enum wasm_op (see ops.h). */
 const void *const *wasm_interp_labels(void);
 

@@ -140,11 +140,22 @@ static const void *const *prof_labels;
 static struct { size_t ir_len; uint32_t nfuncs, nimported_funcs; } prof_shape;
 static size_t *prof_entry;
 static int16_t *prof_opidx;   /* per cell, lazily: its operator, -1 none */
+static uint64_t *prof_calls;  /* per defined function: calls into it */
 
 static int prof_op(const void *addr)
 {
     for (int i = 0; i < OP_COUNT_; i++) if (prof_labels[i] == addr) return i;
     return -1;
+}
+
+/* End of function f's code: functions are not laid out in index order
+ * (inline candidates are compiled first). */
+static size_t prof_end(uint32_t f, uint32_t nf)
+{
+    size_t e = prof_shape.ir_len;
+    for (uint32_t g = 0; g < nf; g++)
+        if (prof_entry[g] > prof_entry[f] && prof_entry[g] < e) e = prof_entry[g];
+    return e;
 }
 
 static void prof_dump(void)
@@ -173,17 +184,24 @@ static void prof_dump(void)
         prof_pair[best] = 0;
     }
     uint32_t nf = m->nfuncs - m->nimported_funcs;
+    for (int k = 0; k < 30; k++) {
+        uint32_t best = 0;
+        for (uint32_t f = 1; f < nf; f++) if (prof_calls[f] > prof_calls[best]) best = f;
+        if (!prof_calls[best]) break;
+        fprintf(stderr, "PROF calls %u %12llu\n", best + m->nimported_funcs, (unsigned long long)prof_calls[best]);
+        prof_calls[best] = 0;
+    }
     for (int k = 0; k < 25; k++) {
         uint64_t best = 0; uint32_t bf = 0;
         for (uint32_t f = 0; f < nf; f++) {
-            size_t end = f + 1 < nf ? prof_entry[f + 1] : m->ir_len;
+            size_t end = prof_end(f, nf);
             uint64_t s = 0;
             for (size_t i = prof_entry[f]; i < end; i++) s += prof_cnt[i];
             if (s > best) { best = s; bf = f; }
         }
         if (!best) break;
         fprintf(stderr, "PROF func %u %12llu %5.2f%%\n", bf + m->nimported_funcs, (unsigned long long)best, 100.0 * best / total);
-        size_t end = bf + 1 < nf ? prof_entry[bf + 1] : m->ir_len;
+        size_t end = prof_end(bf, nf);
         for (size_t i = prof_entry[bf]; i < end; i++) prof_cnt[i] = 0;
     }
 }
@@ -197,6 +215,7 @@ static void prof_hit(const wasm_module *m, const wasm_cell *pc)
         prof_pair = calloc((size_t)OP_COUNT_ * OP_COUNT_, sizeof *prof_pair);
         prof_labels = wasm_interp_labels();
         prof_opidx = malloc(m->ir_len * sizeof *prof_opidx);
+        prof_calls = calloc(m->nfuncs, sizeof *prof_calls);
         for (size_t i = 0; i < m->ir_len; i++) prof_opidx[i] = -2;
         prof_shape.ir_len = m->ir_len; prof_shape.nfuncs = m->nfuncs; prof_shape.nimported_funcs = m->nimported_funcs;
         prof_entry = malloc((m->nfuncs + 1) * sizeof *prof_entry);
@@ -248,7 +267,8 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         [OP_##name##_LLA] = &&L_##name##_LLA, [OP_##name##_LLA_SET] = &&L_##name##_LLA_SET, \
         [OP_##name##_LLA_TEE] = &&L_##name##_LLA_TEE, [OP_##name##_SCA] = &&L_##name##_SCA,
         WASM_LOAD_HOT(WASM_X_LLOADH)
-#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL,
+#define WASM_X_LSTORE(name, ct, field) [OP_##name##_SL] = &&L_##name##_SL, [OP_##name##_LL] = &&L_##name##_LL, \
+        [OP_##name##_LS] = &&L_##name##_LS,
         WASM_STORE_IMPL(WASM_X_LSTORE)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
@@ -324,8 +344,12 @@ L_BR_TABLE: {
 }
 L_RETURN: {
     uint32_t n = (uint32_t)pc->u64;
-    wasm_slot *src = sp - n;
-    for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
+    if (n == 1) {           /* the common case, without the loop */
+        fp[0] = sp[-1];
+    } else {
+        wasm_slot *src = sp - n;
+        for (uint32_t i = 0; i < n; i++) fp[i] = src[i];
+    }
     sp = fp + n;
     wasm_frame *fr = &frames[--depth];
     if (!fr->ret_pc) goto done;
@@ -333,6 +357,28 @@ L_RETURN: {
     fp = fr->fp;
     /* same instance: mem/memsize are current (memory.grow reloads them) */
     if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
+    NEXT();
+}
+L_CALL_WASM: {
+    /* a function of the executing module: no host, no instance switch */
+    const wasm_code *code = pc->ptr;
+#ifdef WASM_PROFILE_OPS
+    prof_calls[code - prof_mod->codes] += cur->mod == prof_mod;
+#endif
+    wasm_slot *nfp = sp - code->nparams;
+    if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
+        TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    wasm_frame *fr = &frames[depth++];
+    fr->ret_pc = pc + 1;
+    fr->fp = fp;
+    fr->inst = cur;
+    fp = nfp;
+    /* two slots at a time: one slot past the locals is still in the frame
+     * (frame_slots counts an operand slot more than the deepest stack) */
+    for (wasm_slot *z = fp + code->nparams, *e = fp + code->nlocals; z < e; z += 2) { z[0].u64 = 0; z[1].u64 = 0; }
+    sp = fp + code->nlocals;
+    pc = code->ir;
     NEXT();
 }
 L_CALL:
@@ -355,6 +401,9 @@ do_call: {
         NEXT();
     }
     const wasm_code *code = callee->code;
+#ifdef WASM_PROFILE_OPS
+    if (callee->inst->mod == prof_mod) prof_calls[code - prof_mod->codes]++;
+#endif
     wasm_slot *nfp = sp - code->nparams;
     if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
@@ -395,6 +444,14 @@ L_LOCAL_COPY: fp[pc->p.b] = fp[pc->p.a]; pc++; NEXT();
 L_LOCAL_GET2: sp[0] = fp[pc->p.a]; sp[1] = fp[pc->p.b]; sp += 2; pc++; NEXT();
 L_LOCAL_SET_K: fp[pc->u64].u64 = pc[1].u64; pc += 2; NEXT();
 L_LOCAL_COPY_JMP: fp[pc->p.b] = fp[pc->p.a]; JUMP_AT(pc + 1); NEXT();
+L_I32_ADD_LC_SET2:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
+    pc += 6;
+    NEXT();
+L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
+L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
+
 L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; pc++; NEXT();
 L_I32_EXTEND8_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int8_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_I32_EXTEND16_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int16_t)(--sp)->u32; pc++; NEXT();
@@ -505,15 +562,38 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
     WASM_LOAD_HOT(LOAD_ADD)
+    /* a loaded value that only decides a branch (br_if / if) */
+L_I32_LOAD_L_BRNZ: {
+    uint32_t v_;
+    memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, 4), 4);
+    if (v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
+L_I32_LOAD_L_BRZ: {
+    uint32_t v_;
+    memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, 4), 4);
+    if (!v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
+L_I32_LOAD8_U_SCA_BRNZ: {
+    uint8_t v_;
+    memcpy(&v_, EA_AT((uint32_t)((--sp)->u32 + (uint32_t)pc->u64), pc[1].u64, 1), 1);
+    if (v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
 #define STORE(NAME, CT, FIELD) \
 L_##NAME: { CT v_ = (CT)sp[-1].FIELD; sp--; memcpy(EA(sizeof(CT)), &v_, sizeof(CT)); sp--; NEXT(); }
     WASM_STORE_IMPL(STORE)
-    /* the value in a local (_SL: address on the stack; _LL: address in a local too) */
+    /* the value in a local (_SL: address on the stack; _LL: address in a local
+     * too), or the address in a local and the value on the stack (_LS) */
 #define STORE_SL(NAME, CT, FIELD) \
 L_##NAME##_SL: { CT v_ = (CT)fp[pc->u64].FIELD; uint64_t ea_ = (uint64_t)(--sp)->u32 + pc[1].u64; pc += 2; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
 L_##NAME##_LL: { CT v_ = (CT)fp[pc->p.b].FIELD; uint64_t ea_ = (uint64_t)fp[pc->p.a].u32 + pc[1].u64; pc += 2; \
+    if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+    memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); } \
+L_##NAME##_LS: { CT v_ = (CT)(--sp)->FIELD; uint64_t ea_ = (uint64_t)fp[pc->u64].u32 + pc[1].u64; pc += 2; \
     if (ea_ + sizeof(CT) > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
     memcpy(mem + ea_, &v_, sizeof(CT)); NEXT(); }
     WASM_STORE_IMPL(STORE_SL)

@@ -1,5 +1,5 @@
 # WebAssembly engine: libsluice_wasm.a (libc/libm/pthread only) and the CLI.
-WASM_SRCS := src/wasm/decode.c src/wasm/compile.c src/wasm/fuse.c src/wasm/interp.c src/wasm/instance.c \
+WASM_SRCS := src/wasm/decode.c src/wasm/compile.c src/wasm/fuse.c src/wasm/inline.c src/wasm/interp.c src/wasm/instance.c \
              src/wasm/api.c src/wasm/wasi.c
 WASM_SRCS += $(wildcard src/wasm/aot/*.c)   # compiled tier (docs/wasm-aot.md)
 WASM_OBJS := $(WASM_SRCS:%.c=$(BUILD)/%.o)

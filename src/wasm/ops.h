@@ -4,10 +4,15 @@
  * Structural instructions with their immediates (each immediate one cell):
  *   JMP rel | BR rel {height,arity} | BR_IF_JMP rel |
  *   BR_IF rel {height,arity} | BR_UNLESS rel | BR_TABLE n (rel {height,arity})*(n+1) |
- *   RETURN | CALL funcidx | CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
+ *   RETURN | CALL funcidx | CALL_WASM code (a defined function's wasm_code *) |
+ *   CALL_INDIRECT typeidx tableidx | LOCAL_* idx | GLOBAL_* idx |
  *   LOCAL_COPY {src,dst} (local.get src; local.set dst) | LOCAL_SET_K idx value |
  *   LOCAL_COPY_JMP {src,dst} rel (a copy, then br: the move before a branch) |
  *   LOCAL_GET2 {x,y} (two local.get that nothing fused) |
+ *   I32_ADD_LC_SET2 x k t y k2 t2 (two i32.add_LC_SET in a row, in order) |
+ *   BR_IF_L / BR_UNLESS_L x rel (local.get x; br_if, and with i32.eqz / if) |
+ *   I32_LOAD_L_BRNZ/_BRZ x off rel, I32_LOAD8_U_SCA_BRNZ k off rel (the
+ *   loaded value decides a br_if/if; the lookup-table test of parsers) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -125,8 +130,9 @@
 
 #define WASM_CONTROL_OPS(X) \
     X(UNREACHABLE) X(JMP) X(BR) X(BR_IF_JMP) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) \
-    X(RETURN) X(CALL) X(CALL_INDIRECT) X(DROP) X(SELECT) \
+    X(RETURN) X(CALL) X(CALL_WASM) X(CALL_INDIRECT) X(DROP) X(SELECT) \
     X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) X(LOCAL_GET2) \
+    X(I32_ADD_LC_SET2) X(BR_IF_L) X(BR_UNLESS_L) X(I32_LOAD_L_BRNZ) X(I32_LOAD_L_BRZ) X(I32_LOAD8_U_SCA_BRNZ) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
@@ -204,7 +210,7 @@ enum wasm_op {
     OP_##name##_SCA,
     WASM_LOAD_HOT(WASM_X_LOADH)
 #undef WASM_X_LOADH
-#define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL,
+#define WASM_X_STOREL(name, ct, field) OP_##name##_SL, OP_##name##_LL, OP_##name##_LS,
     WASM_STORE_IMPL(WASM_X_STOREL)
 #undef WASM_X_STOREL
     OP_COUNT_
