@@ -582,6 +582,8 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
         s->bytes = OBS_PACKED_MAX;   /* any record fits an empty queue */
     if (s->opt.batch_max == 0)
         s->opt.batch_max = 256;
+    if (s->opt.batch_max > 65536)
+        s->opt.batch_max = 65536;   /* the view numbers a batch's requests below 65536 */
     if (s->opt.retention_every_ms == 0)
         s->opt.retention_every_ms = 3600 * 1000;
     s->ring = s->cap <= SIZE_MAX / OBS_STORE_BYTES_PER_RECORD ? malloc(s->bytes) : NULL;

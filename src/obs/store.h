@@ -57,7 +57,7 @@ typedef struct obs_store_options {
                                  * holds OBS_STORE_BYTES_PER_RECORD bytes per
                                  * record (typical rows are smaller; long
                                  * strings take more room) */
-    size_t batch_max;           /* rows per transaction; 0: 256 */
+    size_t batch_max;           /* requests per transaction and row; 0: 256, at most 65536 */
     int retention_days;         /* 0: keep forever */
     uint64_t retention_every_ms;/* how often to delete old rows; 0: hourly */
     obs_series *dropped;        /* counter bumped per dropped record, or NULL */
