@@ -40,8 +40,8 @@ struct obs_store {
     _Atomic uint64_t written;
 };
 
-/* The packed queue (store.c), for the writer and the tests; the caller holds
- * s->lock. push: false when the record does not fit (count or bytes). pop:
+/* The packed queue one record at a time (store.c), for the tests (workers and
+ * the writer move packed bytes); the caller holds s->lock. push: false when the record does not fit (count or bytes). pop:
  * takes the oldest record into *r; s->count must be > 0. */
 bool obs_ring_push(obs_store *s, const obs_record *r);
 void obs_ring_pop(obs_store *s, obs_record *r);
