@@ -3,7 +3,6 @@
  * Queries live in store_query.c.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -187,7 +186,7 @@ bool obs_store_submit(obs_store *s, const obs_record *r)
 
 /* Moves the oldest entry's packed bytes to dst (OBS_PACKED_MAX bytes of
  * room) and returns its length: the writer copies a batch out this way under
- * the lock and unpacks it after, so workers wait on no more than memcpy. */
+ * the lock and builds its row after, so workers wait on no more than memcpy. */
 static size_t obs_ring_take(obs_store *s, unsigned char *dst)
 {
     uint32_t len;
@@ -237,11 +236,12 @@ void obs_ring_pop(obs_store *s, obs_record *r)
 }
 
 /* Appends the packed record e as one JSON array to b (the view's column
- * order). false when out of memory. */
-static bool obs_row_append(sj_buf *b, const unsigned char *e)
+ * order) and sets *ts_ms to its ts_ms. false when out of memory. */
+static bool obs_row_append(sj_buf *b, const unsigned char *e, int64_t *ts_ms)
 {
     obs_packed h;
     memcpy(&h, e, sizeof(h));
+    *ts_ms = h.ts_ms;
     const char *str = (const char *)e + sizeof(h);
     if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX))
         return false;
@@ -299,8 +299,7 @@ static void obs_batch_begin(obs_store *s)
 static bool obs_batch_add(obs_store *s, const unsigned char *e)
 {
     int64_t ts;
-    memcpy(&ts, e + offsetof(obs_packed, ts_ms), sizeof(ts));
-    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !obs_row_append(&s->rows, e))
+    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !obs_row_append(&s->rows, e, &ts))
         return false;
     s->first_ts = ts < s->first_ts ? ts : s->first_ts;
     s->last_ts = ts > s->last_ts ? ts : s->last_ts;
@@ -418,12 +417,10 @@ static int obs_store_migrate_v1(obs_store *s)
     obs_batch_begin(s);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         r->ts_ms = sqlite3_column_int64(st, 0);
-        char *text[7] = {r->request_id, r->method, r->path, r->provider, r->model, r->fallback, r->error};
-        const int tcol[7] = {1, 2, 3, 4, 5, 14, 15};
-        const size_t tcap[7] = {sizeof(r->request_id), sizeof(r->method), sizeof(r->path), sizeof(r->provider),
-                                sizeof(r->model), sizeof(r->fallback), sizeof(r->error)};
+        char *text[7] = OBS_STRINGS(r);
+        const int tcol[7] = {1, 2, 3, 4, 5, 14, 15};   /* their columns in the SELECT */
         for (int i = 0; i < 7; i++)
-            obs_col_text(st, tcol[i], text[i], tcap[i]);
+            obs_col_text(st, tcol[i], text[i], obs_string_caps[i]);
         r->status = sqlite3_column_int(st, 6);
         r->stream = sqlite3_column_int(st, 7) != 0;
         double *ms[3] = {&r->total_ms, &r->upstream_ms, &r->ttft_ms};
