@@ -1,8 +1,9 @@
 /*
  * log_cost.c - what logging one request costs in CPU, without the gateway
  * around it: obs_request_done() on a typical record, N times on one thread
- * (registered for buffered logging, as a worker is), in three modes: no
- * logging, a JSON log line to a file, the line plus the SQLite store. The
+ * (registered for buffered logging, as a worker is), in four modes: no
+ * logging (none), a JSON log line to a file (lines), the SQLite store alone
+ * (store: client.log_request_lines false), the line plus the store (both). The
  * time is the process's CPU (getrusage: every thread, so the log writer and
  * the store's writer count) from before the first call to after
  * obs_shutdown() has written everything. On a machine shared with other
@@ -10,8 +11,9 @@
  *
  * Usage: sluice-obs-log-cost DIR [N [MODE]]   (files are created in DIR;
  *        MODE runs only that mode, e.g. under perf stat)
- * Prints: RESULT mode=none|lines|store ns_per_request=X lines=L rows=R
+ * Prints: RESULT mode=none|lines|store|both ns_per_request=X lines=L rows=R
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +66,10 @@ static int run(const char *dir, const char *mode, long n)
     snprintf(dbp, sizeof(dbp), "%s/cost-%s.db", dir, mode);
     unlink(logp);
     unlink(dbp);
+    bool lines = strcmp(mode, "lines") == 0 || strcmp(mode, "both") == 0;
+    bool store = strcmp(mode, "store") == 0 || strcmp(mode, "both") == 0;
     obs_config c = {.version = "bench", .log_level = OBS_INFO, .log_file = logp,
-                    .log_requests = strcmp(mode, "none") != 0, .store_enabled = strcmp(mode, "store") == 0,
+                    .log_requests = lines || store, .no_request_lines = !lines, .store_enabled = store,
                     .store_path = dbp};
     obs_record r = {.status = 200, .total_ms = 1.234, .upstream_ms = 0.987, .ttft_ms = -1,
                     .prompt_tokens = 512, .completion_tokens = 12};
@@ -93,7 +97,7 @@ static int run(const char *dir, const char *mode, long n)
     obs_shutdown();
     double t1 = cpu_ns();
     printf("RESULT mode=%s ns_per_request=%.0f lines=%ld rows=%ld\n", mode, (t1 - t0) / (double)n,
-           strcmp(mode, "none") ? count_lines(logp) : 0, strcmp(mode, "store") ? 0 : count_rows(dbp));
+           lines ? count_lines(logp) : 0, store ? count_rows(dbp) : 0);
     unlink(logp);
     static const char *const sfx[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
@@ -113,8 +117,8 @@ int main(int argc, char **argv)
     long n = argc > 2 ? atol(argv[2]) : 200000;
     if (n <= 0)
         n = 200000;
-    const char *modes[] = {"none", "lines", "store"};
-    for (int i = 0; i < 3; i++)
+    const char *modes[] = {"none", "lines", "store", "both"};
+    for (int i = 0; i < 4; i++)
         if ((argc < 4 || strcmp(argv[3], modes[i]) == 0) && run(argv[1], modes[i], n) != 0)
             return 1;
     return 0;

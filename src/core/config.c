@@ -146,6 +146,14 @@ static int cfg_integer(cfg_ctx *c, const sj_val *v, long min, long max, long *ou
     return 0;
 }
 
+static int cfg_bool(cfg_ctx *c, const sj_val *v, bool *out)
+{
+    if (!sj_is_bool(v))
+        return cfg_fail(c, "expected true or false");
+    *out = sj_bool(v, false);
+    return 0;
+}
+
 /* Milliseconds: an integer, or a duration string "500ms", "5s", "1.5s", "2m"
  * (as Bifrost's Go side writes them), within [0, max]. */
 static int cfg_duration_ms(cfg_ctx *c, const sj_val *v, long max, long *out)
@@ -404,11 +412,9 @@ static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
             rc = cfg_string(c, m, false, &pl->name);
         else if (strcmp(key, "path") == 0)
             rc = cfg_string(c, m, false, &pl->path);
-        else if (strcmp(key, "enabled") == 0) {
-            if (!sj_is_bool(m))
-                rc = cfg_fail(c, "expected true or false");
-            pl->enabled = sj_bool(m, true);
-        } else if (strcmp(key, "config") == 0) {
+        else if (strcmp(key, "enabled") == 0)
+            rc = cfg_bool(c, m, &pl->enabled);
+        else if (strcmp(key, "config") == 0) {
             pl->config_json = sj_write(m, NULL);
             if (pl->config_json == NULL)
                 rc = cfg_fail(c, "out of memory");
@@ -428,7 +434,8 @@ static int cfg_plugin_entry(cfg_ctx *c, const sj_val *v, cfg_plugin *pl)
     return 0;
 }
 
-/* client.log_level, log_file, enable_logging, log_retention_days. */
+/* client.log_level, log_file, enable_logging, log_request_lines,
+ * log_retention_days. */
 static int cfg_client_logging(cfg_ctx *c, const sj_val *v, cfg_config *out)
 {
     static const char *const levels[] = {"debug", "info", "warn", "warning", "error", NULL};
@@ -443,9 +450,9 @@ static int cfg_client_logging(cfg_ctx *c, const sj_val *v, cfg_config *out)
         } else if (strcmp(key, "log_file") == 0) {
             rc = cfg_string(c, m, false, &out->log_file);
         } else if (strcmp(key, "enable_logging") == 0) {
-            if (!sj_is_bool(m))
-                rc = cfg_fail(c, "expected true or false");
-            out->enable_logging = sj_bool(m, true);
+            rc = cfg_bool(c, m, &out->enable_logging);
+        } else if (strcmp(key, "log_request_lines") == 0) {
+            rc = cfg_bool(c, m, &out->log_request_lines);
         } else if (strcmp(key, "log_retention_days") == 0) {
             rc = cfg_integer(c, m, 0, 36500, &out->log_retention_days);
         }
@@ -468,9 +475,8 @@ static int cfg_logs_store(cfg_ctx *c, const sj_val *v, cfg_config *out)
     sj_val *m = sj_get(v, "enabled");
     if (m) {
         size_t old = cfg_push_key(c, "enabled");
-        if (!sj_is_bool(m))
-            return cfg_fail(c, "expected true or false");
-        out->logs_store_enabled = sj_bool(m, false);
+        if (cfg_bool(c, m, &out->logs_store_enabled) != 0)
+            return -1;
         cfg_pop(c, old);
     }
     if ((m = sj_get(v, "type")) != NULL) {
@@ -502,7 +508,7 @@ static int cfg_logs_store(cfg_ctx *c, const sj_val *v, cfg_config *out)
 static int cfg_client(cfg_ctx *c, const sj_val *v, cfg_config *out)
 {
     static const char *const known[] = {"max_request_body_size_mb", "log_level", "log_file", "enable_logging",
-                                        "log_retention_days", NULL};
+                                        "log_request_lines", "log_retention_days", NULL};
     if (!sj_is_object(v))
         return cfg_fail(c, "expected an object");
     if (cfg_members(c, v, known) != 0)
@@ -611,6 +617,7 @@ int cfg_load_text(const char *name, const char *text, size_t len, FILE *warn, cf
     memset(out, 0, sizeof(*out));
     out->max_body_bytes = (size_t)10 << 20;
     out->enable_logging = true;
+    out->log_request_lines = true;
     sj_error perr = {0};
     sj_doc *doc = sj_parse(text, len, NULL, &perr);
     if (doc == NULL) {
@@ -643,6 +650,7 @@ int cfg_default(cfg_config *out)
     memset(out, 0, sizeof(*out));
     out->max_body_bytes = (size_t)10 << 20;
     out->enable_logging = true;
+    out->log_request_lines = true;
     out->providers = calloc(1, sizeof(*out->providers));
     if (out->providers == NULL || (out->providers[0].name = strdup("mock")) == NULL) {
         cfg_free(out);

@@ -66,6 +66,7 @@ typedef struct cfg_config {
     char *log_level;          /* client.log_level: debug|info|warn|error; NULL = info */
     char *log_file;           /* client.log_file; NULL = stderr */
     bool enable_logging;      /* client.enable_logging: a log line + store row per request; default true */
+    bool log_request_lines;   /* client.log_request_lines: false = store rows only, no line; default true */
     long log_retention_days;  /* client.log_retention_days; 0 = keep forever */
     bool logs_store_enabled;  /* logs_store.enabled */
     char *logs_store_path;    /* logs_store.config.path; NULL = "logs.db" */

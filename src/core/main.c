@@ -136,7 +136,8 @@ int main(int argc, char **argv)
     gw_cfg = &cfg;
     opt.max_body_bytes = cfg.max_body_bytes;
     obs_config oc = {.version = SLUICE_VERSION, .log_level = OBS_INFO, .log_file = cfg.log_file,
-                     .log_requests = cfg.enable_logging, .store_enabled = cfg.logs_store_enabled,
+                     .log_requests = cfg.enable_logging,
+                     .no_request_lines = !cfg.log_request_lines, .store_enabled = cfg.logs_store_enabled,
                      .store_path = cfg.logs_store_path ? cfg.logs_store_path : "logs.db",
                      .retention_days = (int)cfg.log_retention_days};
     if (cfg.log_level)

@@ -26,6 +26,7 @@ static struct {
     obs_metric *hook_calls, *hook_failures, *hook_latency, *recycles;
     obs_series *conns, *streams, *store_dropped, *lines_dropped;
     bool log_requests;
+    bool no_request_lines;
     obs_store *store;
 } obs;
 
@@ -108,6 +109,7 @@ int obs_init(const obs_config *c, char *err, size_t errlen)
         return -1;
     obs_log_count_drops(obs.lines_dropped);
     obs.log_requests = c->log_requests;
+    obs.no_request_lines = c->no_request_lines;
     if (c->store_enabled) {
         obs_store_options o = {.path = c->store_path, .retention_days = c->retention_days,
                                .dropped = obs.store_dropped};
@@ -272,7 +274,8 @@ void obs_request_done(const obs_record *r, const char *endpoint)
         obs_counter_add(obs_cached(&c->completion, obs.tokens, pm), (uint64_t)r->completion_tokens);
     }
     if (obs.log_requests) {
-        obs_log_request(r);
+        if (!obs.no_request_lines)
+            obs_log_request(r);
         if (obs.store)
             obs_store_submit(obs.store, r);
     }

@@ -22,7 +22,8 @@ typedef struct obs_config {
     const char *version;        /* for sluice_build_info */
     obs_level log_level;        /* client.log_level */
     const char *log_file;       /* client.log_file; NULL/"" = stderr */
-    bool log_requests;          /* client.enable_logging: a JSON line per request */
+    bool log_requests;          /* client.enable_logging: a JSON line and a store row per request */
+    bool no_request_lines;      /* client.log_request_lines false: store rows only (no line) */
     bool store_enabled;         /* logs_store.enabled */
     const char *store_path;     /* logs_store.config.path */
     int retention_days;         /* client.log_retention_days; 0 = forever */

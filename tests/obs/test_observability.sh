@@ -16,6 +16,7 @@ badcfg() { # JSON EXPECTED-TEXT [EXIT STATUS, default 2]
 badcfg '{"client": {"log_level": "loud"}}' 'client.log_level: expected "debug"'
 badcfg '{"logs_store": {"enabled": true, "type": "redis"}}' 'logs_store.type: expected "sqlite"'
 badcfg '{"logs_store": {"enabled": "yes"}}' 'logs_store.enabled: expected true or false'
+badcfg '{"client": {"log_request_lines": 0}}' 'client.log_request_lines: expected true or false'
 badcfg '{"client": {"log_retention_days": -1}}' 'client.log_retention_days: expected an integer'
 badcfg '{"logs_store": {"enabled": true, "config": {"path": "/nonexistent-dir/x/logs.db"}}}' \
        'logs_store: cannot open /nonexistent-dir/x/logs.db' 1
@@ -122,3 +123,24 @@ for f in "$TMP/sluice.log" "$GW_LOG" "$TMP/metrics.1" "$TMP/logs.db"*; do
   ! grep -qa -e "$SECRET" -e "$TEXT" "$f" || fail "secret or message text found in $f"
 done
 pass "no API key or message text in logs, metrics or the store"
+
+# client.log_request_lines false: the store still gets a row per request, the
+# log file (opened, as configured) gets no request line.
+CFG2=$(write_config <<JSON
+{"providers": {"up": {"keys": [{"value": "$SECRET"}], "network_config": {"base_url": "$U"}}},
+ "client": {"log_file": "$TMP/nolines.log", "log_request_lines": false},
+ "logs_store": {"enabled": true, "type": "sqlite", "config": {"path": "$TMP/nolines.db"}}}
+JSON
+)
+start_gw --config "$CFG2"
+for _ in 1 2 3 4; do chat up; [ "$STATUS" = 200 ] || fail "chat up (no lines): $STATUS $BODY"; done
+for _ in $(seq 50); do
+  req GET '/api/logs?provider=up'
+  [ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" -ge 4 ] && break
+  sleep 0.1
+done
+[ "$(grep -o '"request_id"' <<<"$BODY" | wc -l)" = 4 ] || fail "store rows without lines: $BODY"
+stop_gw || fail "gateway exit (no lines)"
+[ -e "$TMP/nolines.log" ] || fail "the log file was not opened"
+! grep -q '"type":"request"' "$TMP/nolines.log" || fail "request lines written: $(grep -m1 request "$TMP/nolines.log")"
+pass "log_request_lines false: store rows, no request lines"
