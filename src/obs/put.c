@@ -23,32 +23,60 @@ char *obs_put_str(sj_buf *b, char *p, const char *v)
     return obs_put_strn(b, p, v, strlen(v));
 }
 
+/* Plain bytes are copied as they are checked, a word at a time, so nothing
+ * calls memcpy for a variable length (a libc call per string cost more than
+ * the check). A string of 8 bytes or more ends with its last 8 bytes, which
+ * may overlap the words before; a shorter one goes byte by byte. */
 char *obs_put_strn(sj_buf *b, char *p, const char *v, size_t len)
 {
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
+    char *q = p + 1;   /* after the opening quote */
+    if (len >= 8) {
+        size_t i = 0;
         uint64_t w;
-        memcpy(&w, v + i, 8);
-        if (!obs_word_plain(w))
-            goto escape;
+        for (; i + 8 <= len; i += 8) {
+            memcpy(&w, v + i, 8);
+            if (!obs_word_plain(w))
+                goto escape;
+            memcpy(q + i, &w, 8);
+        }
+        if (i < len) {
+            memcpy(&w, v + len - 8, 8);
+            if (!obs_word_plain(w))
+                goto escape;
+            memcpy(q + len - 8, &w, 8);
+        }
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)v[i];
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7f)
+                goto escape;
+            q[i] = (char)c;
+        }
     }
-    if (i < len) {   /* the tail, padded with a plain byte */
-        uint64_t w = 0x6161616161616161ull;
-        memcpy(&w, v + i, len - i);
-        if (!obs_word_plain(w))
-            goto escape;
-    }
-    *p++ = '"';
-    memcpy(p, v, len);
-    p += len;
-    *p++ = '"';
-    return p;
+    *p = '"';
+    q[len] = '"';
+    return q + len + 1;
 escape:
     b->len = (size_t)(p - b->data);
     sj_buf_str(b, v, len);
     if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX))
         return NULL;
     return b->data + b->len;
+}
+
+/* Decimal digits of u: an estimate from its bit length (log10(2) ~
+ * 1233/4096), corrected by one comparison; no loop of divisions. */
+static int obs_digits(uint64_t u)
+{
+    static const uint64_t pow10[] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+                                     100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+                                     1000000000000ull, 10000000000000ull, 100000000000000ull,
+                                     1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+                                     1000000000000000000ull, 10000000000000000000ull};
+    if (u < 10)
+        return 1;
+    int t = ((64 - __builtin_clzll(u)) * 1233) >> 12;
+    return t + (u >= pow10[t]);
 }
 
 char *obs_put_i64(char *p, int64_t v)
@@ -59,10 +87,7 @@ char *obs_put_i64(char *p, int64_t v)
     if (v < 0)
         return OBS_PUT_LIT(p, "null");
     uint64_t u = (uint64_t)v;
-    int n = 1;
-    for (uint64_t t = u; t >= 10; t /= 10)
-        n++;
-    char *end = p + n;
+    char *end = p + obs_digits(u);
     for (p = end; u >= 100; u /= 100) {   /* two digits per division */
         p -= 2;
         memcpy(p, pairs + u % 100 * 2, 2);

@@ -186,33 +186,44 @@ static void test_blocked_sink(void)
            (unsigned long long)dropped, rd.lines);
 }
 
-/* obs_put_str checks 8 bytes at a time: every byte value at every position
- * of a 19-byte string (two words and a tail) must come out exactly as the
- * JSON module's escaping writes it. */
+/* obs_put_str checks and copies 8 bytes at a time (the last word may
+ * overlap), or a byte at a time under 8 bytes: every byte value at every
+ * position of every length up to 19 (two words and a tail) must come out
+ * exactly as the JSON module's escaping writes it, and nothing may be written
+ * past the string's end. */
 static void test_put_str(void)
 {
     int bad = 0;
-    for (int c = 1; c < 256 && bad < 3; c++) {
-        for (int at = 0; at < 19; at++) {
-            char v[20];
-            memset(v, 'a' + at % 26, 19);
-            v[19] = '\0';
-            v[at] = (char)c;
-            sj_buf want = {0}, got = {0};
-            sj_buf_str(&want, v, 19);
-            sj_buf_reserve(&got, OBS_RECORD_JSON_MAX);
-            char *p = obs_put_str(&got, got.data, v);
-            if (p != NULL)
-                got.len = (size_t)(p - got.data);
-            if (p == NULL || got.len != want.len || memcmp(got.data, want.data, want.len) != 0) {
-                printf("FAIL: byte 0x%02x at %d: %.*s vs %.*s\n", c, at, (int)got.len, got.data, (int)want.len,
-                       want.data);
-                bad++;
+    for (int len = 1; len <= 19; len++) {
+        for (int c = 1; c < 256 && bad < 3; c++) {
+            for (int at = 0; at < len; at++) {
+                char v[20];
+                memset(v, 'a' + at % 26, (size_t)len);
+                v[len] = '\0';
+                v[at] = (char)c;
+                sj_buf want = {0}, got = {0};
+                sj_buf_str(&want, v, (size_t)len);
+                sj_buf_reserve(&got, OBS_RECORD_JSON_MAX);
+                memset(got.data, 0x5a, OBS_RECORD_JSON_MAX);
+                char *p = obs_put_str(&got, got.data, v);
+                if (p != NULL)
+                    got.len = (size_t)(p - got.data);
+                if (p == NULL || got.len != want.len || memcmp(got.data, want.data, want.len) != 0 ||
+                    (got.len < OBS_RECORD_JSON_MAX && (unsigned char)got.data[got.len] != 0x5a)) {
+                    printf("FAIL: length %d, byte 0x%02x at %d: %.*s vs %.*s\n", len, c, at, (int)got.len,
+                           got.data, (int)want.len, want.data);
+                    bad++;
+                }
+                sj_buf_free(&want);
+                sj_buf_free(&got);
             }
-            sj_buf_free(&want);
-            sj_buf_free(&got);
         }
     }
+    sj_buf empty = {0};
+    sj_buf_reserve(&empty, OBS_RECORD_JSON_MAX);
+    char *e = obs_put_str(&empty, empty.data, "");
+    CHECK(e == empty.data + 2 && memcmp(empty.data, "\"\"", 2) == 0, "obs_put_str of an empty string");
+    sj_buf_free(&empty);
     failures += bad > 0;
     /* integers: every digit count, both parities, the ends */
     int64_t nums[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 1764340000123, INT64_MAX, -1};
@@ -224,6 +235,14 @@ static void test_put_str(void)
         else
             snprintf(want, sizeof(want), "%lld", (long long)nums[i]);
         CHECK(strcmp(got, want) == 0, "obs_put_i64: %s, want %s", got, want);
+    }
+    for (uint64_t pw = 10; pw <= 1000000000000000000ull; pw *= 10) {   /* each side of every digit count */
+        for (uint64_t v = pw - 1; v <= pw; v++) {
+            char got[32], want[32];
+            *obs_put_i64(got, (int64_t)v) = '\0';
+            snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+            CHECK(strcmp(got, want) == 0, "obs_put_i64: %s, want %s", got, want);
+        }
     }
     for (int64_t v = 0; v < 100000; v += 7) {
         char got[32], want[32];

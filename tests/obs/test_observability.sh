@@ -117,6 +117,15 @@ grep -q '"type":"request".*"provider":"flaky".*"status":200.*"retries":2,' "$TMP
 grep -q '"type":"request".*"fallback":"mock"' "$TMP/sluice.log" || fail "fallback not in the log line"
 n=$(grep -c '"type":"request"' "$TMP/sluice.log")
 [ "$n" = "$served" ] || fail "request lines: $n for $served requests answered"
+# Every line is one JSON object that starts with its UTC time to the millisecond.
+python3 - "$TMP/sluice.log" <<'PY' || fail "malformed log line"
+import json, re, sys
+for n, line in enumerate(open(sys.argv[1]), 1):
+    o = json.loads(line)
+    assert list(o)[:3] == ["ts", "level", "type"], (n, line)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", o["ts"]), (n, line)
+    assert o["level"] in ("debug", "info", "warn", "error"), (n, line)
+PY
 pass "JSON request log ($n lines for $n requests, nothing lost at exit)"
 
 for f in "$TMP/sluice.log" "$GW_LOG" "$TMP/metrics.1" "$TMP/logs.db"*; do
