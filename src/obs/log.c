@@ -62,6 +62,7 @@ typedef struct obs_log_thread {
     struct obs_log_thread *next;
     obs_log_chunk *cur;
     sj_buf line;
+    sj_buf row;   /* obs_log_scratch */
 } obs_log_thread;
 
 static struct {
@@ -386,6 +387,7 @@ void obs_log_close(void)
     while (threads != NULL) {
         obs_log_thread *next = threads->next;
         sj_buf_free(&threads->line);
+        sj_buf_free(&threads->row);
         free(threads);
         threads = next;
     }
@@ -486,48 +488,77 @@ static void obs_field_str(sj_buf *b, const char *key, const char *v)
  * the writers are in put.c, shared with the store's rows), so nothing below
  * checks bounds. */
 
-void obs_log_request(const obs_record *r)
+bool obs_log_request_wanted(const obs_record *r)
 {
+    return obs_log_enabled(r->status >= 500 ? OBS_WARN : OBS_INFO);
+}
+
+void obs_log_request_row(const obs_record *r, const char *row, const obs_row_spans *sp)
+{
+    /* The keys of the row's values (put.h), in their order, each padded to
+     * a fixed 24 bytes so that it is copied with a few moves, not a call. */
+#define OBS_KEY(k) {",\"" k "\":", sizeof(",\"" k "\":") - 1}
+    static const struct {
+        char text[24];
+        size_t len;
+    } keys[OBS_ROW_VALUES] = {OBS_KEY("request_id"),    OBS_KEY("method"),        OBS_KEY("path"),
+                              OBS_KEY("provider"),      OBS_KEY("model"),         OBS_KEY("status"),
+                              OBS_KEY("stream"),        OBS_KEY("total_ms"),      OBS_KEY("upstream_ms"),
+                              OBS_KEY("ttft_ms"),       OBS_KEY("prompt_tokens"), OBS_KEY("completion_tokens"),
+                              OBS_KEY("retries"),       OBS_KEY("fallback"),      OBS_KEY("error"),
+                              OBS_KEY("plugin_errors")};
+#undef OBS_KEY
     obs_level l = r->status >= 500 ? OBS_WARN : OBS_INFO;
     if (!obs_log_enabled(l))
         return;
+    if (row == NULL) {
+        obs_log_drop(1);   /* the row could not be built (out of memory) */
+        return;
+    }
     sj_buf fresh = {0}, *b = obs_line_buf(&fresh);
     obs_line_start(b, l, "request");
-    if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX)) {
+    size_t room = 512 + OBS_ROW_SLACK;   /* the keys, "false", the brace, the chunks' overshoot */
+    for (int i = 0; i < OBS_ROW_VALUES; i++)
+        room += sp->len[i];
+    if (!sj_buf_reserve(b, room)) {
         obs_line_emit(b);   /* counts the drop (oom) */
         return;
     }
     char *p = b->data + b->len;
-#define OBS_STR_FIELD(lit, v)                                                                                        \
-    do {                                                                                                             \
-        if (p != NULL) {                                                                                             \
-            p = OBS_PUT_LIT(p, lit);                                                                                 \
-            p = obs_put_str(b, p, v);                                                                                \
-        }                                                                                                            \
-    } while (0)
-    OBS_STR_FIELD(",\"request_id\":", r->request_id);
-    OBS_STR_FIELD(",\"method\":", r->method);
-    OBS_STR_FIELD(",\"path\":", r->path);
-    OBS_STR_FIELD(",\"provider\":", r->provider);
-    OBS_STR_FIELD(",\"model\":", r->model);
-    if (p != NULL) {
-        p = obs_put_i64(OBS_PUT_LIT(p, ",\"status\":"), r->status);
-        p = r->stream ? OBS_PUT_LIT(p, ",\"stream\":true") : OBS_PUT_LIT(p, ",\"stream\":false");
-        p = obs_put_ms(OBS_PUT_LIT(p, ",\"total_ms\":"), r->total_ms);
-        p = obs_put_ms(OBS_PUT_LIT(p, ",\"upstream_ms\":"), r->upstream_ms);
-        p = obs_put_ms(OBS_PUT_LIT(p, ",\"ttft_ms\":"), r->ttft_ms);
-        p = obs_put_i64(OBS_PUT_LIT(p, ",\"prompt_tokens\":"), r->prompt_tokens);
-        p = obs_put_i64(OBS_PUT_LIT(p, ",\"completion_tokens\":"), r->completion_tokens);
-        p = obs_put_i64(OBS_PUT_LIT(p, ",\"retries\":"), r->retries);
+    for (int i = 0; i < OBS_ROW_VALUES; i++) {
+        memcpy(p, keys[i].text, sizeof(keys[i].text));
+        p += keys[i].len;
+        if (i == OBS_ROW_STREAM) {
+            p = r->stream ? OBS_PUT_LIT(p, "true") : OBS_PUT_LIT(p, "false");
+            continue;
+        }
+        /* Most values are short: one fixed-size copy (the row has
+         * OBS_ROW_SLACK bytes of room past its end, the line too). */
+        if (sp->len[i] <= OBS_ROW_SLACK)
+            memcpy(p, row + sp->at[i], OBS_ROW_SLACK);
+        else
+            memcpy(p, row + sp->at[i], sp->len[i]);
+        p += sp->len[i];
     }
-    OBS_STR_FIELD(",\"fallback\":", r->fallback);
-    OBS_STR_FIELD(",\"error\":", r->error);
-#undef OBS_STR_FIELD
-    if (p != NULL) {
-        p = obs_put_i64(OBS_PUT_LIT(p, ",\"plugin_errors\":"), r->plugin_errors);
-        b->len = (size_t)(p - b->data);
-    }
-    obs_line_emit(b);   /* b->oom is set if a reservation failed: a counted drop */
+    b->len = (size_t)(p - b->data);
+    obs_line_emit(b);
+}
+
+void obs_log_request(const obs_record *r)
+{
+    if (!obs_log_request_wanted(r))
+        return;
+    sj_buf row = {0};
+    obs_row_spans sp;
+    bool ok = obs_row_build(&row, r, &sp);
+    obs_log_request_row(r, ok ? row.data : NULL, &sp);
+    sj_buf_free(&row);
+}
+
+sj_buf *obs_log_scratch(sj_buf *fresh)
+{
+    obs_log_thread *t = obs_log_me();
+    return t != NULL ? &t->row : fresh;
 }
 
 void obs_log_plugin(const char *plugin, obs_level l, const char *line, size_t len)

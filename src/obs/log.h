@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "obs/metrics.h"
+#include "obs/put.h"
 #include "obs/store.h"
 
 /* How often a worker's loop hands its buffered lines over (the longest a
@@ -56,6 +57,16 @@ bool obs_log_enabled(obs_level l);
 
 /* {"ts":...,"level":...,"type":"request", ...the record's fields...} */
 void obs_log_request(const obs_record *r);
+/* Whether r's line would be written (its level is enabled). */
+bool obs_log_request_wanted(const obs_record *r);
+/* The same line from r's store row, built by obs_row_build (put.h) with its
+ * spans sp: the values are copied, not written again. row NULL: the row
+ * could not be built; the line is counted as dropped. */
+void obs_log_request_row(const obs_record *r, const char *row, const obs_row_spans *sp);
+/* A buffer to build a row in: the calling worker thread's own (reused,
+ * freed by obs_log_close), or `fresh` when the thread is not registered, which
+ * the caller then frees. */
+sj_buf *obs_log_scratch(sj_buf *fresh);
 
 /* {"ts":...,"level":...,"type":"plugin","plugin":name,"msg":line}: a line a
  * plugin printed, tagged with its name (for the plugin host). */

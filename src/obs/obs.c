@@ -247,6 +247,24 @@ static obs_series *obs_overhead_series(obs_cache *c, const char *endpoint)
     return s;
 }
 
+/* The request's log line and store row, from one row built once: the line is
+ * made of the row's values (obs_log_request_row), the store queues it. */
+static void obs_log_and_store(const obs_record *r)
+{
+    bool line = !obs.no_request_lines && obs_log_request_wanted(r);
+    if (!line && obs.store == NULL)
+        return;
+    sj_buf fresh = {0}, *row = obs_log_scratch(&fresh);
+    obs_row_spans sp;
+    bool built = obs_row_build(row, r, &sp);
+    if (line)
+        obs_log_request_row(r, built ? row->data : NULL, &sp);
+    if (obs.store != NULL)
+        obs_store_submit_row(obs.store, r->ts_ms, built ? row->data : NULL, row->len);
+    if (row == &fresh)
+        sj_buf_free(&fresh);
+}
+
 void obs_request_done(const obs_record *r, const char *endpoint)
 {
     if (obs.reg == NULL)
@@ -273,12 +291,8 @@ void obs_request_done(const obs_record *r, const char *endpoint)
         pm[2] = "completion";
         obs_counter_add(obs_cached(&c->completion, obs.tokens, pm), (uint64_t)r->completion_tokens);
     }
-    if (obs.log_requests) {
-        if (!obs.no_request_lines)
-            obs_log_request(r);
-        if (obs.store)
-            obs_store_submit(obs.store, r);
-    }
+    if (obs.log_requests)
+        obs_log_and_store(r);
 }
 
 void obs_conn_opened(void) { obs_gauge_add(obs.conns, 1); }

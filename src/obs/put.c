@@ -115,3 +115,45 @@ char *obs_put_ms(char *p, double v)
     *p++ = (char)('0' + us % 10);
     return p;
 }
+
+bool obs_row_build(sj_buf *b, const obs_record *r, obs_row_spans *sp)
+{
+    b->len = 0;
+    b->oom = false;
+    if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX))
+        return false;
+    char *p = b->data;
+    int v = 0;
+    *p++ = '[';
+    p = obs_put_i64(p, r->ts_ms);
+    /* Offsets, not pointers: the string writer's escape path may move b->data. */
+#define OBS_VALUE(expr)                                                                                                \
+    do {                                                                                                               \
+        *p++ = ',';                                                                                                    \
+        size_t at_ = (size_t)(p - b->data);                                                                            \
+        if ((p = (expr)) == NULL)                                                                                      \
+            return false;                                                                                              \
+        sp->at[v] = (uint32_t)at_;                                                                                     \
+        sp->len[v++] = (uint32_t)((size_t)(p - b->data) - at_);                                                        \
+    } while (0)
+    OBS_VALUE(obs_put_str(b, p, r->request_id));
+    OBS_VALUE(obs_put_str(b, p, r->method));
+    OBS_VALUE(obs_put_str(b, p, r->path));
+    OBS_VALUE(obs_put_str(b, p, r->provider));
+    OBS_VALUE(obs_put_str(b, p, r->model));
+    OBS_VALUE(obs_put_i64(p, r->status));
+    OBS_VALUE(r->stream ? OBS_PUT_LIT(p, "1") : OBS_PUT_LIT(p, "0"));
+    OBS_VALUE(obs_put_ms(p, r->total_ms));
+    OBS_VALUE(obs_put_ms(p, r->upstream_ms));
+    OBS_VALUE(obs_put_ms(p, r->ttft_ms));
+    OBS_VALUE(obs_put_i64(p, r->prompt_tokens));
+    OBS_VALUE(obs_put_i64(p, r->completion_tokens));
+    OBS_VALUE(obs_put_i64(p, r->retries));
+    OBS_VALUE(obs_put_str(b, p, r->fallback));
+    OBS_VALUE(obs_put_str(b, p, r->error));
+    OBS_VALUE(obs_put_i64(p, r->plugin_errors));
+#undef OBS_VALUE
+    *p++ = ']';
+    b->len = (size_t)(p - b->data);
+    return sj_buf_reserve(b, OBS_ROW_SLACK);   /* no-op: the first reservation left far more */
+}

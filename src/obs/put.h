@@ -10,6 +10,7 @@
 #ifndef SLUICE_OBS_PUT_H
 #define SLUICE_OBS_PUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -37,5 +38,28 @@ char *obs_put_i64(char *p, int64_t v);
 
 /* A duration in ms with three decimals, or null for a negative one. */
 char *obs_put_ms(char *p, double v);
+
+/* A request's values after its start time, in the order of the store's row
+ * (and of the request log line's keys, log.c). */
+#define OBS_ROW_VALUES 16
+#define OBS_ROW_STREAM 6   /* stream: 0/1 in the row, false/true in the line */
+typedef struct obs_row_spans {
+    uint32_t at[OBS_ROW_VALUES];   /* offset of the value from the buffer's data */
+    uint32_t len[OBS_ROW_VALUES];
+} obs_row_spans;
+
+/* Bytes of room a built row has past its end: a reader may copy any value
+ * as one chunk of this size. */
+#define OBS_ROW_SLACK 32
+
+/* Replaces b's content with r as a store row,
+ * [ts_ms,"request_id","method","path","provider","model",status,stream,
+ *  total_ms,upstream_ms,ttft_ms,prompt_tokens,completion_tokens,retries,
+ *  "fallback","error",plugin_errors]
+ * and sets sp to where each value after ts_ms is, so that the log line is
+ * built from the same bytes (every string is checked and escaped once per
+ * request, not once for the line and again for the row). b keeps
+ * OBS_ROW_SLACK bytes of room past the row. false when out of memory. */
+bool obs_row_build(sj_buf *b, const obs_record *r, obs_row_spans *sp);
 
 #endif /* SLUICE_OBS_PUT_H */

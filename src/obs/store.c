@@ -57,42 +57,32 @@ int64_t obs_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- the packed queue -------------------------------------------------------
+/* ---- the queue ---------------------------------------------------------------
  *
- * A record is ~750 bytes, mostly unused string room; packed it is its numbers
- * and the strings' used bytes. So the queue holds several times more rows
- * for the same memory, which is what absorbs the writer being descheduled
- * for a while on a busy machine (4 MiB: ~25,000 typical rows, ~0.6 s at
- * 40,000 requests/s). */
+ * An entry is a request's row as the store keeps it (JSON, ~170 bytes for a
+ * typical request, built by the worker with obs_row_build: the same bytes
+ * its log line is made of) behind a small header. Entries sit back to back
+ * in a byte ring (4 MiB: ~25,000 typical rows, ~0.6 s at 40,000 requests/s,
+ * which absorbs the writer being descheduled for a while on a busy machine);
+ * an entry never wraps, a 0 length word marks the unused end. */
 
-typedef struct obs_packed {
+typedef struct obs_entry {
     uint32_t len;               /* bytes of this entry, a multiple of 8; 0 = wrap marker */
-    int32_t status;
-    int64_t ts_ms, prompt_tokens, completion_tokens;
-    double total_ms, upstream_ms, ttft_ms;
-    int32_t retries, plugin_errors;
-    uint8_t stream;
-    uint8_t slen[7];            /* the string fields' lengths, in obs_strings order */
-} obs_packed;
+    uint32_t text_len;          /* bytes of the row that follows */
+    int64_t ts_ms;
+} obs_entry;
+_Static_assert(sizeof(obs_entry) % 8 == 0, "entries stay 8-aligned");
 
-/* The string fields, with their capacities (each < 256: one length byte). */
+/* The longest entry: a row with every string at its longest, all escaped. */
+#define OBS_ENTRY_MAX ((sizeof(obs_entry) + OBS_RECORD_JSON_MAX + 7) & ~(size_t)7)
+
+/* The string fields of a record, with their capacities (the v1 migration). */
 #define OBS_STRINGS(r)                                                                                                 \
     {(r)->request_id, (r)->method, (r)->path, (r)->provider, (r)->model, (r)->fallback, (r)->error}
 static const size_t obs_string_caps[7] = {
     sizeof(((obs_record *)0)->request_id), sizeof(((obs_record *)0)->method), sizeof(((obs_record *)0)->path),
     sizeof(((obs_record *)0)->provider),   sizeof(((obs_record *)0)->model),  sizeof(((obs_record *)0)->fallback),
     sizeof(((obs_record *)0)->error)};
-_Static_assert(sizeof(((obs_record *)0)->error) <= 256 && sizeof(((obs_record *)0)->path) <= 256 &&
-                   sizeof(((obs_record *)0)->model) <= 256 && sizeof(((obs_record *)0)->request_id) <= 256,
-               "string lengths fit a byte");
-_Static_assert(sizeof(obs_packed) % 8 == 0, "entries stay 8-aligned");
-/* The longest entry (every string at its longest), rounded up to 8. */
-#define OBS_PACKED_MAX ((sizeof(obs_packed) + sizeof(obs_record) + 7) & ~(size_t)7)
-
-static size_t obs_round8(size_t n)
-{
-    return (n + 7) & ~(size_t)7;
-}
 
 /* Where an entry of len bytes goes, or SIZE_MAX when it does not fit. Sets
  * *wrap when it goes to the start and the end must be marked unused. */
@@ -114,57 +104,67 @@ static size_t obs_ring_place(const obs_store *s, size_t len, bool *wrap)
     return s->rhead - s->rtail >= len ? s->rtail : SIZE_MAX;
 }
 
-/* Packs r into dst (OBS_PACKED_MAX bytes of room, 8-aligned): its numbers,
- * then its strings' bytes without terminators. Returns the length, a
- * multiple of 8. */
-static size_t obs_pack(const obs_record *r, unsigned char *dst)
-{
-    const char *str[7] = OBS_STRINGS(r);
-    obs_packed h = {.status = r->status, .ts_ms = r->ts_ms, .prompt_tokens = r->prompt_tokens,
-                    .completion_tokens = r->completion_tokens, .total_ms = r->total_ms,
-                    .upstream_ms = r->upstream_ms, .ttft_ms = r->ttft_ms, .retries = r->retries,
-                    .plugin_errors = r->plugin_errors, .stream = r->stream};
-    unsigned char *p = dst + sizeof(h);
-    for (int i = 0; i < 7; i++) {
-        h.slen[i] = (uint8_t)strnlen(str[i], obs_string_caps[i] - 1);
-        memcpy(p, str[i], h.slen[i]);
-        p += h.slen[i];
-    }
-    h.len = (uint32_t)obs_round8((size_t)(p - dst));
-    memcpy(dst, &h, sizeof(h));
-    return h.len;
-}
-
-/* Queues the packed entry e (len bytes); false when it does not fit. The
- * caller holds s->lock. */
-static bool obs_ring_put(obs_store *s, const unsigned char *e, size_t len)
+/* Queues the row text[0..len) of a request that started at ts_ms; false when
+ * it does not fit. The caller holds s->lock. */
+static bool obs_ring_put(obs_store *s, int64_t ts_ms, const char *text, size_t len)
 {
     bool wrap;
-    size_t at = s->count < s->cap ? obs_ring_place(s, len, &wrap) : SIZE_MAX;
+    size_t need = (sizeof(obs_entry) + len + 7) & ~(size_t)7;
+    size_t at = s->count < s->cap && need <= OBS_ENTRY_MAX ? obs_ring_place(s, need, &wrap) : SIZE_MAX;
     if (at == SIZE_MAX)
         return false;
     if (wrap)
         memset(s->ring + s->rtail, 0, sizeof(uint32_t));   /* the end is unused: the reader wraps */
-    memcpy(s->ring + at, e, len);
-    s->rtail = at + len;
+    obs_entry h = {.len = (uint32_t)need, .text_len = (uint32_t)len, .ts_ms = ts_ms};
+    memcpy(s->ring + at, &h, sizeof(h));
+    memcpy(s->ring + at + sizeof(h), text, len);
+    s->rtail = at + need;
     if (s->rtail == s->bytes)
         s->rtail = 0;
     s->count++;
     return true;
 }
 
-bool obs_ring_push(obs_store *s, const obs_record *r)
+/* Removes the oldest entry; its header goes to *h, and the returned pointer
+ * to its row stays valid while the caller holds s->lock (nothing is queued
+ * over it meanwhile). s->count must be > 0. */
+static const char *obs_ring_take(obs_store *s, obs_entry *h)
 {
-    _Alignas(8) unsigned char e[OBS_PACKED_MAX];
-    return obs_ring_put(s, e, obs_pack(r, e));
+    if (s->rhead == s->bytes)
+        s->rhead = 0;
+    memcpy(h, s->ring + s->rhead, sizeof(*h));
+    if (h->len == 0) {
+        s->rhead = 0;   /* the wrap marker: the entry is at the start */
+        memcpy(h, s->ring, sizeof(*h));
+    }
+    const char *text = (const char *)s->ring + s->rhead + sizeof(*h);
+    s->rhead += h->len;
+    if (--s->count == 0)
+        s->rhead = s->rtail = 0;   /* empty: start over at 0 (see obs_ring_place) */
+    return text;
 }
 
-bool obs_store_submit(obs_store *s, const obs_record *r)
+bool obs_ring_push(obs_store *s, const obs_record *r)
 {
-    _Alignas(8) unsigned char e[OBS_PACKED_MAX];
-    size_t len = obs_pack(r, e);   /* before the lock: the lock only covers a memcpy */
+    sj_buf row = {0};
+    obs_row_spans sp;
+    bool ok = obs_row_build(&row, r, &sp) && obs_ring_put(s, r->ts_ms, row.data, row.len);
+    sj_buf_free(&row);
+    return ok;
+}
+
+int64_t obs_ring_pop(obs_store *s, sj_buf *out)
+{
+    obs_entry h;
+    const char *text = obs_ring_take(s, &h);
+    sj_buf_raw(out, text, h.text_len);
+    return h.ts_ms;
+}
+
+bool obs_store_submit_row(obs_store *s, int64_t ts_ms, const char *row, size_t len)
+{
     pthread_mutex_lock(&s->lock);
-    if (!obs_ring_put(s, e, len)) {
+    if (row == NULL || !obs_ring_put(s, ts_ms, row, len)) {
         s->dropped++;
         bool wake = !s->full;   /* a lingering writer must not wait for a batch that cannot fit */
         s->full = true;
@@ -184,103 +184,14 @@ bool obs_store_submit(obs_store *s, const obs_record *r)
     return true;
 }
 
-/* Moves the oldest entry's packed bytes to dst (OBS_PACKED_MAX bytes of
- * room) and returns its length: the writer copies a batch out this way under
- * the lock and builds its row after, so workers wait on no more than memcpy. */
-static size_t obs_ring_take(obs_store *s, unsigned char *dst)
+bool obs_store_submit(obs_store *s, const obs_record *r)
 {
-    uint32_t len;
-    if (s->rhead == s->bytes)
-        s->rhead = 0;
-    memcpy(&len, s->ring + s->rhead, sizeof(len));
-    if (len == 0) {
-        s->rhead = 0;   /* the wrap marker: the entry is at the start */
-        memcpy(&len, s->ring, sizeof(len));
-    }
-    memcpy(dst, s->ring + s->rhead, len);
-    s->rhead += len;
-    if (--s->count == 0)
-        s->rhead = s->rtail = 0;   /* empty: start over at 0 (see obs_ring_place) */
-    return len;
-}
-
-/* The record packed at p (obs_ring_take's copy). */
-static void obs_unpack(const unsigned char *p, obs_record *r)
-{
-    obs_packed h;
-    memcpy(&h, p, sizeof(h));
-    p += sizeof(h);
-    r->ts_ms = h.ts_ms;
-    r->status = h.status;
-    r->stream = h.stream;
-    r->total_ms = h.total_ms;
-    r->upstream_ms = h.upstream_ms;
-    r->ttft_ms = h.ttft_ms;
-    r->prompt_tokens = h.prompt_tokens;
-    r->completion_tokens = h.completion_tokens;
-    r->retries = h.retries;
-    r->plugin_errors = h.plugin_errors;
-    char *str[7] = OBS_STRINGS(r);
-    for (int i = 0; i < 7; i++) {
-        memcpy(str[i], p, h.slen[i]);
-        str[i][h.slen[i]] = '\0';
-        p += h.slen[i];
-    }
-}
-
-void obs_ring_pop(obs_store *s, obs_record *r)
-{
-    _Alignas(8) unsigned char entry[OBS_PACKED_MAX];
-    obs_ring_take(s, entry);
-    obs_unpack(entry, r);
-}
-
-/* Appends the packed record e as one JSON array to b (the view's column
- * order) and sets *ts_ms to its ts_ms. false when out of memory. */
-static bool obs_row_append(sj_buf *b, const unsigned char *e, int64_t *ts_ms)
-{
-    obs_packed h;
-    memcpy(&h, e, sizeof(h));
-    *ts_ms = h.ts_ms;
-    const char *str = (const char *)e + sizeof(h);
-    if (!sj_buf_reserve(b, OBS_RECORD_JSON_MAX))
-        return false;
-    char *p = b->data + b->len;
-    *p++ = '[';
-    p = obs_put_i64(p, h.ts_ms);
-    for (int i = 0; i < 5 && p; i++) {   /* request_id, method, path, provider, model */
-        *p++ = ',';
-        p = obs_put_strn(b, p, str, h.slen[i]);
-        str += h.slen[i];
-    }
-    if (p == NULL)
-        return false;
-    *p++ = ',';
-    p = obs_put_i64(p, h.status);
-    p = h.stream ? OBS_PUT_LIT(p, ",1,") : OBS_PUT_LIT(p, ",0,");
-    p = obs_put_ms(p, h.total_ms);
-    *p++ = ',';
-    p = obs_put_ms(p, h.upstream_ms);
-    *p++ = ',';
-    p = obs_put_ms(p, h.ttft_ms);
-    *p++ = ',';
-    p = obs_put_i64(p, h.prompt_tokens);
-    *p++ = ',';
-    p = obs_put_i64(p, h.completion_tokens);
-    *p++ = ',';
-    p = obs_put_i64(p, h.retries);
-    for (int i = 5; i < 7 && p; i++) {   /* fallback, error */
-        *p++ = ',';
-        p = obs_put_strn(b, p, str, h.slen[i]);
-        str += h.slen[i];
-    }
-    if (p == NULL)
-        return false;
-    *p++ = ',';
-    p = obs_put_i64(p, h.plugin_errors);
-    *p++ = ']';
-    b->len = (size_t)(p - b->data);
-    return true;
+    sj_buf row = {0};
+    obs_row_spans sp;
+    bool built = obs_row_build(&row, r, &sp);
+    bool ok = obs_store_submit_row(s, r->ts_ms, built ? row.data : NULL, row.len);
+    sj_buf_free(&row);
+    return ok;
 }
 
 /* A batch row is built in s->rows: obs_batch_begin, obs_batch_add per
@@ -295,11 +206,10 @@ static void obs_batch_begin(obs_store *s)
     sj_buf_raw(&s->rows, "[", 1);
 }
 
-/* Adds the packed record e; false when out of memory. */
-static bool obs_batch_add(obs_store *s, const unsigned char *e)
+/* Adds one request's row; false when out of memory. */
+static bool obs_batch_add(obs_store *s, int64_t ts, const char *row, size_t len)
 {
-    int64_t ts;
-    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !obs_row_append(&s->rows, e, &ts))
+    if ((s->in_batch && !sj_buf_raw(&s->rows, ",", 1)) || !sj_buf_raw(&s->rows, row, len))
         return false;
     s->first_ts = ts < s->first_ts ? ts : s->first_ts;
     s->last_ts = ts > s->last_ts ? ts : s->last_ts;
@@ -324,21 +234,16 @@ static int obs_batch_insert(obs_store *s)
     return rc;
 }
 
-/* Writes the n packed records the writer took (s->taken) in one
- * transaction, as one row. A failed batch is reported once and dropped
- * (counted): the writer must keep going, the disk may come back. */
-static void obs_store_write_batch(obs_store *s, size_t n)
+/* Writes the batch of n requests the writer took into s->rows (built is
+ * false when that ran out of memory) in one transaction, as one row. A
+ * failed batch is reported once and dropped (counted): the writer must keep
+ * going, the disk may come back. */
+static void obs_store_write_batch(obs_store *s, size_t n, bool built)
 {
     char *msg = NULL;
     int rc = SQLITE_NOMEM;
-    obs_batch_begin(s);
-    for (size_t i = 0, at = 0; i < n; i++) {
-        uint32_t len;
-        memcpy(&len, s->taken + at, sizeof(len));
-        if (!obs_batch_add(s, s->taken + at))
-            goto failed;
-        at += len;
-    }
+    if (!built)
+        goto failed;
     rc = SQLITE_OK;
     if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK)
         goto failed;
@@ -413,7 +318,8 @@ static int obs_store_migrate_v1(obs_store *s)
                                 " plugin_errors FROM requests_v1 ORDER BY id",
                                 -1, &st, NULL);
     obs_record one, *r = &one;
-    _Alignas(8) unsigned char e[OBS_PACKED_MAX];
+    sj_buf row = {0};
+    obs_row_spans sp;
     obs_batch_begin(s);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         r->ts_ms = sqlite3_column_int64(st, 0);
@@ -430,8 +336,7 @@ static int obs_store_migrate_v1(obs_store *s)
         r->completion_tokens = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
         r->retries = sqlite3_column_int(st, 13);
         r->plugin_errors = sqlite3_column_int(st, 16);
-        obs_pack(r, e);
-        rc = obs_batch_add(s, e) ? SQLITE_OK : SQLITE_NOMEM;
+        rc = obs_row_build(&row, r, &sp) && obs_batch_add(s, r->ts_ms, row.data, row.len) ? SQLITE_OK : SQLITE_NOMEM;
         if (rc == SQLITE_OK && s->in_batch == s->opt.batch_max) {
             rc = obs_batch_insert(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
             obs_batch_begin(s);
@@ -440,6 +345,7 @@ static int obs_store_migrate_v1(obs_store *s)
     if (rc == SQLITE_DONE)
         rc = s->in_batch == 0 || obs_batch_insert(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     sqlite3_finalize(st);
+    sj_buf_free(&row);
     return rc == SQLITE_OK ? sqlite3_exec(s->db, "DROP TABLE requests_v1", NULL, NULL, NULL) : rc;
 }
 
@@ -525,16 +431,22 @@ static void *obs_store_writer(void *arg)
                    pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
                 ;
         }
+        /* The batch's rows are copied out under the lock (a memcpy each:
+         * the workers built them) and written after. */
         size_t n = s->count < s->opt.batch_max ? s->count : s->opt.batch_max;
-        size_t used = 0;
-        for (size_t i = 0; i < n; i++)
-            used += obs_ring_take(s, s->taken + used);
+        bool built = true;
+        obs_batch_begin(s);
+        for (size_t i = 0; i < n; i++) {
+            obs_entry h;
+            const char *row = obs_ring_take(s, &h);
+            built = built && obs_batch_add(s, h.ts_ms, row, h.text_len);
+        }
         s->full = false;
         if (n == 0)
             continue;
         s->busy = true;
         pthread_mutex_unlock(&s->lock);
-        obs_store_write_batch(s, n);
+        obs_store_write_batch(s, n, built);
         pthread_mutex_lock(&s->lock);
         s->busy = false;
         pthread_cond_broadcast(&s->idle);
@@ -557,7 +469,6 @@ static void obs_store_release(obs_store *s)
     pthread_cond_destroy(&s->wake);
     pthread_cond_destroy(&s->idle);
     free(s->ring);
-    free(s->taken);
     free(s->path);
     free(s);
 }
@@ -575,8 +486,8 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
     s->path = strdup(o->path);
     s->cap = o->queue_cap ? o->queue_cap : 16384;
     s->bytes = s->cap * OBS_STORE_BYTES_PER_RECORD;
-    if (s->bytes < OBS_PACKED_MAX)
-        s->bytes = OBS_PACKED_MAX;   /* any record fits an empty queue */
+    if (s->bytes < OBS_ENTRY_MAX)
+        s->bytes = OBS_ENTRY_MAX;   /* any record fits an empty queue */
     if (s->opt.batch_max == 0)
         s->opt.batch_max = 256;
     if (s->opt.batch_max > 65536)
@@ -584,11 +495,10 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
     if (s->opt.retention_every_ms == 0)
         s->opt.retention_every_ms = 3600 * 1000;
     s->ring = s->cap <= SIZE_MAX / OBS_STORE_BYTES_PER_RECORD ? malloc(s->bytes) : NULL;
-    s->taken = s->opt.batch_max <= SIZE_MAX / OBS_PACKED_MAX ? malloc(s->opt.batch_max * OBS_PACKED_MAX) : NULL;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (s->path == NULL || s->ring == NULL || s->taken == NULL) {
+    if (s->path == NULL || s->ring == NULL) {
         snprintf(err, errlen, "logs_store: out of memory");
     } else if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                NULL) != SQLITE_OK) {

@@ -2,11 +2,12 @@
  * store.h - the request log store: every request in SQLite, written off the
  * request path. Prefix: obs_store_ / obs_query_.
  *
- * Worker threads hand a record to obs_store_submit(), which packs it (its
- * numbers and the used part of its strings, ~150 bytes for a typical row
- * instead of the record's ~750) into a bounded byte ring under a short mutex
- * (no I/O, no allocation) or, when the ring is full, drops it and counts the
- * drop: traffic never waits for the disk. One writer thread drains the ring
+ * Worker threads hand a request's row (JSON, ~170 bytes for a typical
+ * request instead of the record's ~750; built once per request and shared
+ * with its log line) to obs_store_submit_row(), which copies it into a
+ * bounded byte ring under a short mutex (no I/O, no allocation) or, when the
+ * ring is full, drops it and counts the drop: traffic never waits for the
+ * disk. One writer thread drains the ring
  * in batches, each batch one transaction and one row (its requests as a JSON
  * array; the view `requests` has a row per request), in WAL mode (readers do
  * not block it). Schema and why: docs/observability.md.
@@ -48,7 +49,7 @@ typedef struct obs_record {
 /* Wall clock, ms since the epoch (for obs_record.ts_ms). */
 int64_t obs_now_ms(void);
 
-/* Queue bytes per record of queue_cap: a typical row packs into ~150. */
+/* Queue bytes per record of queue_cap: a typical row takes ~190 with its header. */
 #define OBS_STORE_BYTES_PER_RECORD 256
 
 typedef struct obs_store_options {
@@ -69,7 +70,11 @@ typedef struct obs_store obs_store;
  * message in err on failure. Close with obs_store_close(). */
 obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen);
 
-/* Queues a copy of r. false (and a counted drop) if the queue is full. */
+/* Queues a copy of the row row[0..len) (obs_row_build, put.h) of a request
+ * that started at ts_ms. false (and a counted drop) if the queue is full,
+ * or if row is NULL (it could not be built). */
+bool obs_store_submit_row(obs_store *s, int64_t ts_ms, const char *row, size_t len);
+/* The same from the record (builds its row; tests, one-off callers). */
 bool obs_store_submit(obs_store *s, const obs_record *r);
 
 /* Blocks until everything queued so far is committed (tests, shutdown). */

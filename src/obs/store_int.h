@@ -22,14 +22,13 @@ struct obs_store {
     pthread_mutex_t lock;      /* guards the ring and the flags below */
     pthread_cond_t wake;       /* -> writer: records, stop or retention */
     pthread_cond_t idle;       /* -> flushers: a batch or retention pass ended */
-    /* The queue: packed records (obs_store_pack) back to back in a byte
-     * ring; a record never wraps (a 0 length word marks the unused end). */
+    /* The queue: requests' rows (obs_row_build) back to back in a byte
+     * ring; an entry never wraps (a 0 length word marks the unused end). */
     unsigned char *ring;
     size_t cap;                /* records at most */
     size_t bytes;              /* ring size, a multiple of 8 */
     size_t rhead, rtail;       /* read and write offsets */
     size_t count;              /* records queued */
-    unsigned char *taken;      /* the writer's batch, packed, copied out under the lock */
     size_t in_batch;           /* records in the batch row being built (rows) */
     int64_t first_ts, last_ts; /* their smallest and largest ts_ms */
     bool busy, stopping, retain_requested;
@@ -40,11 +39,12 @@ struct obs_store {
     _Atomic uint64_t written;
 };
 
-/* The packed queue one record at a time (store.c), for the tests (workers and
- * the writer move packed bytes); the caller holds s->lock. push: false when the record does not fit (count or bytes). pop:
- * takes the oldest record into *r; s->count must be > 0. */
+/* The queue one request at a time (store.c), for the tests; the caller
+ * holds s->lock. push: queues r's row, false when it does not fit (count or
+ * bytes). pop: appends the oldest row to out and returns its ts_ms;
+ * s->count must be > 0. */
 bool obs_ring_push(obs_store *s, const obs_record *r);
-void obs_ring_pop(obs_store *s, obs_record *r);
+int64_t obs_ring_pop(obs_store *s, sj_buf *out);
 
 /* GET /api/logs over one stored batch (store_query.c; for the fuzz target
  * too): appends the requests of the batch text[0..len) that match q to out,

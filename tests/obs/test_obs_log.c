@@ -148,6 +148,45 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A request's line is made of its store row's values (obs_row_build): every
+ * field, in order, exactly; stream (0/1 in the row) as a JSON boolean. */
+static void test_line_from_row(void)
+{
+    char path[256], err[256], line[2048] = "";
+    snprintf(path, sizeof(path), "%s/row.log", dir);
+    CHECK(obs_log_open(OBS_INFO, path, err, sizeof(err)) == 0, "open: %s", err);
+    obs_record r = {.ts_ms = 1764340000123, .status = 503, .stream = true, .total_ms = 1.5, .upstream_ms = -1,
+                    .ttft_ms = 0.25, .prompt_tokens = 12, .completion_tokens = 0, .retries = 2, .plugin_errors = 1};
+    strcpy(r.request_id, "id-\\1");
+    strcpy(r.method, "GET");
+    strcpy(r.path, "/v1/x\ty");
+    strcpy(r.provider, "openai");
+    strcpy(r.model, "openai/gpt-4o-mini-2024");
+    strcpy(r.fallback, "anthropic");
+    strcpy(r.error, "upstream_timeout");
+    obs_log_request(&r);
+    obs_log_close();
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL && fgets(line, sizeof(line), f) != NULL, "no line");
+    if (f)
+        fclose(f);
+    const char *want = "\"level\":\"warn\",\"type\":\"request\",\"request_id\":\"id-\\\\1\",\"method\":\"GET\","
+                       "\"path\":\"/v1/x\\ty\",\"provider\":\"openai\",\"model\":\"openai/gpt-4o-mini-2024\","
+                       "\"status\":503,\"stream\":true,\"total_ms\":1.500,\"upstream_ms\":null,\"ttft_ms\":0.250,"
+                       "\"prompt_tokens\":12,\"completion_tokens\":0,\"retries\":2,\"fallback\":\"anthropic\","
+                       "\"error\":\"upstream_timeout\",\"plugin_errors\":1}\n";
+    const char *at = strstr(line, "\"level\"");
+    CHECK(at != NULL && strcmp(at, want) == 0, "line from row:\n got %s want %s", line, want);
+    sj_buf row = {0};
+    obs_row_spans sp;
+    CHECK(obs_row_build(&row, &r, &sp), "row");
+    const char *want_row = "[1764340000123,\"id-\\\\1\",\"GET\",\"/v1/x\\ty\",\"openai\",\"openai/gpt-4o-mini-2024\",503,1,"
+                           "1.500,null,0.250,12,0,2,\"anthropic\",\"upstream_timeout\",1]";
+    CHECK(row.len == strlen(want_row) && memcmp(row.data, want_row, row.len) == 0, "row: %.*s", (int)row.len,
+          row.data);
+    sj_buf_free(&row);
+}
+
 static void test_blocked_sink(void)
 {
     int p[2];
@@ -260,6 +299,7 @@ int main(void)
     if (mkdtemp(dir) == NULL)
         return 1;
     test_put_str();
+    test_line_from_row();
     test_buffered();
     test_blocked_sink();
     char cmd[300];
