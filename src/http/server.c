@@ -450,6 +450,11 @@ int srv_run(const srv_options *opt)
         if (pthread_create(&srv_workers[i].thread, NULL, srv_worker_main, &srv_workers[i]) != 0) {
             fprintf(stderr, "sluice: cannot start worker thread\n");
             return 1;
+        } else {
+            char name[32];
+            snprintf(name, sizeof(name), "sluice-w%d", i);
+            name[15] = '\0';   /* the kernel keeps 15 bytes */
+            pthread_setname_np(srv_workers[i].thread, name);   /* for top -H, perf, /proc/PID/task */
         }
     fprintf(stderr, "sluice: listening on %s:%d with %d worker%s\n", opt->host, opt->port, opt->workers,
             opt->workers == 1 ? "" : "s");

@@ -331,8 +331,10 @@ int obs_log_open(obs_level level, const char *path, char *err, size_t errlen)
     if (!L.running && L.wake_ready) {
         atomic_store(&L.stop, false);
         L.ended = false;
-        if (pthread_create(&L.thread, NULL, obs_log_writer, NULL) == 0)
-            atomic_store(&L.running, true);   /* else every line is written directly */
+        if (pthread_create(&L.thread, NULL, obs_log_writer, NULL) == 0) {
+            pthread_setname_np(L.thread, "sluice-log");   /* for top -H, perf, /proc/PID/task */
+            atomic_store(&L.running, true);
+        }   /* else every line is written directly */
     }
     pthread_mutex_unlock(&L.mu);
     return 0;

@@ -511,6 +511,7 @@ obs_store *obs_store_open(const obs_store_options *o, char *err, size_t errlen)
     } else if (pthread_create(&s->thread, NULL, obs_store_writer, s) != 0) {
         snprintf(err, errlen, "logs_store: cannot start the writer thread");
     } else {
+        pthread_setname_np(s->thread, "sluice-store");   /* for top -H, perf, /proc/PID/task */
         return s;
     }
     obs_store_release(s);

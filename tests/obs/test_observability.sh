@@ -142,6 +142,9 @@ CFG2=$(write_config <<JSON
 JSON
 )
 start_gw --config "$CFG2"
+# Named threads, for top -H and perf: the workers, the log and store writers.
+names=$(cat /proc/"$GW_PID"/task/*/comm | sort | tr '\n' ' ')
+[ "$names" = "sluice sluice-log sluice-store sluice-w0 sluice-w1 " ] || fail "thread names: $names"
 for _ in 1 2 3 4; do chat up; [ "$STATUS" = 200 ] || fail "chat up (no lines): $STATUS $BODY"; done
 for _ in $(seq 50); do
   req GET '/api/logs?provider=up'
