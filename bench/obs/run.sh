@@ -25,7 +25,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 QUICK=0; [ -n "${BENCH_QUICK:-}" ] && QUICK=1
 DUR=${OBS_BENCH_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 5)}
-ROUNDS=${OBS_BENCH_ROUNDS:-$([ $QUICK = 1 ] && echo 2 || echo 5)}
+ROUNDS=${OBS_BENCH_ROUNDS:-$([ $QUICK = 1 ] && echo 2 || echo 7)}
 CONNS=${OBS_BENCH_CONNS:-64}
 SLUICE=${OBS_BENCH_SLUICE:-$BUILD/sluice}
 MOCK=$BUILD/sluice-mockllm
