@@ -143,6 +143,39 @@ static ctrl *label(compiler *c, uint32_t depth)
 }
 
 
+/* Remembers a LOCAL_COPY_JMP for thread_copy_jumps. */
+static void note_copy_jmp(compiler *c, size_t pos)
+{
+    if (c->ncopy_jmps == c->cjcap) {
+        uint32_t n = c->cjcap ? 2 * c->cjcap : 16;
+        size_t *p = realloc(c->copy_jmps, n * sizeof *p);
+        if (!p) wasm_fail(c->r, WASM_ERR_NOMEM, "out of memory");
+        c->copy_jmps = p;
+        c->cjcap = n;
+    }
+    c->copy_jmps[c->ncopy_jmps++] = pos;
+}
+
+/* A copy y = x that jumps to a copy x = y (or y = x again) skips it: the
+ * second copy changes nothing. Compilers emit this for a loop variable
+ * (`i' = i + 1 ... i = i'; br` to a block end that starts `i' = i`, shared
+ * with the other paths into that block's end). Run once the function is
+ * compiled, when every forward target is patched; the target cell of a
+ * branch is always an instruction's first cell. */
+static void thread_copy_jumps(compiler *c)
+{
+    wasm_cell *ir = c->m->ir;
+    for (uint32_t i = 0; i < c->ncopy_jmps; i++) {
+        size_t at = c->copy_jmps[i];
+        uint32_t x = ir[at + 1].p.a, y = ir[at + 1].p.b;
+        wasm_cell *rel = &ir[at + 2];
+        const wasm_cell *t = rel + rel->i64;
+        if (t->op == c->labels[OP_LOCAL_COPY] &&
+            ((t[1].p.a == y && t[1].p.b == x) || (t[1].p.a == x && t[1].p.b == y)))
+            rel->i64 += 2;
+    }
+}
+
 /* Branch code for `br depth` (cond: br_if) at the current stack height,
  * after the condition was popped. */
 static void emit_branch(compiler *c, uint32_t depth, bool cond)
@@ -167,6 +200,7 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
             /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
             c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
             H(c, 1).op = OP_LOCAL_COPY_JMP;
+            note_copy_jmp(c, H(c, 1).pos);
         } else {
             emit_op(c, OP_JMP);
         }
@@ -753,6 +787,7 @@ static void compile_body(compiler *c, uint32_t fidx)
     c->inl_budget = 2 * code->body_len + 64;
     while (c->nctrl > 0) wasm_compile_instruction(c, wasm_read_u8(r));
     if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
+    thread_copy_jumps(c);
     code->max_height = c->max_height;
     code->frame_slots = (size_t)code->nlocals + code->max_height + 1;
 }
@@ -767,13 +802,13 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
     jmp_buf jb, *outer = r->jb;
     r->jb = &jb;
     if (setjmp(jb)) {
-        free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
+        free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch); free(c.copy_jmps);
         longjmp(*outer, 1);
     }
     compile_body(&c, i);
     if (r->p > r->end) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
     m->codes[i].inlinable = m->codes[i].inline_candidate && !c.ret_inexact;
-    free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
+    free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch); free(c.copy_jmps);
     r->jb = outer;
 }
 

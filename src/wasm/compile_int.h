@@ -52,6 +52,8 @@ typedef struct compiler {
     int inl_depth;
     size_t inl_budget;        /* body bytes still allowed to be inlined */
     bool ret_inexact;         /* a `return` with extra values below the results */
+    /* LOCAL_COPY_JMP cells, for jump threading once every target is known */
+    size_t *copy_jmps; uint32_t ncopy_jmps, cjcap;
 } compiler;
 
 /* ---- emitting IR (the emitters do nothing in unreachable code) ---- */

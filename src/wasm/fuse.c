@@ -173,10 +173,83 @@ bool wasm_fuse_binary(compiler *c, int op)
  * a branching form (its i32 result is what the branch consumes), turns it
  * into that form and returns true; the caller then emits the target cell.
  * `on_zero` selects branch-if-zero. */
+/* i32.load8_u (x + y) off, teed to t; sign-extended, teed to u; compared
+ * with a constant (lt_s/le_s/gt_s/ge_s) by a branch  ->  one
+ * I32_LOAD8_LLA_SXLE/SXGT_BRNZ {x,y} off t u k (u <= k or u > k; lt_s k is
+ * le_s k-1, and branching on zero swaps the two). */
+static bool fuse_byte_sign_branch(compiler *c, bool on_zero)
+{
+    if (c->nhist < 3 || H(c, -1).op != OP_I32_LOAD8_U_LLA_TEE || H(c, 0).op != OP_I32_EXTEND8_S_TEE)
+        return false;
+    int op = H(c, 1).op;
+    wasm_cell *ir = c->m->ir;
+    int32_t k = (int32_t)ir[H(c, 1).pos + 1].u64;
+    bool le;
+    if (op == OP_I32_LE_S_SC || op == OP_I32_GT_S_SC) le = op == OP_I32_LE_S_SC;
+    else if ((op == OP_I32_LT_S_SC || op == OP_I32_GE_S_SC) && k != INT32_MIN) { le = op == OP_I32_LT_S_SC; k--; }
+    else return false;
+    if (on_zero) le = !le;
+    size_t p = H(c, -1).pos;
+    wasm_cell xy = ir[p + 1], off = ir[p + 2], t = ir[p + 3], u = ir[H(c, 0).pos + 1];
+    int nop = le ? OP_I32_LOAD8_LLA_SXLE_BRNZ : OP_I32_LOAD8_LLA_SXGT_BRNZ;
+    ir[p].op = c->labels[nop];
+    ir[p + 1] = xy; ir[p + 2] = off; ir[p + 3] = t; ir[p + 4] = u;
+    ir[p + 5].u64 = (uint32_t)k;
+    c->m->ir_len = p + 6;
+    c->nhist -= 2;
+    H(c, 1).op = nop;
+    H(c, 1).pos = p;
+    return true;
+}
+
+/* i32.add (x + y), teed to t; i32.load8_u off, teed to t2; i32.load8_u
+ * off2 (t2 + k) by br_if  ->  one I32_LOAD8_U_LLA_TAB_BRNZ {x,y} t off t2
+ * k off2 (a parser's string scan: the byte decides through a table). */
+static bool fuse_table_branch(compiler *c, bool on_zero)
+{
+    if (on_zero || c->nhist < 3 || H(c, -1).op != OP_I32_ADD_LL_TEE || H(c, 0).op != OP_I32_LOAD8_U_TEE ||
+        H(c, 1).op != OP_I32_LOAD8_U_SCA)
+        return false;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, -1).pos, q = H(c, 0).pos, r = H(c, 1).pos;
+    wasm_cell xy = ir[p + 1], t = ir[p + 2], off = ir[q + 1], t2 = ir[q + 2], k = ir[r + 1], off2 = ir[r + 2];
+    ir[p].op = c->labels[OP_I32_LOAD8_U_LLA_TAB_BRNZ];
+    ir[p + 1] = xy; ir[p + 2] = t; ir[p + 3] = off; ir[p + 4] = t2; ir[p + 5] = k; ir[p + 6] = off2;
+    c->m->ir_len = p + 7;
+    c->nhist -= 2;
+    H(c, 1).op = OP_I32_LOAD8_U_LLA_TAB_BRNZ;
+    H(c, 1).pos = p;
+    return true;
+}
+
+/* I32_ADD_LC_SET[2]; i32.ne / i32.lt_u of two locals by br_if  ->  one
+ * I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (the adds first, then the compare). */
+static bool fuse_add_cmp_branch(compiler *c, bool on_zero)
+{
+    if (on_zero || c->nhist < 2) return false;
+    int add = H(c, 0).op, cmp = H(c, 1).op, nop;
+    if (cmp != OP_I32_NE_LL && cmp != OP_I32_LT_U_LL) return false;
+    bool ne = cmp == OP_I32_NE_LL;
+    if (add == OP_I32_ADD_LC_SET) nop = ne ? OP_I32_ADD_LC_SET_NE_LL_BRNZ : OP_I32_ADD_LC_SET_LT_U_LL_BRNZ;
+    else if (add == OP_I32_ADD_LC_SET2) nop = ne ? OP_I32_ADD_LC_SET2_NE_LL_BRNZ : OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ;
+    else return false;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, 0).pos, q = H(c, 1).pos;
+    wasm_cell ab = ir[q + 1];
+    ir[p].op = c->labels[nop];
+    ir[q] = ab;     /* the compare's operands follow the add's immediates */
+    c->m->ir_len = q + 1;
+    c->nhist -= 1;
+    H(c, 1).op = nop;
+    return true;
+}
+
 bool wasm_fuse_branch(compiler *c, bool on_zero)
 {
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
+    if (fuse_byte_sign_branch(c, on_zero) || fuse_table_branch(c, on_zero) || fuse_add_cmp_branch(c, on_zero))
+        return true;
     int op = H(c, 1).op;
     int nop = branch_forms[op][on_zero];
     if (!nop) return false;

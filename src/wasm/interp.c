@@ -449,6 +449,24 @@ L_I32_ADD_LC_SET2:
     fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
     pc += 6;
     NEXT();
+L_I32_ADD_LC_SET_NE_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    if (fp[pc[3].p.a].u32 != fp[pc[3].p.b].u32) JUMP_AT(pc + 4); else pc += 5;
+    NEXT();
+L_I32_ADD_LC_SET_LT_U_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    if (fp[pc[3].p.a].u32 < fp[pc[3].p.b].u32) JUMP_AT(pc + 4); else pc += 5;
+    NEXT();
+L_I32_ADD_LC_SET2_NE_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
+    if (fp[pc[6].p.a].u32 != fp[pc[6].p.b].u32) JUMP_AT(pc + 7); else pc += 8;
+    NEXT();
+L_I32_ADD_LC_SET2_LT_U_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
+    if (fp[pc[6].p.a].u32 < fp[pc[6].p.b].u32) JUMP_AT(pc + 7); else pc += 8;
+    NEXT();
 L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 
@@ -579,6 +597,35 @@ L_I32_LOAD8_U_SCA_BRNZ: {
     uint8_t v_;
     memcpy(&v_, EA_AT((uint32_t)((--sp)->u32 + (uint32_t)pc->u64), pc[1].u64, 1), 1);
     if (v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
+    /* the byte loops of UTF-8 validation and of a parser's string scan */
+L_I32_LOAD8_LLA_SXLE_BRNZ: {
+    uint8_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1);
+    fp[pc[2].u64].u32 = v_;
+    int32_t s_ = (int8_t)v_;
+    fp[pc[3].u64].i32 = s_;
+    if (s_ <= (int32_t)pc[4].u64) JUMP_AT(pc + 5); else pc += 6;
+    NEXT();
+}
+L_I32_LOAD8_LLA_SXGT_BRNZ: {
+    uint8_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1);
+    fp[pc[2].u64].u32 = v_;
+    int32_t s_ = (int8_t)v_;
+    fp[pc[3].u64].i32 = s_;
+    if (s_ > (int32_t)pc[4].u64) JUMP_AT(pc + 5); else pc += 6;
+    NEXT();
+}
+L_I32_LOAD8_U_LLA_TAB_BRNZ: {
+    uint32_t p_ = fp[pc->p.a].u32 + fp[pc->p.b].u32;
+    fp[pc[1].u64].u32 = p_;
+    uint8_t v_, w_;
+    memcpy(&v_, EA_AT(p_, pc[2].u64, 1), 1);
+    fp[pc[3].u64].u32 = v_;
+    memcpy(&w_, EA_AT((uint32_t)(v_ + (uint32_t)pc[4].u64), pc[5].u64, 1), 1);
+    if (w_) JUMP_AT(pc + 6); else pc += 7;
     NEXT();
 }
 #define STORE(NAME, CT, FIELD) \
