@@ -159,9 +159,12 @@ static void note_copy_jmp(compiler *c, size_t pos)
 /* A copy y = x that jumps to a copy x = y (or y = x again) skips it: the
  * second copy changes nothing. Compilers emit this for a loop variable
  * (`i' = i + 1 ... i = i'; br` to a block end that starts `i' = i`, shared
- * with the other paths into that block's end). Run once the function is
- * compiled, when every forward target is patched; the target cell of a
- * branch is always an instruction's first cell. */
+ * with the other paths into that block's end). Then, when the jump lands on
+ * I32_LT_U_LL_BRNZ (a loop's exit test), the copy takes that branch itself
+ * (LOCAL_COPY_LT_U_LL_BR, in the two cells left after the target cell).
+ * Run once the function is compiled, when every forward target is patched;
+ * the target cell of a branch is always an instruction's first cell. Every
+ * jump still goes through JUMP_AT, so a backward one still spends fuel. */
 static void thread_copy_jumps(compiler *c)
 {
     wasm_cell *ir = c->m->ir;
@@ -171,8 +174,18 @@ static void thread_copy_jumps(compiler *c)
         wasm_cell *rel = &ir[at + 2];
         const wasm_cell *t = rel + rel->i64;
         if (t->op == c->labels[OP_LOCAL_COPY] &&
-            ((t[1].p.a == y && t[1].p.b == x) || (t[1].p.a == x && t[1].p.b == y)))
+            ((t[1].p.a == y && t[1].p.b == x) || (t[1].p.a == x && t[1].p.b == y))) {
             rel->i64 += 2;
+            t += 2;
+        }
+        if (t->op == c->labels[OP_I32_LT_U_LL_BRNZ]) {
+            /* t: op {x,y} rel; taken: t + 2 + t[2].rel, not taken: t + 3 */
+            const wasm_cell *taken = t + 2 + t[2].i64, *next = t + 3;
+            ir[at].op = c->labels[OP_LOCAL_COPY_LT_U_LL_BR];
+            ir[at + 2] = t[1];
+            ir[at + 3].i64 = taken - &ir[at + 3];
+            ir[at + 4].i64 = next - &ir[at + 4];
+        }
     }
 }
 
@@ -201,6 +214,11 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
             c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
             H(c, 1).op = OP_LOCAL_COPY_JMP;
             note_copy_jmp(c, H(c, 1).pos);
+            emit_target(c, f);
+            /* room for thread_copy_jumps to make it LOCAL_COPY_LT_U_LL_BR */
+            emit_u64(c, 0);
+            emit_u64(c, 0);
+            return;
         } else {
             emit_op(c, OP_JMP);
         }

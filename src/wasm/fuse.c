@@ -299,6 +299,28 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
     return true;
 }
 
+/* The store just emitted (store_LL or store_LS, the last instruction) with
+ * the instruction before it: I32_ADD_LC_SET; i32.store_LL  ->
+ * I32_ADD_LC_SET_STORE_LL (in that order), and load_L x off; store_LS a
+ * off2 of the same width  ->  I32/I64_MOVE_L, I32_MOVE8_L x off a off2. */
+static void merge_store(compiler *c)
+{
+    if (c->nhist < 2) return;
+    int prev = H(c, 0).op, st = H(c, 1).op, nop = 0;
+    if (prev == OP_I32_ADD_LC_SET && st == OP_I32_STORE_LL) nop = OP_I32_ADD_LC_SET_STORE_LL;
+    else if (prev == OP_I32_LOAD_L && st == OP_I32_STORE_LS) nop = OP_I32_MOVE_L;
+    else if (prev == OP_I64_LOAD_L && st == OP_I64_STORE_LS) nop = OP_I64_MOVE_L;
+    else if (prev == OP_I32_LOAD8_U_L && st == OP_I32_STORE8_LS) nop = OP_I32_MOVE8_L;
+    else return;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, 1).pos;
+    memmove(ir + p, ir + p + 1, 2 * sizeof *ir);    /* the store's two immediates */
+    c->m->ir_len--;
+    c->nhist--;
+    ir[H(c, 1).pos].op = c->labels[nop];
+    H(c, 1).op = nop;
+}
+
 /* [local.get a;] local.get v; store off  ->  store_LL a v off / store_SL v off */
 bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
 {
@@ -321,6 +343,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
             emit_op(c, store_local_forms[store_op][1]);
             emit_pair(c, (uint32_t)a, (uint32_t)t);
             emit_u64(c, off);
+            merge_store(c);
             return true;
         }
     }
@@ -338,6 +361,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         emit_op(c, store_local_forms[store_op][2]);
         emit_u64(c, a);
         emit_u64(c, off);
+        merge_store(c);
         return true;
     }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
@@ -348,6 +372,9 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         c->nhist -= 2;
         emit_op(c, store_local_forms[store_op][1]);
         emit_pair(c, (uint32_t)a, (uint32_t)v);
+        emit_u64(c, off);
+        merge_store(c);
+        return true;
     } else {
         c->m->ir_len = H(c, 1).pos;
         c->nhist -= 1;

@@ -467,6 +467,10 @@ L_I32_ADD_LC_SET2_LT_U_LL_BRNZ:
     fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
     if (fp[pc[6].p.a].u32 < fp[pc[6].p.b].u32) JUMP_AT(pc + 7); else pc += 8;
     NEXT();
+L_LOCAL_COPY_LT_U_LL_BR:
+    fp[pc->p.b] = fp[pc->p.a];
+    JUMP_AT(fp[pc[1].p.a].u32 < fp[pc[1].p.b].u32 ? pc + 2 : pc + 3);
+    NEXT();
 L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 
@@ -626,6 +630,18 @@ L_I32_LOAD8_U_LLA_TAB_BRNZ: {
     fp[pc[3].u64].u32 = v_;
     memcpy(&w_, EA_AT((uint32_t)(v_ + (uint32_t)pc[4].u64), pc[5].u64, 1), 1);
     if (w_) JUMP_AT(pc + 6); else pc += 7;
+    NEXT();
+}
+    /* a load from the address in a local, stored at the address in another */
+#define MOVE_L(NAME, CT) \
+L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
+    memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); pc += 4; NEXT(); }
+    MOVE_L(I32_MOVE_L, uint32_t) MOVE_L(I64_MOVE_L, uint64_t) MOVE_L(I32_MOVE8_L, uint8_t)
+L_I32_ADD_LC_SET_STORE_LL: {
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    uint32_t v_ = fp[pc[3].p.b].u32;
+    memcpy(EA_AT(fp[pc[3].p.a].u32, pc[4].u64, 4), &v_, 4);
+    pc += 5;
     NEXT();
 }
 #define STORE(NAME, CT, FIELD) \

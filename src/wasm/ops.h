@@ -21,6 +21,13 @@
  *   scan with its lookup table) |
  *   I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (I32_ADD_LC_SET[2] then a compare of
  *   two locals that branches: a loop's counter and its exit test) |
+ *   I32_ADD_LC_SET_STORE_LL x k t {a,v} off (an add to a local, then
+ *   i32.store_LL: `self.pos += 1` in memory) |
+ *   I32_MOVE_L / I64_MOVE_L / I32_MOVE8_L x off a off2 (load_L x off, then
+ *   store_LS a off2 of the same width: a copy loop's body) |
+ *   LOCAL_COPY_LT_U_LL_BR {src,dst} {x,y} rel rel2 (LOCAL_COPY_JMP whose
+ *   target is I32_LT_U_LL_BRNZ x y: the copy, then that branch's target if
+ *   x < y, else the instruction after it) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -143,7 +150,8 @@
     X(I32_ADD_LC_SET2) X(BR_IF_L) X(BR_UNLESS_L) X(I32_LOAD_L_BRNZ) X(I32_LOAD_L_BRZ) X(I32_LOAD8_U_SCA_BRNZ) \
     X(I32_LOAD8_LLA_SXLE_BRNZ) X(I32_LOAD8_LLA_SXGT_BRNZ) X(I32_LOAD8_U_LLA_TAB_BRNZ) \
     X(I32_ADD_LC_SET_NE_LL_BRNZ) X(I32_ADD_LC_SET_LT_U_LL_BRNZ) \
-    X(I32_ADD_LC_SET2_NE_LL_BRNZ) X(I32_ADD_LC_SET2_LT_U_LL_BRNZ) \
+    X(I32_ADD_LC_SET2_NE_LL_BRNZ) X(I32_ADD_LC_SET2_LT_U_LL_BRNZ) X(I32_ADD_LC_SET_STORE_LL) \
+    X(I32_MOVE_L) X(I64_MOVE_L) X(I32_MOVE8_L) X(LOCAL_COPY_LT_U_LL_BR) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

@@ -197,6 +197,46 @@
       (local.set 3 (local.get 1))
       (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
     (i32.add (i32.mul (local.get 2) (i32.const 1000)) (local.get 3)))
+  ;; a load from the address in a local stored at the address in another,
+  ;; same width (I32/I64_MOVE_L, I32_MOVE8_L): both bounds checked
+  (func (export "move") (param i32 i32) (result i64)
+    (i32.store offset=2 (local.get 1) (i32.load offset=1 (local.get 0)))
+    (i64.store offset=8 (local.get 1) (i64.load offset=1 (local.get 0)))
+    (i32.store8 offset=20 (local.get 1) (i32.load8_u offset=3 (local.get 0)))
+    (i64.add (i64.load offset=2 (local.get 1))
+             (i64.add (i64.load offset=8 (local.get 1)) (i64.load offset=20 (local.get 1)))))
+  (func (export "move8_oob") (param i32 i32)
+    (i32.store8 offset=1 (local.get 1) (i32.load8_u offset=1 (local.get 0))))
+  (func (export "move_oob") (param i32 i32)
+    (i64.store offset=1 (local.get 1) (i64.load offset=1 (local.get 0))))
+  ;; local = local + k, then i32.store_LL: the store sees the new value,
+  ;; as address or as value; also from a local.tee
+  (func (export "add_store") (param i32 i32) (result i32)
+    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+    (i32.store offset=8 (local.get 0) (local.get 1))
+    (i32.store offset=4 (local.get 0) (local.tee 1 (i32.add (local.get 1) (i32.const 10))))
+    (local.set 0 (i32.add (local.get 0) (i32.const 100)))
+    (i32.store (local.get 0) (local.get 1))
+    (i32.add (i32.add (i32.load offset=8 (i32.const 200)) (i32.load offset=4 (i32.const 200)))
+             (i32.mul (i32.load (i32.const 300)) (i32.const 1000))))
+  (func (export "add_store_oob") (param i32 i32)
+    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+    (i32.store offset=8 (local.get 0) (local.get 1)))
+  ;; the copy jumps to `j = i; br_if (i <u n)`: the copy takes that branch
+  ;; (back to the loop, or past it), unsigned
+  (func (export "copy_ltu") (param i32 i32) (result i32) (local i32 i32)
+    (loop $l
+      (local.set 2 (i32.add (local.get 1) (i32.const 1)))
+      (block $b
+        (block $slow
+          (br_if $slow (i32.eq (local.get 1) (i32.const 3)))
+          (local.set 1 (local.get 2))
+          (br $b))
+        (local.set 1 (i32.add (local.get 1) (i32.const 2)))
+        (local.set 3 (i32.add (local.get 3) (i32.const 100))))
+      (local.set 2 (local.get 1))
+      (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+    (i32.add (i32.mul (local.get 2) (i32.const 1000)) (i32.add (local.get 3) (local.get 1))))
 )
 
 (assert_return (invoke "load_lla" (i32.const 1) (i32.const 2)) (i32.const 0x80))
@@ -270,3 +310,13 @@
 (assert_return (invoke "add_ltu" (i32.const 0x7fffffff) (i32.const 0x80000002)) (i32.const 0x80000001))
 (assert_return (invoke "copy_thread" (i32.const 6)) (i32.const 6018))
 (assert_return (invoke "copy_nothread" (i32.const 3)) (i32.const 3003))
+(assert_return (invoke "move" (i32.const 0) (i32.const 400)) (i64.const 216735740640364164))
+(assert_trap (invoke "move8_oob" (i32.const 65535) (i32.const 0)) "out of bounds memory access")
+(assert_trap (invoke "move8_oob" (i32.const 0) (i32.const 65535)) "out of bounds memory access")
+(assert_trap (invoke "move_oob" (i32.const 65528) (i32.const 0)) "out of bounds memory access")
+(assert_trap (invoke "move_oob" (i32.const 0) (i32.const 65528)) "out of bounds memory access")
+(assert_return (invoke "add_store" (i32.const 200) (i32.const 5)) (i32.const 16022))
+(assert_trap (invoke "add_store_oob" (i32.const 65530) (i32.const 5)) "out of bounds memory access")
+(assert_return (invoke "copy_ltu" (i32.const 6) (i32.const 0)) (i32.const 6106))
+(assert_return (invoke "copy_ltu" (i32.const 0x80000001) (i32.const 0x7ffffffe)) (i32.const 0x800003e9))
+(assert_return (invoke "copy_ltu" (i32.const 0) (i32.const 5)) (i32.const 6006))
