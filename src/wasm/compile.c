@@ -588,6 +588,7 @@ static void global_op(compiler *c, uint8_t code)
     else {
         if (!g->mut) FAIL(c, "global is immutable");
         pop_expect(c, g->type);
+        if (wasm_fuse_global_set(c, i)) return;
         emit_op(c, OP_GLOBAL_SET);
     }
     emit_u64(c, i);

@@ -94,6 +94,7 @@ static void fused_init(void)
     WASM_LOAD_HOT(WASM_X_PAINFO)
 #undef WASM_X_PAINFO
     pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
+    pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = true;
 }
 
 /* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
@@ -289,6 +290,13 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
         emit_u64(c, off);
         return true;
     }
+    /* local.get x; i32.const k; i32.add; load off  ->  load_LCA x k off */
+    if (last == OP_I32_ADD_LC && (load_op == OP_I32_LOAD || load_op == OP_I64_LOAD)) {
+        c->m->ir[H(c, 1).pos].op = c->labels[load_op == OP_I32_LOAD ? OP_I32_LOAD_LCA : OP_I64_LOAD_LCA];
+        H(c, 1).op = load_op == OP_I32_LOAD ? OP_I32_LOAD_LCA : OP_I64_LOAD_LCA;
+        emit_u64(c, off);
+        return true;
+    }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t x = c->m->ir[H(c, 1).pos + 1].u64;
     c->m->ir_len = H(c, 1).pos;
@@ -382,6 +390,33 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         emit_u64(c, v);
     }
     emit_u64(c, off);
+    return true;
+}
+
+/* global.get g; I32_SUB_SC_TEE k t; global.set h  ->  GLOBAL_I32_SUB_K_TEE
+ * {g,h} k t (a function allocating its stack frame), and I32_ADD_LC x k;
+ * global.set g  ->  GLOBAL_SET_I32_ADD_LC x k g (releasing it). */
+bool wasm_fuse_global_set(compiler *c, uint32_t g)
+{
+    if (dead(c) || c->nhist < 1) return false;
+    wasm_cell *ir = c->m->ir;
+    if (H(c, 1).op == OP_I32_ADD_LC) {
+        H(c, 1).op = OP_GLOBAL_SET_I32_ADD_LC;
+        ir[H(c, 1).pos].op = c->labels[OP_GLOBAL_SET_I32_ADD_LC];
+        emit_u64(c, g);
+        return true;
+    }
+    if (c->nhist < 2 || H(c, 1).op != OP_I32_SUB_SC_TEE || H(c, 0).op != OP_GLOBAL_GET) return false;
+    size_t p = H(c, 0).pos, q = H(c, 1).pos;
+    wasm_cell k = ir[q + 1], t = ir[q + 2];
+    ir[p].op = c->labels[OP_GLOBAL_I32_SUB_K_TEE];
+    ir[p + 1] = (wasm_cell){.p = {(uint32_t)ir[p + 1].u64, g}};
+    ir[p + 2] = k;
+    ir[p + 3] = t;
+    c->m->ir_len = p + 4;
+    c->nhist--;
+    H(c, 1).op = OP_GLOBAL_I32_SUB_K_TEE;
+    H(c, 1).pos = p;
     return true;
 }
 

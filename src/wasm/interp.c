@@ -478,6 +478,17 @@ L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; p
 L_I32_EXTEND8_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int8_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_I32_EXTEND16_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int16_t)(--sp)->u32; pc++; NEXT();
 L_I32_EXTEND16_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int16_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_GLOBAL_I32_SUB_K_TEE: {
+    uint32_t v_ = cur->globals[pc->p.a]->val.u32 - (uint32_t)pc[1].u64;
+    fp[pc[2].u64].u64 = v_;
+    cur->globals[pc->p.b]->val.u64 = v_;
+    pc += 3;
+    NEXT();
+}
+L_GLOBAL_SET_I32_ADD_LC:
+    cur->globals[pc[2].u64]->val.u64 = (uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64);
+    pc += 3;
+    NEXT();
 L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
 L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
 L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
@@ -584,6 +595,10 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
     WASM_LOAD_HOT(LOAD_ADD)
+L_I32_LOAD_LCA: { uint32_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
+    sp->u32 = v_; sp++; pc += 3; NEXT(); }
+L_I64_LOAD_LCA: { uint64_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
+    sp->u64 = v_; sp++; pc += 3; NEXT(); }
     /* a loaded value that only decides a branch (br_if / if) */
 L_I32_LOAD_L_BRNZ: {
     uint32_t v_;
