@@ -242,6 +242,17 @@ static bool fuse_add_cmp_branch(compiler *c, bool on_zero)
     c->m->ir_len = q + 1;
     c->nhist -= 1;
     H(c, 1).op = nop;
+    /* after I32_MOVE_L / I32_MOVE8_L: a copy loop in one instruction (the
+     * move's four immediates, then the rest) */
+    if (nop == OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ && c->nhist >= 2 &&
+        (H(c, 0).op == OP_I32_MOVE_L || H(c, 0).op == OP_I32_MOVE8_L)) {
+        int mop = H(c, 0).op == OP_I32_MOVE_L ? OP_I32_MOVE_L_SET2_LT_U_LL_BRNZ : OP_I32_MOVE8_L_SET2_LT_U_LL_BRNZ;
+        memmove(ir + p, ir + p + 1, (c->m->ir_len - p - 1) * sizeof *ir);
+        c->m->ir_len--;
+        c->nhist--;
+        ir[H(c, 1).pos].op = c->labels[mop];
+        H(c, 1).op = mop;
+    }
     return true;
 }
 

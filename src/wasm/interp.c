@@ -652,6 +652,15 @@ L_I32_LOAD8_U_LLA_TAB_BRNZ: {
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
     memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); pc += 4; NEXT(); }
     MOVE_L(I32_MOVE_L, uint32_t) MOVE_L(I64_MOVE_L, uint64_t) MOVE_L(I32_MOVE8_L, uint8_t)
+    /* a copy loop's body and its counters */
+#define MOVE_LOOP(NAME, CT) \
+L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
+    memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); \
+    fp[pc[6].u64].u32 = fp[pc[4].u64].u32 + (uint32_t)pc[5].u64; \
+    fp[pc[9].u64].u32 = fp[pc[7].u64].u32 + (uint32_t)pc[8].u64; \
+    if (fp[pc[10].p.a].u32 < fp[pc[10].p.b].u32) JUMP_AT(pc + 11); else pc += 12; \
+    NEXT(); }
+    MOVE_LOOP(I32_MOVE_L_SET2_LT_U_LL_BRNZ, uint32_t) MOVE_LOOP(I32_MOVE8_L_SET2_LT_U_LL_BRNZ, uint8_t)
 L_I32_ADD_LC_SET_STORE_LL: {
     fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
     uint32_t v_ = fp[pc[3].p.b].u32;

@@ -25,6 +25,8 @@
  *   i32.store_LL: `self.pos += 1` in memory) |
  *   I32_MOVE_L / I64_MOVE_L / I32_MOVE8_L x off a off2 (load_L x off, then
  *   store_LS a off2 of the same width: a copy loop's body) |
+ *   I32_MOVE_L / I32_MOVE8_L then I32_ADD_LC_SET2_LT_U_LL_BRNZ, their
+ *   immediates in that order (`memcpy`'s word and byte loops) |
  *   GLOBAL_I32_SUB_K_TEE {g,h} k t (global.get g; i32.const k; i32.sub;
  *   local.tee t; global.set h: a function's stack frame) |
  *   GLOBAL_SET_I32_ADD_LC x k g (global g = local x + k: the frame's release) |
@@ -158,6 +160,7 @@
     X(I32_ADD_LC_SET2_NE_LL_BRNZ) X(I32_ADD_LC_SET2_LT_U_LL_BRNZ) X(I32_ADD_LC_SET_STORE_LL) \
     X(I32_MOVE_L) X(I64_MOVE_L) X(I32_MOVE8_L) X(LOCAL_COPY_LT_U_LL_BR) \
     X(GLOBAL_I32_SUB_K_TEE) X(GLOBAL_SET_I32_ADD_LC) X(I32_LOAD_LCA) X(I64_LOAD_LCA) \
+    X(I32_MOVE_L_SET2_LT_U_LL_BRNZ) X(I32_MOVE8_L_SET2_LT_U_LL_BRNZ) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

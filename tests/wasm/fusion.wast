@@ -259,6 +259,22 @@
              (i64.load offset=3 (i32.add (local.get 0) (i32.const -3)))))
   (func (export "load_lca_oob") (param i32) (result i32)
     (i32.load offset=4 (i32.add (local.get 0) (i32.const 65530))))
+  ;; copy loops: move, two pointer bumps, exit test on the bumped pointer
+  ;; (I32_MOVE_L / I32_MOVE8_L + I32_ADD_LC_SET2_LT_U_LL_BRNZ)
+  (func (export "copy_words") (param i32 i32 i32) (result i64)
+    (loop
+      (i32.store offset=1 (local.get 1) (i32.load offset=2 (local.get 0)))
+      (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 4)))
+      (br_if 0 (i32.lt_u (local.get 1) (local.get 2))))
+    (i64.add (i64.load offset=700 (i32.const 0)) (i64.extend_i32_u (local.get 0))))
+  (func (export "copy_bytes") (param i32 i32 i32) (result i64)
+    (loop
+      (i32.store8 (local.get 1) (i32.load8_u (local.get 0)))
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get 1) (local.get 2))))
+    (i64.add (i64.load offset=800 (i32.const 0)) (i64.extend_i32_u (local.get 1))))
 )
 
 (assert_return (invoke "load_lla" (i32.const 1) (i32.const 2)) (i32.const 0x80))
@@ -349,3 +365,7 @@
 (assert_trap (invoke "load_lca" (i32.const 1)) "out of bounds memory access")
 (assert_trap (invoke "load_lca_oob" (i32.const 0)) "out of bounds memory access")
 (assert_return (invoke "load_lca_oob" (i32.const -8)) (i32.const 0))
+(assert_return (invoke "copy_words" (i32.const 0) (i32.const 699) (i32.const 707)) (i64.const 16744459))
+(assert_return (invoke "copy_bytes" (i32.const 1) (i32.const 800) (i32.const 804)) (i64.const 4286580262))
+(assert_trap (invoke "copy_words" (i32.const 65532) (i32.const 699) (i32.const 707)) "out of bounds memory access")
+(assert_trap (invoke "copy_bytes" (i32.const 0) (i32.const 65535) (i32.const 65537)) "out of bounds memory access")
