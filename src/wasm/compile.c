@@ -199,7 +199,7 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
     uint32_t height = c->nlocals + f->height;
     uint32_t cur = c->nlocals + c->nvals;
     if (f->kind == K_FUNC && !cond) {
-        emit_op(c, OP_RETURN);
+        if (!wasm_fuse_return(c)) emit_op(c, OP_RETURN);
         emit_u64(c, arity);
         return;
     }
@@ -444,6 +444,11 @@ static void op_end(compiler *c)
     pop_types(c, f->results, f->nresults);
     if (c->nvals != f->height) FAIL(c, "type mismatch: values remaining on the stack at end of block");
     if (f->kind == K_FUNC) {
+        if (!f->chain && wasm_fuse_return(c)) {    /* no branch lands here */
+            emit_u64(c, f->nresults);
+            c->nctrl--;
+            return;
+        }
         /* always present: br_if/br_table to the function label land here */
         size_t at = emit_cell(c, (wasm_cell){.op = c->labels[OP_RETURN]});
         emit_cell(c, (wasm_cell){.u64 = f->nresults});
@@ -670,7 +675,7 @@ void wasm_compile_instruction(compiler *c, uint8_t code)
         ctrl *f = &c->ctrls[0];
         if (c->nvals != f->nresults) c->ret_inexact = true;
         pop_types(c, f->results, f->nresults);
-        emit_op(c, OP_RETURN);
+        if (!wasm_fuse_return(c)) emit_op(c, OP_RETURN);
         emit_u64(c, f->nresults);
         set_unreachable(c);
         break;

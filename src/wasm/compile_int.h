@@ -123,6 +123,7 @@ bool wasm_fuse_set(compiler *c, uint32_t local, bool tee);  /* local.set/tee int
 bool wasm_fuse_load(compiler *c, int load_op, uint32_t off);   /* the address from a local or an add */
 bool wasm_fuse_store(compiler *c, int store_op, uint32_t off); /* address and value from locals */
 bool wasm_fuse_global_set(compiler *c, uint32_t g);        /* the stack pointer's update */
+bool wasm_fuse_return(compiler *c);                         /* the last op into a return */
 bool wasm_fuse_extend(compiler *c, int op);                 /* shl k; shr_s k -> sign extension */
 
 /* compile.c, for inline.c */

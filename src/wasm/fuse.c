@@ -431,6 +431,19 @@ bool wasm_fuse_global_set(compiler *c, uint32_t g)
     return true;
 }
 
+/* local.get x; return  ->  RETURN_L x, and the stack frame's release before
+ * a return  ->  GLOBAL_SET_I32_ADD_LC_RETURN (the caller emits the arity). */
+bool wasm_fuse_return(compiler *c)
+{
+    if (dead(c) || c->nhist < 1) return false;
+    int op = H(c, 1).op;
+    int nop = op == OP_LOCAL_GET ? OP_RETURN_L : op == OP_GLOBAL_SET_I32_ADD_LC ? OP_GLOBAL_SET_I32_ADD_LC_RETURN : 0;
+    if (!nop) return false;
+    c->m->ir[H(c, 1).pos].op = c->labels[nop];
+    H(c, 1).op = nop;
+    return true;
+}
+
 /* x << k >> k (arithmetic, same k) is a sign extension from the low bits:
  * compilers without the sign-extension feature emit it for every signed
  * narrow value. SHL_SC k; CONST k; SHR_S  ->  EXTEND (one dispatch, not two). */

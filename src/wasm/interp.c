@@ -359,6 +359,12 @@ L_RETURN: {
     if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
     NEXT();
 }
+    /* local.get x or the stack frame's release, then return: one dispatch */
+L_RETURN_L: *sp++ = fp[pc->u64]; pc++; goto L_RETURN;
+L_GLOBAL_SET_I32_ADD_LC_RETURN:
+    cur->globals[pc[2].u64]->val.u64 = (uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64);
+    pc += 3;
+    goto L_RETURN;
 L_CALL_WASM: {
     /* a function of the executing module: no host, no instance switch */
     const wasm_code *code = pc->ptr;

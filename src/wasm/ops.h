@@ -30,6 +30,7 @@
  *   GLOBAL_I32_SUB_K_TEE {g,h} k t (global.get g; i32.const k; i32.sub;
  *   local.tee t; global.set h: a function's stack frame) |
  *   GLOBAL_SET_I32_ADD_LC x k g (global g = local x + k: the frame's release) |
+ *   RETURN_L x n (local.get x; return) | GLOBAL_SET_I32_ADD_LC_RETURN x k g n |
  *   I32_LOAD_LCA / I64_LOAD_LCA x k off (the address local x + k, wrapping
  *   at 32 bits before the offset is added) |
  *   LOCAL_COPY_LT_U_LL_BR {src,dst} {x,y} rel rel2 (LOCAL_COPY_JMP whose
@@ -161,6 +162,7 @@
     X(I32_MOVE_L) X(I64_MOVE_L) X(I32_MOVE8_L) X(LOCAL_COPY_LT_U_LL_BR) \
     X(GLOBAL_I32_SUB_K_TEE) X(GLOBAL_SET_I32_ADD_LC) X(I32_LOAD_LCA) X(I64_LOAD_LCA) \
     X(I32_MOVE_L_SET2_LT_U_LL_BRNZ) X(I32_MOVE8_L_SET2_LT_U_LL_BRNZ) \
+    X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
