@@ -159,6 +159,17 @@ bool wasm_fuse_binary(compiler *c, int op)
         }
         return true;
     }
+    /* (x + k) + k2, (x + k) - k2: one add of k + k2 or k - k2 (exact modulo
+     * 2^32); inlined helpers applied to a pointer plus a constant leave these */
+    if (last == OP_CONST && (op == OP_I32_ADD || op == OP_I32_SUB) &&
+        (prev == OP_I32_ADD_LC || prev == OP_I32_ADD_SC)) {
+        uint32_t k2 = (uint32_t)ir[lpos + 1].u64;
+        wasm_cell *k = &ir[prev == OP_I32_ADD_LC ? ppos + 2 : ppos + 1];
+        k->u64 = (uint32_t)(op == OP_I32_ADD ? (uint32_t)k->u64 + k2 : (uint32_t)k->u64 - k2);
+        c->m->ir_len = lpos;
+        c->nhist -= 1;
+        return true;
+    }
     if (last == OP_CONST) {
         uint64_t k = ir[lpos + 1].u64;
         c->m->ir_len = lpos;

@@ -292,6 +292,13 @@
   (func (export "frame_release") (param i32)
     (global.set $sp2 (i32.add (local.get 0) (i32.const -1))))
   (func (export "get_sp2") (result i32) (global.get $sp2))
+  ;; (x + k) + k2 and (x + k) - k2 fold into one add, modulo 2^32
+  (func (export "fold_add") (param i32) (result i32)
+    (i32.add (i32.add (local.get 0) (i32.const 0x7fffffff)) (i32.const 2)))
+  (func (export "fold_sub") (param i32) (result i32)
+    (i32.sub (i32.add (i32.mul (local.get 0) (i32.const 1)) (i32.const 5)) (i32.const 7)))
+  (func (export "fold_load") (param i32) (result i32)
+    (i32.load8_u offset=1 (i32.add (i32.add (local.get 0) (i32.const -2)) (i32.const 1))))
 )
 
 (assert_return (invoke "load_lla" (i32.const 1) (i32.const 2)) (i32.const 0x80))
@@ -397,3 +404,8 @@
 (assert_return (invoke "get_sp2") (i32.const 15))
 (assert_return (invoke "frame_release" (i32.const 0)))
 (assert_return (invoke "get_sp2") (i32.const -1))
+(assert_return (invoke "fold_add" (i32.const 0)) (i32.const 0x80000001))
+(assert_return (invoke "fold_add" (i32.const 0x80000000)) (i32.const 1))
+(assert_return (invoke "fold_sub" (i32.const 1)) (i32.const -1))
+(assert_return (invoke "fold_load" (i32.const 3)) (i32.const 0x80))
+(assert_trap (invoke "fold_load" (i32.const 0)) "out of bounds memory access")

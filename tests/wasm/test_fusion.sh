@@ -15,7 +15,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 wast2json tests/wasm/fusion.wast -o "$tmp/fusion.json" || exit 1
 out=$("$BIN" spec "$tmp/fusion.json" 2>&1); rc=$?
 echo "$out"
-[ $rc -eq 0 ] && grep -q '^104 passed, 0 failed$' <<<"$out" || exit 1
+[ $rc -eq 0 ] && grep -q '^109 passed, 0 failed$' <<<"$out" || exit 1
 wast2json tests/wasm/inline.wast -o "$tmp/inline.json" || exit 1
 out=$("$BIN" spec "$tmp/inline.json" 2>&1); rc=$?
 echo "$out"
