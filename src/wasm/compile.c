@@ -683,6 +683,12 @@ void wasm_compile_instruction(compiler *c, uint8_t code)
     case 0x10: {
         uint32_t fi = wasm_read_u32(r);
         if (fi >= m->nfuncs) FAIL(c, "unknown function %u", fi);
+        /* a trampoline's target instead (same type; a cycle stops after 4) */
+        for (int hop = 0; hop < 4 && fi >= m->nimported_funcs; hop++) {
+            uint32_t g1 = m->codes[fi - m->nimported_funcs].alias_plus1;
+            if (!g1) break;
+            fi = g1 - 1;
+        }
         if (wasm_inline_call(c, fi)) break;
         const wasm_functype *ft = &m->types[m->func_types[fi]];
         pop_types(c, ft->params, ft->nparams);

@@ -19,4 +19,4 @@ echo "$out"
 wast2json tests/wasm/inline.wast -o "$tmp/inline.json" || exit 1
 out=$("$BIN" spec "$tmp/inline.json" 2>&1); rc=$?
 echo "$out"
-[ $rc -eq 0 ] && grep -q '^28 passed, 0 failed$' <<<"$out"
+[ $rc -eq 0 ] && grep -q '^31 passed, 0 failed$' <<<"$out"
