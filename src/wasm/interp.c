@@ -625,24 +625,15 @@ L_I32_LOAD8_U_SCA_BRNZ: {
     NEXT();
 }
     /* the byte loops of UTF-8 validation and of a parser's string scan */
-L_I32_LOAD8_LLA_SXLE_BRNZ: {
-    uint8_t v_;
-    memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1);
-    fp[pc[2].u64].u32 = v_;
-    int32_t s_ = (int8_t)v_;
-    fp[pc[3].u64].i32 = s_;
-    if (s_ <= (int32_t)pc[4].u64) JUMP_AT(pc + 5); else pc += 6;
-    NEXT();
-}
-L_I32_LOAD8_LLA_SXGT_BRNZ: {
-    uint8_t v_;
-    memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1);
-    fp[pc[2].u64].u32 = v_;
-    int32_t s_ = (int8_t)v_;
-    fp[pc[3].u64].i32 = s_;
-    if (s_ > (int32_t)pc[4].u64) JUMP_AT(pc + 5); else pc += 6;
-    NEXT();
-}
+#define LOAD8_SX_BR(NAME, CMP) \
+L_##NAME: { uint8_t v_; \
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1); \
+    fp[pc[2].u64].u32 = v_; \
+    int32_t s_ = (int8_t)v_; \
+    fp[pc[3].u64].i32 = s_; \
+    if (s_ CMP (int32_t)pc[4].u64) JUMP_AT(pc + 5); else pc += 6; \
+    NEXT(); }
+    LOAD8_SX_BR(I32_LOAD8_LLA_SXLE_BRNZ, <=) LOAD8_SX_BR(I32_LOAD8_LLA_SXGT_BRNZ, >)
 L_I32_LOAD8_U_LLA_TAB_BRNZ: {
     uint32_t p_ = fp[pc->p.a].u32 + fp[pc->p.b].u32;
     fp[pc[1].u64].u32 = p_;
