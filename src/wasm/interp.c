@@ -272,6 +272,8 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_STORE_IMPL(WASM_X_LSTORE)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
+    /* where the entry call's RETURN goes: no test for it in RETURN */
+    static const wasm_cell exit_cell[1] = {{.op = &&L_EXIT}};
 
     const wasm_cell *pc;
     wasm_slot *sp, *fp;
@@ -352,8 +354,7 @@ L_RETURN: {
     }
     sp = fp + n;
     wasm_frame *fr = &frames[--depth];
-    if (!fr->ret_pc) goto done;
-    pc = fr->ret_pc;
+    pc = fr->ret_pc;        /* the entry frame's: exit_cell */
     fp = fr->fp;
     /* same instance: mem/memsize are current (memory.grow reloads them) */
     if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
@@ -414,7 +415,7 @@ do_call: {
     if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     wasm_frame *fr = &frames[depth++];
-    fr->ret_pc = pc;
+    fr->ret_pc = pc ? pc : exit_cell;
     fr->fp = fp;
     fr->inst = cur;
     fp = nfp;
@@ -851,6 +852,7 @@ L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
                  sp -= 2; if ((EXPR) != 0) JUMP_AT(pc); else pc++; NEXT(); }
     WASM_FUSED_CMP(FUSED_BR)
 
+L_EXIT: goto done;
 trapped:
     ex->depth = depth0;
     ex->fuel = fuel;
