@@ -143,6 +143,52 @@ static ctrl *label(compiler *c, uint32_t depth)
 }
 
 
+/* Remembers a LOCAL_COPY_JMP for thread_copy_jumps. */
+static void note_copy_jmp(compiler *c, size_t pos)
+{
+    if (c->ncopy_jmps == c->cjcap) {
+        uint32_t n = c->cjcap ? 2 * c->cjcap : 16;
+        size_t *p = realloc(c->copy_jmps, n * sizeof *p);
+        if (!p) wasm_fail(c->r, WASM_ERR_NOMEM, "out of memory");
+        c->copy_jmps = p;
+        c->cjcap = n;
+    }
+    c->copy_jmps[c->ncopy_jmps++] = pos;
+}
+
+/* A copy y = x that jumps to a copy x = y (or y = x again) skips it: the
+ * second copy changes nothing. Compilers emit this for a loop variable
+ * (`i' = i + 1 ... i = i'; br` to a block end that starts `i' = i`, shared
+ * with the other paths into that block's end). Then, when the jump lands on
+ * I32_LT_U_LL_BRNZ (a loop's exit test), the copy takes that branch itself
+ * (LOCAL_COPY_LT_U_LL_BR, in the two cells left after the target cell).
+ * Run once the function is compiled, when every forward target is patched;
+ * the target cell of a branch is always an instruction's first cell. Every
+ * jump still goes through JUMP_AT, so a backward one still spends fuel. */
+static void thread_copy_jumps(compiler *c)
+{
+    wasm_cell *ir = c->m->ir;
+    for (uint32_t i = 0; i < c->ncopy_jmps; i++) {
+        size_t at = c->copy_jmps[i];
+        uint32_t x = ir[at + 1].p.a, y = ir[at + 1].p.b;
+        wasm_cell *rel = &ir[at + 2];
+        const wasm_cell *t = rel + rel->i64;
+        if (t->op == c->labels[OP_LOCAL_COPY] &&
+            ((t[1].p.a == y && t[1].p.b == x) || (t[1].p.a == x && t[1].p.b == y))) {
+            rel->i64 += 2;
+            t += 2;
+        }
+        if (t->op == c->labels[OP_I32_LT_U_LL_BRNZ]) {
+            /* t: op {x,y} rel; taken: t + 2 + t[2].rel, not taken: t + 3 */
+            const wasm_cell *taken = t + 2 + t[2].i64, *next = t + 3;
+            ir[at].op = c->labels[OP_LOCAL_COPY_LT_U_LL_BR];
+            ir[at + 2] = t[1];
+            ir[at + 3].i64 = taken - &ir[at + 3];
+            ir[at + 4].i64 = next - &ir[at + 4];
+        }
+    }
+}
+
 /* Branch code for `br depth` (cond: br_if) at the current stack height,
  * after the condition was popped. */
 static void emit_branch(compiler *c, uint32_t depth, bool cond)
@@ -153,7 +199,7 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
     uint32_t height = c->nlocals + f->height;
     uint32_t cur = c->nlocals + c->nvals;
     if (f->kind == K_FUNC && !cond) {
-        emit_op(c, OP_RETURN);
+        if (!wasm_fuse_return(c)) emit_op(c, OP_RETURN);
         emit_u64(c, arity);
         return;
     }
@@ -167,6 +213,12 @@ static void emit_branch(compiler *c, uint32_t depth, bool cond)
             /* local.get x; local.set y; br  ->  LOCAL_COPY_JMP {x, y} rel */
             c->m->ir[H(c, 1).pos].op = c->labels[OP_LOCAL_COPY_JMP];
             H(c, 1).op = OP_LOCAL_COPY_JMP;
+            note_copy_jmp(c, H(c, 1).pos);
+            emit_target(c, f);
+            /* room for thread_copy_jumps to make it LOCAL_COPY_LT_U_LL_BR */
+            emit_u64(c, 0);
+            emit_u64(c, 0);
+            return;
         } else {
             emit_op(c, OP_JMP);
         }
@@ -392,6 +444,11 @@ static void op_end(compiler *c)
     pop_types(c, f->results, f->nresults);
     if (c->nvals != f->height) FAIL(c, "type mismatch: values remaining on the stack at end of block");
     if (f->kind == K_FUNC) {
+        if (!f->chain && wasm_fuse_return(c)) {    /* no branch lands here */
+            emit_u64(c, f->nresults);
+            c->nctrl--;
+            return;
+        }
         /* always present: br_if/br_table to the function label land here */
         size_t at = emit_cell(c, (wasm_cell){.op = c->labels[OP_RETURN]});
         emit_cell(c, (wasm_cell){.u64 = f->nresults});
@@ -536,6 +593,7 @@ static void global_op(compiler *c, uint8_t code)
     else {
         if (!g->mut) FAIL(c, "global is immutable");
         pop_expect(c, g->type);
+        if (wasm_fuse_global_set(c, i)) return;
         emit_op(c, OP_GLOBAL_SET);
     }
     emit_u64(c, i);
@@ -617,7 +675,7 @@ void wasm_compile_instruction(compiler *c, uint8_t code)
         ctrl *f = &c->ctrls[0];
         if (c->nvals != f->nresults) c->ret_inexact = true;
         pop_types(c, f->results, f->nresults);
-        emit_op(c, OP_RETURN);
+        if (!wasm_fuse_return(c)) emit_op(c, OP_RETURN);
         emit_u64(c, f->nresults);
         set_unreachable(c);
         break;
@@ -625,6 +683,12 @@ void wasm_compile_instruction(compiler *c, uint8_t code)
     case 0x10: {
         uint32_t fi = wasm_read_u32(r);
         if (fi >= m->nfuncs) FAIL(c, "unknown function %u", fi);
+        /* a trampoline's target instead (same type; a cycle stops after 4) */
+        for (int hop = 0; hop < 4 && fi >= m->nimported_funcs; hop++) {
+            uint32_t g1 = m->codes[fi - m->nimported_funcs].alias_plus1;
+            if (!g1) break;
+            fi = g1 - 1;
+        }
         if (wasm_inline_call(c, fi)) break;
         const wasm_functype *ft = &m->types[m->func_types[fi]];
         pop_types(c, ft->params, ft->nparams);
@@ -753,6 +817,7 @@ static void compile_body(compiler *c, uint32_t fidx)
     c->inl_budget = 2 * code->body_len + 64;
     while (c->nctrl > 0) wasm_compile_instruction(c, wasm_read_u8(r));
     if (r->p != r->end) wasm_fail(r, WASM_ERR_MALFORMED, "section size mismatch (operators after the final end)");
+    thread_copy_jumps(c);
     code->max_height = c->max_height;
     code->frame_slots = (size_t)code->nlocals + code->max_height + 1;
 }
@@ -767,13 +832,13 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r)
     jmp_buf jb, *outer = r->jb;
     r->jb = &jb;
     if (setjmp(jb)) {
-        free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
+        free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch); free(c.copy_jmps);
         longjmp(*outer, 1);
     }
     compile_body(&c, i);
     if (r->p > r->end) wasm_fail(r, WASM_ERR_MALFORMED, "unexpected end");
     m->codes[i].inlinable = m->codes[i].inline_candidate && !c.ret_inexact;
-    free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch);
+    free(c.locals); free(c.vals); free(c.ctrls); free(c.scratch); free(c.copy_jmps);
     r->jb = outer;
 }
 

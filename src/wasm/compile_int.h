@@ -52,6 +52,8 @@ typedef struct compiler {
     int inl_depth;
     size_t inl_budget;        /* body bytes still allowed to be inlined */
     bool ret_inexact;         /* a `return` with extra values below the results */
+    /* LOCAL_COPY_JMP cells, for jump threading once every target is known */
+    size_t *copy_jmps; uint32_t ncopy_jmps, cjcap;
 } compiler;
 
 /* ---- emitting IR (the emitters do nothing in unreachable code) ---- */
@@ -120,6 +122,8 @@ bool wasm_fuse_branch(compiler *c, bool on_zero);           /* a fused compare i
 bool wasm_fuse_set(compiler *c, uint32_t local, bool tee);  /* local.set/tee into the last op */
 bool wasm_fuse_load(compiler *c, int load_op, uint32_t off);   /* the address from a local or an add */
 bool wasm_fuse_store(compiler *c, int store_op, uint32_t off); /* address and value from locals */
+bool wasm_fuse_global_set(compiler *c, uint32_t g);        /* the stack pointer's update */
+bool wasm_fuse_return(compiler *c);                         /* the last op into a return */
 bool wasm_fuse_extend(compiler *c, int op);                 /* shl k; shr_s k -> sign extension */
 
 /* compile.c, for inline.c */

@@ -576,7 +576,10 @@ static void decode(wasm_reader *r, wasm_module *m)
     r->section = "code";
     /* tiny leaf functions first: calls compiled later may inline them */
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
-    for (uint32_t i = 0; i < ndef; i++) m->codes[i].inline_candidate = wasm_inline_candidate(m, &m->codes[i]);
+    for (uint32_t i = 0; i < ndef; i++) {
+        m->codes[i].inline_candidate = wasm_inline_candidate(m, &m->codes[i]);
+        m->codes[i].alias_plus1 = wasm_trampoline_target(m, &m->codes[i]);
+    }
     for (int round = 0; round < 2; round++)
         for (uint32_t i = 0; i < ndef; i++) {
             if (m->codes[i].inline_candidate != (round == 0)) continue;

@@ -94,6 +94,7 @@ static void fused_init(void)
     WASM_LOAD_HOT(WASM_X_PAINFO)
 #undef WASM_X_PAINFO
     pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
+    pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = true;
 }
 
 /* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
@@ -158,6 +159,17 @@ bool wasm_fuse_binary(compiler *c, int op)
         }
         return true;
     }
+    /* (x + k) + k2, (x + k) - k2: one add of k + k2 or k - k2 (exact modulo
+     * 2^32); inlined helpers applied to a pointer plus a constant leave these */
+    if (last == OP_CONST && (op == OP_I32_ADD || op == OP_I32_SUB) &&
+        (prev == OP_I32_ADD_LC || prev == OP_I32_ADD_SC)) {
+        uint32_t k2 = (uint32_t)ir[lpos + 1].u64;
+        wasm_cell *k = &ir[prev == OP_I32_ADD_LC ? ppos + 2 : ppos + 1];
+        k->u64 = (uint32_t)(op == OP_I32_ADD ? (uint32_t)k->u64 + k2 : (uint32_t)k->u64 - k2);
+        c->m->ir_len = lpos;
+        c->nhist -= 1;
+        return true;
+    }
     if (last == OP_CONST) {
         uint64_t k = ir[lpos + 1].u64;
         c->m->ir_len = lpos;
@@ -173,10 +185,94 @@ bool wasm_fuse_binary(compiler *c, int op)
  * a branching form (its i32 result is what the branch consumes), turns it
  * into that form and returns true; the caller then emits the target cell.
  * `on_zero` selects branch-if-zero. */
+/* i32.load8_u (x + y) off, teed to t; sign-extended, teed to u; compared
+ * with a constant (lt_s/le_s/gt_s/ge_s) by a branch  ->  one
+ * I32_LOAD8_LLA_SXLE/SXGT_BRNZ {x,y} off t u k (u <= k or u > k; lt_s k is
+ * le_s k-1, and branching on zero swaps the two). */
+static bool fuse_byte_sign_branch(compiler *c, bool on_zero)
+{
+    if (c->nhist < 3 || H(c, -1).op != OP_I32_LOAD8_U_LLA_TEE || H(c, 0).op != OP_I32_EXTEND8_S_TEE)
+        return false;
+    int op = H(c, 1).op;
+    wasm_cell *ir = c->m->ir;
+    int32_t k = (int32_t)ir[H(c, 1).pos + 1].u64;
+    bool le;
+    if (op == OP_I32_LE_S_SC || op == OP_I32_GT_S_SC) le = op == OP_I32_LE_S_SC;
+    else if ((op == OP_I32_LT_S_SC || op == OP_I32_GE_S_SC) && k != INT32_MIN) { le = op == OP_I32_LT_S_SC; k--; }
+    else return false;
+    if (on_zero) le = !le;
+    size_t p = H(c, -1).pos;
+    wasm_cell xy = ir[p + 1], off = ir[p + 2], t = ir[p + 3], u = ir[H(c, 0).pos + 1];
+    int nop = le ? OP_I32_LOAD8_LLA_SXLE_BRNZ : OP_I32_LOAD8_LLA_SXGT_BRNZ;
+    ir[p].op = c->labels[nop];
+    ir[p + 1] = xy; ir[p + 2] = off; ir[p + 3] = t; ir[p + 4] = u;
+    ir[p + 5].u64 = (uint32_t)k;
+    c->m->ir_len = p + 6;
+    c->nhist -= 2;
+    H(c, 1).op = nop;
+    H(c, 1).pos = p;
+    return true;
+}
+
+/* i32.add (x + y), teed to t; i32.load8_u off, teed to t2; i32.load8_u
+ * off2 (t2 + k) by br_if  ->  one I32_LOAD8_U_LLA_TAB_BRNZ {x,y} t off t2
+ * k off2 (a parser's string scan: the byte decides through a table). */
+static bool fuse_table_branch(compiler *c, bool on_zero)
+{
+    if (on_zero || c->nhist < 3 || H(c, -1).op != OP_I32_ADD_LL_TEE || H(c, 0).op != OP_I32_LOAD8_U_TEE ||
+        H(c, 1).op != OP_I32_LOAD8_U_SCA)
+        return false;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, -1).pos, q = H(c, 0).pos, r = H(c, 1).pos;
+    wasm_cell xy = ir[p + 1], t = ir[p + 2], off = ir[q + 1], t2 = ir[q + 2], k = ir[r + 1], off2 = ir[r + 2];
+    ir[p].op = c->labels[OP_I32_LOAD8_U_LLA_TAB_BRNZ];
+    ir[p + 1] = xy; ir[p + 2] = t; ir[p + 3] = off; ir[p + 4] = t2; ir[p + 5] = k; ir[p + 6] = off2;
+    c->m->ir_len = p + 7;
+    c->nhist -= 2;
+    H(c, 1).op = OP_I32_LOAD8_U_LLA_TAB_BRNZ;
+    H(c, 1).pos = p;
+    return true;
+}
+
+/* I32_ADD_LC_SET[2]; i32.ne / i32.lt_u of two locals by br_if  ->  one
+ * I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (the adds first, then the compare). */
+static bool fuse_add_cmp_branch(compiler *c, bool on_zero)
+{
+    if (on_zero || c->nhist < 2) return false;
+    int add = H(c, 0).op, cmp = H(c, 1).op, nop;
+    if (cmp != OP_I32_NE_LL && cmp != OP_I32_LT_U_LL) return false;
+    bool ne = cmp == OP_I32_NE_LL;
+    if (add == OP_I32_ADD_LC_SET) nop = ne ? OP_I32_ADD_LC_SET_NE_LL_BRNZ : OP_I32_ADD_LC_SET_LT_U_LL_BRNZ;
+    else if (add == OP_I32_ADD_LC_SET2) nop = ne ? OP_I32_ADD_LC_SET2_NE_LL_BRNZ : OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ;
+    else return false;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, 0).pos, q = H(c, 1).pos;
+    wasm_cell ab = ir[q + 1];
+    ir[p].op = c->labels[nop];
+    ir[q] = ab;     /* the compare's operands follow the add's immediates */
+    c->m->ir_len = q + 1;
+    c->nhist -= 1;
+    H(c, 1).op = nop;
+    /* after I32_MOVE_L / I32_MOVE8_L: a copy loop in one instruction (the
+     * move's four immediates, then the rest) */
+    if (nop == OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ && c->nhist >= 2 &&
+        (H(c, 0).op == OP_I32_MOVE_L || H(c, 0).op == OP_I32_MOVE8_L)) {
+        int mop = H(c, 0).op == OP_I32_MOVE_L ? OP_I32_MOVE_L_SET2_LT_U_LL_BRNZ : OP_I32_MOVE8_L_SET2_LT_U_LL_BRNZ;
+        memmove(ir + p, ir + p + 1, (c->m->ir_len - p - 1) * sizeof *ir);
+        c->m->ir_len--;
+        c->nhist--;
+        ir[H(c, 1).pos].op = c->labels[mop];
+        H(c, 1).op = mop;
+    }
+    return true;
+}
+
 bool wasm_fuse_branch(compiler *c, bool on_zero)
 {
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
+    if (fuse_byte_sign_branch(c, on_zero) || fuse_table_branch(c, on_zero) || fuse_add_cmp_branch(c, on_zero))
+        return true;
     int op = H(c, 1).op;
     int nop = branch_forms[op][on_zero];
     if (!nop) return false;
@@ -216,6 +312,13 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
         emit_u64(c, off);
         return true;
     }
+    /* local.get x; i32.const k; i32.add; load off  ->  load_LCA x k off */
+    if (last == OP_I32_ADD_LC && (load_op == OP_I32_LOAD || load_op == OP_I64_LOAD)) {
+        c->m->ir[H(c, 1).pos].op = c->labels[load_op == OP_I32_LOAD ? OP_I32_LOAD_LCA : OP_I64_LOAD_LCA];
+        H(c, 1).op = load_op == OP_I32_LOAD ? OP_I32_LOAD_LCA : OP_I64_LOAD_LCA;
+        emit_u64(c, off);
+        return true;
+    }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t x = c->m->ir[H(c, 1).pos + 1].u64;
     c->m->ir_len = H(c, 1).pos;
@@ -224,6 +327,28 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
     emit_u64(c, x);
     emit_u64(c, off);
     return true;
+}
+
+/* The store just emitted (store_LL or store_LS, the last instruction) with
+ * the instruction before it: I32_ADD_LC_SET; i32.store_LL  ->
+ * I32_ADD_LC_SET_STORE_LL (in that order), and load_L x off; store_LS a
+ * off2 of the same width  ->  I32/I64_MOVE_L, I32_MOVE8_L x off a off2. */
+static void merge_store(compiler *c)
+{
+    if (c->nhist < 2) return;
+    int prev = H(c, 0).op, st = H(c, 1).op, nop = 0;
+    if (prev == OP_I32_ADD_LC_SET && st == OP_I32_STORE_LL) nop = OP_I32_ADD_LC_SET_STORE_LL;
+    else if (prev == OP_I32_LOAD_L && st == OP_I32_STORE_LS) nop = OP_I32_MOVE_L;
+    else if (prev == OP_I64_LOAD_L && st == OP_I64_STORE_LS) nop = OP_I64_MOVE_L;
+    else if (prev == OP_I32_LOAD8_U_L && st == OP_I32_STORE8_LS) nop = OP_I32_MOVE8_L;
+    else return;
+    wasm_cell *ir = c->m->ir;
+    size_t p = H(c, 1).pos;
+    memmove(ir + p, ir + p + 1, 2 * sizeof *ir);    /* the store's two immediates */
+    c->m->ir_len--;
+    c->nhist--;
+    ir[H(c, 1).pos].op = c->labels[nop];
+    H(c, 1).op = nop;
 }
 
 /* [local.get a;] local.get v; store off  ->  store_LL a v off / store_SL v off */
@@ -248,6 +373,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
             emit_op(c, store_local_forms[store_op][1]);
             emit_pair(c, (uint32_t)a, (uint32_t)t);
             emit_u64(c, off);
+            merge_store(c);
             return true;
         }
     }
@@ -265,6 +391,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         emit_op(c, store_local_forms[store_op][2]);
         emit_u64(c, a);
         emit_u64(c, off);
+        merge_store(c);
         return true;
     }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
@@ -275,6 +402,9 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         c->nhist -= 2;
         emit_op(c, store_local_forms[store_op][1]);
         emit_pair(c, (uint32_t)a, (uint32_t)v);
+        emit_u64(c, off);
+        merge_store(c);
+        return true;
     } else {
         c->m->ir_len = H(c, 1).pos;
         c->nhist -= 1;
@@ -282,6 +412,46 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         emit_u64(c, v);
     }
     emit_u64(c, off);
+    return true;
+}
+
+/* global.get g; I32_SUB_SC_TEE k t; global.set h  ->  GLOBAL_I32_SUB_K_TEE
+ * {g,h} k t (a function allocating its stack frame), and I32_ADD_LC x k;
+ * global.set g  ->  GLOBAL_SET_I32_ADD_LC x k g (releasing it). */
+bool wasm_fuse_global_set(compiler *c, uint32_t g)
+{
+    if (dead(c) || c->nhist < 1) return false;
+    wasm_cell *ir = c->m->ir;
+    if (H(c, 1).op == OP_I32_ADD_LC) {
+        H(c, 1).op = OP_GLOBAL_SET_I32_ADD_LC;
+        ir[H(c, 1).pos].op = c->labels[OP_GLOBAL_SET_I32_ADD_LC];
+        emit_u64(c, g);
+        return true;
+    }
+    if (c->nhist < 2 || H(c, 1).op != OP_I32_SUB_SC_TEE || H(c, 0).op != OP_GLOBAL_GET) return false;
+    size_t p = H(c, 0).pos, q = H(c, 1).pos;
+    wasm_cell k = ir[q + 1], t = ir[q + 2];
+    ir[p].op = c->labels[OP_GLOBAL_I32_SUB_K_TEE];
+    ir[p + 1] = (wasm_cell){.p = {(uint32_t)ir[p + 1].u64, g}};
+    ir[p + 2] = k;
+    ir[p + 3] = t;
+    c->m->ir_len = p + 4;
+    c->nhist--;
+    H(c, 1).op = OP_GLOBAL_I32_SUB_K_TEE;
+    H(c, 1).pos = p;
+    return true;
+}
+
+/* local.get x; return  ->  RETURN_L x, and the stack frame's release before
+ * a return  ->  GLOBAL_SET_I32_ADD_LC_RETURN (the caller emits the arity). */
+bool wasm_fuse_return(compiler *c)
+{
+    if (dead(c) || c->nhist < 1) return false;
+    int op = H(c, 1).op;
+    int nop = op == OP_LOCAL_GET ? OP_RETURN_L : op == OP_GLOBAL_SET_I32_ADD_LC ? OP_GLOBAL_SET_I32_ADD_LC_RETURN : 0;
+    if (!nop) return false;
+    c->m->ir[H(c, 1).pos].op = c->labels[nop];
+    H(c, 1).op = nop;
     return true;
 }
 

@@ -45,6 +45,45 @@ static bool skip_leb(const uint8_t **p, const uint8_t *end)
     return false;
 }
 
+/* A LEB128 u32 at *p (false: malformed or too long; the compiler reports it). */
+static bool read_leb(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 5 && *p < end; i++) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) { *v = (uint32_t)x; return x <= UINT32_MAX; }
+    }
+    return false;
+}
+
+/* A trampoline: `local.get 0 .. n-1; call g; [local.set x; local.get x;]
+ * [return;] end` where g has the same type. Calling it is calling g (its
+ * locals cannot be observed), so calls go to g directly. Returns g + 1, or
+ * 0. Rust's `__rust_alloc` is one, called for every allocation. */
+uint32_t wasm_trampoline_target(const wasm_module *m, const wasm_code *code)
+{
+    const wasm_functype *ft = &m->types[code->type];
+    const uint8_t *p = code->body, *end = p + code->body_len;
+    uint32_t ngroups, n, g, x, y;
+    if (!read_leb(&p, end, &ngroups) || ngroups > 4) return 0;
+    for (uint32_t i = 0; i < ngroups; i++) {
+        if (!read_leb(&p, end, &n) || p >= end) return 0;
+        p++;
+    }
+    for (uint32_t j = 0; j < ft->nparams; j++)
+        if (p >= end || *p++ != 0x20 || !read_leb(&p, end, &x) || x != j) return 0;
+    if (p >= end || *p++ != 0x10 || !read_leb(&p, end, &g) || g >= m->nfuncs) return 0;
+    if (end - p > 1 && *p == 0x21) {
+        p++;
+        if (!read_leb(&p, end, &x) || p >= end || *p++ != 0x20 || !read_leb(&p, end, &y) || x != y) return 0;
+    }
+    if (end - p > 1 && *p == 0x0f) p++;
+    if (end - p != 1 || *p != 0x0b) return 0;
+    if (!wasm_functype_eq(ft, &m->types[m->func_types[g]])) return 0;
+    return g + 1;
+}
+
 bool wasm_inline_candidate(const wasm_module *m, const wasm_code *code)
 {
     const wasm_functype *ft = &m->types[code->type];

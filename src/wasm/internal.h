@@ -104,6 +104,8 @@ typedef struct wasm_code {
     const wasm_cell *ir;         /* that cell, once every function is compiled */
     bool inline_candidate;       /* tiny leaf (inline.c): compiled first */
     bool inlinable;              /* candidate, compiled: calls to it are inlined */
+    uint32_t alias_plus1;        /* a trampoline to function alias_plus1 - 1 of the
+                                  * same type: calls go there (0: none; inline.c) */
     const uint8_t *body;         /* body bytes (after the size), during compile */
     size_t body_len;
     size_t body_offset;          /* file offset, for messages */
@@ -239,6 +241,8 @@ void wasm_compile_function(wasm_module *m, uint32_t i, wasm_reader *r);
 /* Whether calls to a defined function may be compiled inline (inline.c);
  * such functions are compiled before the others. */
 bool wasm_inline_candidate(const wasm_module *m, const wasm_code *code);
+/* A trampoline's callee (same type) + 1, or 0: calls go there (inline.c). */
+uint32_t wasm_trampoline_target(const wasm_module *m, const wasm_code *code);
 /* Table of handler addresses, indexed by enum wasm_op (see ops.h). */
 const void *const *wasm_interp_labels(void);
 

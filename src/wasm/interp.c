@@ -272,6 +272,8 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
         WASM_STORE_IMPL(WASM_X_LSTORE)
     };
     if (!ex) { *labels_out = labels; return WASM_OK; }
+    /* where the entry call's RETURN goes: no test for it in RETURN */
+    static const wasm_cell exit_cell[1] = {{.op = &&L_EXIT}};
 
     const wasm_cell *pc;
     wasm_slot *sp, *fp;
@@ -352,13 +354,18 @@ L_RETURN: {
     }
     sp = fp + n;
     wasm_frame *fr = &frames[--depth];
-    if (!fr->ret_pc) goto done;
-    pc = fr->ret_pc;
+    pc = fr->ret_pc;        /* the entry frame's: exit_cell */
     fp = fr->fp;
     /* same instance: mem/memsize are current (memory.grow reloads them) */
     if (fr->inst != cur) { cur = fr->inst; RELOAD(); }
     NEXT();
 }
+    /* local.get x or the stack frame's release, then return: one dispatch */
+L_RETURN_L: *sp++ = fp[pc->u64]; pc++; goto L_RETURN;
+L_GLOBAL_SET_I32_ADD_LC_RETURN:
+    cur->globals[pc[2].u64]->val.u64 = (uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64);
+    pc += 3;
+    goto L_RETURN;
 L_CALL_WASM: {
     /* a function of the executing module: no host, no instance switch */
     const wasm_code *code = pc->ptr;
@@ -408,7 +415,7 @@ do_call: {
     if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     wasm_frame *fr = &frames[depth++];
-    fr->ret_pc = pc;
+    fr->ret_pc = pc ? pc : exit_cell;
     fr->fp = fp;
     fr->inst = cur;
     fp = nfp;
@@ -449,6 +456,28 @@ L_I32_ADD_LC_SET2:
     fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
     pc += 6;
     NEXT();
+L_I32_ADD_LC_SET_NE_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    if (fp[pc[3].p.a].u32 != fp[pc[3].p.b].u32) JUMP_AT(pc + 4); else pc += 5;
+    NEXT();
+L_I32_ADD_LC_SET_LT_U_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    if (fp[pc[3].p.a].u32 < fp[pc[3].p.b].u32) JUMP_AT(pc + 4); else pc += 5;
+    NEXT();
+L_I32_ADD_LC_SET2_NE_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
+    if (fp[pc[6].p.a].u32 != fp[pc[6].p.b].u32) JUMP_AT(pc + 7); else pc += 8;
+    NEXT();
+L_I32_ADD_LC_SET2_LT_U_LL_BRNZ:
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    fp[pc[5].u64].u32 = fp[pc[3].u64].u32 + (uint32_t)pc[4].u64;
+    if (fp[pc[6].p.a].u32 < fp[pc[6].p.b].u32) JUMP_AT(pc + 7); else pc += 8;
+    NEXT();
+L_LOCAL_COPY_LT_U_LL_BR:
+    fp[pc->p.b] = fp[pc->p.a];
+    JUMP_AT(fp[pc[1].p.a].u32 < fp[pc[1].p.b].u32 ? pc + 2 : pc + 3);
+    NEXT();
 L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 
@@ -456,6 +485,17 @@ L_I32_EXTEND8_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int8_t)(--sp)->u32; p
 L_I32_EXTEND8_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int8_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
 L_I32_EXTEND16_S_SET: fp[pc->u64].u32 = (uint32_t)(int32_t)(int16_t)(--sp)->u32; pc++; NEXT();
 L_I32_EXTEND16_S_TEE: sp[-1].u32 = (uint32_t)(int32_t)(int16_t)sp[-1].u32; fp[pc->u64] = sp[-1]; pc++; NEXT();
+L_GLOBAL_I32_SUB_K_TEE: {
+    uint32_t v_ = cur->globals[pc->p.a]->val.u32 - (uint32_t)pc[1].u64;
+    fp[pc[2].u64].u64 = v_;
+    cur->globals[pc->p.b]->val.u64 = v_;
+    pc += 3;
+    NEXT();
+}
+L_GLOBAL_SET_I32_ADD_LC:
+    cur->globals[pc[2].u64]->val.u64 = (uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64);
+    pc += 3;
+    NEXT();
 L_GLOBAL_GET: *sp++ = cur->globals[pc->u64]->val; pc++; NEXT();
 L_GLOBAL_SET: cur->globals[pc->u64]->val = *--sp; pc++; NEXT();
 L_CONST: (sp++)->u64 = pc->u64; pc++; NEXT();
@@ -562,6 +602,10 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
     WASM_LOAD_HOT(LOAD_ADD)
+L_I32_LOAD_LCA: { uint32_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
+    sp->u32 = v_; sp++; pc += 3; NEXT(); }
+L_I64_LOAD_LCA: { uint64_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
+    sp->u64 = v_; sp++; pc += 3; NEXT(); }
     /* a loaded value that only decides a branch (br_if / if) */
 L_I32_LOAD_L_BRNZ: {
     uint32_t v_;
@@ -579,6 +623,47 @@ L_I32_LOAD8_U_SCA_BRNZ: {
     uint8_t v_;
     memcpy(&v_, EA_AT((uint32_t)((--sp)->u32 + (uint32_t)pc->u64), pc[1].u64, 1), 1);
     if (v_) JUMP_AT(pc + 2); else pc += 3;
+    NEXT();
+}
+    /* the byte loops of UTF-8 validation and of a parser's string scan */
+#define LOAD8_SX_BR(NAME, CMP) \
+L_##NAME: { uint8_t v_; \
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1); \
+    fp[pc[2].u64].u32 = v_; \
+    int32_t s_ = (int8_t)v_; \
+    fp[pc[3].u64].i32 = s_; \
+    if (s_ CMP (int32_t)pc[4].u64) JUMP_AT(pc + 5); else pc += 6; \
+    NEXT(); }
+    LOAD8_SX_BR(I32_LOAD8_LLA_SXLE_BRNZ, <=) LOAD8_SX_BR(I32_LOAD8_LLA_SXGT_BRNZ, >)
+L_I32_LOAD8_U_LLA_TAB_BRNZ: {
+    uint32_t p_ = fp[pc->p.a].u32 + fp[pc->p.b].u32;
+    fp[pc[1].u64].u32 = p_;
+    uint8_t v_, w_;
+    memcpy(&v_, EA_AT(p_, pc[2].u64, 1), 1);
+    fp[pc[3].u64].u32 = v_;
+    memcpy(&w_, EA_AT((uint32_t)(v_ + (uint32_t)pc[4].u64), pc[5].u64, 1), 1);
+    if (w_) JUMP_AT(pc + 6); else pc += 7;
+    NEXT();
+}
+    /* a load from the address in a local, stored at the address in another */
+#define MOVE_L(NAME, CT) \
+L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
+    memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); pc += 4; NEXT(); }
+    MOVE_L(I32_MOVE_L, uint32_t) MOVE_L(I64_MOVE_L, uint64_t) MOVE_L(I32_MOVE8_L, uint8_t)
+    /* a copy loop's body and its counters */
+#define MOVE_LOOP(NAME, CT) \
+L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
+    memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); \
+    fp[pc[6].u64].u32 = fp[pc[4].u64].u32 + (uint32_t)pc[5].u64; \
+    fp[pc[9].u64].u32 = fp[pc[7].u64].u32 + (uint32_t)pc[8].u64; \
+    if (fp[pc[10].p.a].u32 < fp[pc[10].p.b].u32) JUMP_AT(pc + 11); else pc += 12; \
+    NEXT(); }
+    MOVE_LOOP(I32_MOVE_L_SET2_LT_U_LL_BRNZ, uint32_t) MOVE_LOOP(I32_MOVE8_L_SET2_LT_U_LL_BRNZ, uint8_t)
+L_I32_ADD_LC_SET_STORE_LL: {
+    fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
+    uint32_t v_ = fp[pc[3].p.b].u32;
+    memcpy(EA_AT(fp[pc[3].p.a].u32, pc[4].u64, 4), &v_, 4);
+    pc += 5;
     NEXT();
 }
 #define STORE(NAME, CT, FIELD) \
@@ -767,6 +852,7 @@ L_##NAME##_SS_BRNZ: { __typeof__(sp->IN) a = sp[-2].IN, b = sp[-1].IN; \
                  sp -= 2; if ((EXPR) != 0) JUMP_AT(pc); else pc++; NEXT(); }
     WASM_FUSED_CMP(FUSED_BR)
 
+L_EXIT: goto done;
 trapped:
     ex->depth = depth0;
     ex->fuel = fuel;

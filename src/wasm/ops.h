@@ -13,6 +13,29 @@
  *   BR_IF_L / BR_UNLESS_L x rel (local.get x; br_if, and with i32.eqz / if) |
  *   I32_LOAD_L_BRNZ/_BRZ x off rel, I32_LOAD8_U_SCA_BRNZ k off rel (the
  *   loaded value decides a br_if/if; the lookup-table test of parsers) |
+ *   I32_LOAD8_LLA_SXLE_BRNZ / _SXGT_BRNZ {x,y} off t u k rel (byte at x+y+off
+ *   into local t, sign-extended into local u, branch if u <= k / u > k: a
+ *   UTF-8 scan's ASCII test) |
+ *   I32_LOAD8_U_LLA_TAB_BRNZ {x,y} t off t2 k off2 rel (t = x+y, t2 = byte at
+ *   t+off, branch if the byte at t2+k+off2 is non-zero: a parser's string
+ *   scan with its lookup table) |
+ *   I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (I32_ADD_LC_SET[2] then a compare of
+ *   two locals that branches: a loop's counter and its exit test) |
+ *   I32_ADD_LC_SET_STORE_LL x k t {a,v} off (an add to a local, then
+ *   i32.store_LL: `self.pos += 1` in memory) |
+ *   I32_MOVE_L / I64_MOVE_L / I32_MOVE8_L x off a off2 (load_L x off, then
+ *   store_LS a off2 of the same width: a copy loop's body) |
+ *   I32_MOVE_L / I32_MOVE8_L then I32_ADD_LC_SET2_LT_U_LL_BRNZ, their
+ *   immediates in that order (`memcpy`'s word and byte loops) |
+ *   GLOBAL_I32_SUB_K_TEE {g,h} k t (global.get g; i32.const k; i32.sub;
+ *   local.tee t; global.set h: a function's stack frame) |
+ *   GLOBAL_SET_I32_ADD_LC x k g (global g = local x + k: the frame's release) |
+ *   RETURN_L x n (local.get x; return) | GLOBAL_SET_I32_ADD_LC_RETURN x k g n |
+ *   I32_LOAD_LCA / I64_LOAD_LCA x k off (the address local x + k, wrapping
+ *   at 32 bits before the offset is added) |
+ *   LOCAL_COPY_LT_U_LL_BR {src,dst} {x,y} rel rel2 (LOCAL_COPY_JMP whose
+ *   target is I32_LT_U_LL_BRNZ x y: the copy, then that branch's target if
+ *   x < y, else the instruction after it) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -133,6 +156,13 @@
     X(RETURN) X(CALL) X(CALL_WASM) X(CALL_INDIRECT) X(DROP) X(SELECT) \
     X(LOCAL_GET) X(LOCAL_SET) X(LOCAL_TEE) X(LOCAL_COPY) X(LOCAL_SET_K) X(LOCAL_COPY_JMP) X(LOCAL_GET2) \
     X(I32_ADD_LC_SET2) X(BR_IF_L) X(BR_UNLESS_L) X(I32_LOAD_L_BRNZ) X(I32_LOAD_L_BRZ) X(I32_LOAD8_U_SCA_BRNZ) \
+    X(I32_LOAD8_LLA_SXLE_BRNZ) X(I32_LOAD8_LLA_SXGT_BRNZ) X(I32_LOAD8_U_LLA_TAB_BRNZ) \
+    X(I32_ADD_LC_SET_NE_LL_BRNZ) X(I32_ADD_LC_SET_LT_U_LL_BRNZ) \
+    X(I32_ADD_LC_SET2_NE_LL_BRNZ) X(I32_ADD_LC_SET2_LT_U_LL_BRNZ) X(I32_ADD_LC_SET_STORE_LL) \
+    X(I32_MOVE_L) X(I64_MOVE_L) X(I32_MOVE8_L) X(LOCAL_COPY_LT_U_LL_BR) \
+    X(GLOBAL_I32_SUB_K_TEE) X(GLOBAL_SET_I32_ADD_LC) X(I32_LOAD_LCA) X(I64_LOAD_LCA) \
+    X(I32_MOVE_L_SET2_LT_U_LL_BRNZ) X(I32_MOVE8_L_SET2_LT_U_LL_BRNZ) \
+    X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

@@ -87,6 +87,27 @@
     (i32.sub (i32.const 1000) (call $tk (local.get 0) (local.get 1))))
   (func (export "rec") (call $rec))
   (func (export "pingpong") (call $ping))
+
+  ;; trampolines (local.get 0..n-1; call g; [local.set x; local.get x;]
+  ;; [return]): calls go to g; not when the arguments are reordered, the
+  ;; pair reads another local, or the type differs
+  (func $tsub (param i32 i32) (result i32) (i32.sub (i32.mul (local.get 0) (i32.const 10)) (local.get 1)))
+  (func $tr1 (param i32 i32) (result i32) (local i32)
+    local.get 0 local.get 1 call $tsub local.set 2 local.get 2 return)
+  (func $tr2 (param i32 i32) (result i32) (call $tr1 (local.get 0) (local.get 1)))
+  (func $tswap (param i32 i32) (result i32) (call $tsub (local.get 1) (local.get 0)))
+  (func $tother (param i32 i32) (result i32) (local i32 i32)
+    local.get 0 local.get 1 call $tsub local.set 2 local.get 3)
+  (func $tdrop (param i32 i32) (call $tsub (local.get 0) (local.get 1)) (drop))
+  (func (export "trampolines") (param i32 i32) (result i32)
+    (call $tdrop (local.get 0) (local.get 1))
+    (i32.add (i32.add (i32.mul (call $tr2 (local.get 0) (local.get 1)) (i32.const 1000000))
+                      (i32.mul (call $tswap (local.get 0) (local.get 1)) (i32.const 1000)))
+             (call $tother (local.get 0) (local.get 1))))
+  (func $tself (export "tramp_self") (param i32) (result i32) (call $tself (local.get 0)))
+  (func $tca (param i32) (result i32) (call $tcb (local.get 0)))
+  (func $tcb (param i32) (result i32) (call $tca (local.get 0)))
+  (func (export "tramp_cycle") (result i32) (call $tca (i32.const 1)))
 )
 
 (assert_return (invoke "fwd2" (i32.const 10) (i32.const 3)) (i32.const 7))
@@ -114,6 +135,9 @@
 (assert_return (invoke "nested_kept" (i32.const 30) (i32.const 3)) (i32.const 996))
 (assert_exhaustion (invoke "rec") "call stack exhausted")
 (assert_exhaustion (invoke "pingpong") "call stack exhausted")
+(assert_return (invoke "trampolines" (i32.const 7) (i32.const 3)) (i32.const 67023000))
+(assert_exhaustion (invoke "tramp_self" (i32.const 1)) "call stack exhausted")
+(assert_exhaustion (invoke "tramp_cycle") "call stack exhausted")
 
 ;; the arguments of an inlined call are type-checked
 (assert_invalid
