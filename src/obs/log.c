@@ -481,18 +481,23 @@ static void obs_field_str(sj_buf *b, const char *key, const char *v)
     sj_buf_str(b, v, strlen(v));
 }
 
-/* ---- the request line in one pass ---------------------------------------
+/* ---- the request line ----------------------------------------------------
  *
- * Built with a plain output pointer into space reserved once, instead of an
- * appender call (with its bounds check, and strlen for keys) per piece:
- * 5,900 -> 2,600 instructions per line (callgrind, docs/observability.md).
- * The reservation covers the longest possible line (OBS_RECORD_JSON_MAX;
- * the writers are in put.c, shared with the store's rows), so nothing below
- * checks bounds. */
+ * Made of the request's store row (obs_row_build, put.c), which holds every
+ * value already written as JSON: the line puts its keys around them. Built
+ * with a plain output pointer into space reserved once (the values' lengths
+ * plus the keys), so nothing below checks bounds; an appender call per piece
+ * cost twice as much (docs/observability.md). */
+
+/* A request's line is a warning when the gateway answered 5xx. */
+static obs_level obs_request_level(const obs_record *r)
+{
+    return r->status >= 500 ? OBS_WARN : OBS_INFO;
+}
 
 bool obs_log_request_wanted(const obs_record *r)
 {
-    return obs_log_enabled(r->status >= 500 ? OBS_WARN : OBS_INFO);
+    return obs_log_enabled(obs_request_level(r));
 }
 
 void obs_log_request_row(const obs_record *r, const char *row, const obs_row_spans *sp)
@@ -510,7 +515,7 @@ void obs_log_request_row(const obs_record *r, const char *row, const obs_row_spa
                               OBS_KEY("retries"),       OBS_KEY("fallback"),      OBS_KEY("error"),
                               OBS_KEY("plugin_errors")};
 #undef OBS_KEY
-    obs_level l = r->status >= 500 ? OBS_WARN : OBS_INFO;
+    obs_level l = obs_request_level(r);
     if (!obs_log_enabled(l))
         return;
     if (row == NULL) {
