@@ -185,6 +185,18 @@ bool wasm_fuse_binary(compiler *c, int op)
  * a branching form (its i32 result is what the branch consumes), turns it
  * into that form and returns true; the caller then emits the target cell.
  * `on_zero` selects branch-if-zero. */
+/* The newest n instructions (history entries) became one, nop, whose
+ * immediates the caller wrote after p: it ends the IR at p + len and is the
+ * newest history entry. */
+static void fuse_collapse(compiler *c, int n, size_t p, size_t len, int nop)
+{
+    c->m->ir[p].op = c->labels[nop];
+    c->m->ir_len = p + len;
+    c->nhist -= n - 1;
+    H(c, 1).op = nop;
+    H(c, 1).pos = p;
+}
+
 /* i32.load8_u (x + y) off, teed to t; sign-extended, teed to u; compared
  * with a constant (lt_s/le_s/gt_s/ge_s) by a branch  ->  one
  * I32_LOAD8_LLA_SXLE/SXGT_BRNZ {x,y} off t u k (u <= k or u > k; lt_s k is
@@ -203,14 +215,9 @@ static bool fuse_byte_sign_branch(compiler *c, bool on_zero)
     if (on_zero) le = !le;
     size_t p = H(c, -1).pos;
     wasm_cell xy = ir[p + 1], off = ir[p + 2], t = ir[p + 3], u = ir[H(c, 0).pos + 1];
-    int nop = le ? OP_I32_LOAD8_LLA_SXLE_BRNZ : OP_I32_LOAD8_LLA_SXGT_BRNZ;
-    ir[p].op = c->labels[nop];
     ir[p + 1] = xy; ir[p + 2] = off; ir[p + 3] = t; ir[p + 4] = u;
     ir[p + 5].u64 = (uint32_t)k;
-    c->m->ir_len = p + 6;
-    c->nhist -= 2;
-    H(c, 1).op = nop;
-    H(c, 1).pos = p;
+    fuse_collapse(c, 3, p, 6, le ? OP_I32_LOAD8_LLA_SXLE_BRNZ : OP_I32_LOAD8_LLA_SXGT_BRNZ);
     return true;
 }
 
@@ -225,12 +232,8 @@ static bool fuse_table_branch(compiler *c, bool on_zero)
     wasm_cell *ir = c->m->ir;
     size_t p = H(c, -1).pos, q = H(c, 0).pos, r = H(c, 1).pos;
     wasm_cell xy = ir[p + 1], t = ir[p + 2], off = ir[q + 1], t2 = ir[q + 2], k = ir[r + 1], off2 = ir[r + 2];
-    ir[p].op = c->labels[OP_I32_LOAD8_U_LLA_TAB_BRNZ];
     ir[p + 1] = xy; ir[p + 2] = t; ir[p + 3] = off; ir[p + 4] = t2; ir[p + 5] = k; ir[p + 6] = off2;
-    c->m->ir_len = p + 7;
-    c->nhist -= 2;
-    H(c, 1).op = OP_I32_LOAD8_U_LLA_TAB_BRNZ;
-    H(c, 1).pos = p;
+    fuse_collapse(c, 3, p, 7, OP_I32_LOAD8_U_LLA_TAB_BRNZ);
     return true;
 }
 
@@ -431,14 +434,10 @@ bool wasm_fuse_global_set(compiler *c, uint32_t g)
     if (c->nhist < 2 || H(c, 1).op != OP_I32_SUB_SC_TEE || H(c, 0).op != OP_GLOBAL_GET) return false;
     size_t p = H(c, 0).pos, q = H(c, 1).pos;
     wasm_cell k = ir[q + 1], t = ir[q + 2];
-    ir[p].op = c->labels[OP_GLOBAL_I32_SUB_K_TEE];
     ir[p + 1] = (wasm_cell){.p = {(uint32_t)ir[p + 1].u64, g}};
     ir[p + 2] = k;
     ir[p + 3] = t;
-    c->m->ir_len = p + 4;
-    c->nhist--;
-    H(c, 1).op = OP_GLOBAL_I32_SUB_K_TEE;
-    H(c, 1).pos = p;
+    fuse_collapse(c, 2, p, 4, OP_GLOBAL_I32_SUB_K_TEE);
     return true;
 }
 
