@@ -15,3 +15,7 @@ wait_http() {
   done
   return 1
 }
+
+# cpu_ns PID: CPU time of every thread of a process so far, in ns
+# (schedstat: precise, unlike the 10 ms ticks of /proc/PID/stat).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }

@@ -65,8 +65,6 @@ free_port() {
   echo "$p"
 }
 wait_health() { for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/health" && return 0; sleep 0.05; done; return 1; }
-# CPU time of every thread of a process, in ns (schedstat: precise, unlike ticks).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 
 MOCK_PORT=$(free_port)
 "$BUILD/sluice-mockllm" --listen "127.0.0.1:$MOCK_PORT" >"$TMP/mock.log" 2>&1 &
