@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The cost of request logging at load: the same 2 KB chat request (the gateway
-# suite's) through three Sluice processes in front of one sluice-mockllm,
+# suite's) through five Sluice processes in front of one sluice-mockllm,
 # differing only in logging:
-#   none   client.enable_logging false
-#   lines  a JSON log line per request, to a file
-#   store  the SQLite request log store alone (client.log_request_lines false)
-#   both   the log line plus the store
+#   none     client.enable_logging false
+#   control  the same as none: a second such process, whose ratio to none is
+#            what the method reads when there is no difference at all
+#   lines    a JSON log line per request, to a file
+#   store    the SQLite request log store alone (client.log_request_lines false)
+#   both     the log line plus the store
 # wrk -c64 drives each in turn for a short slice (1 s); the rounds interleave
 # the modes (none, lines, store, both, none, ...; the order rotating) so that
 # the load other processes put on a shared machine spreads over all of them.
@@ -41,7 +43,7 @@ RATE=${OBS_BENCH_RATE:-2000}
 LGDUR=$([ $QUICK = 1 ] && echo 1 || echo 3)
 BODY=bench/gateway/chat-2k.json
 MD=bench/results/obs$([ $QUICK = 1 ] && echo -quick).md
-MODES="none lines store both"
+MODES="none control lines store both"
 
 for b in "$SLUICE" "$MOCK" "$LOADGEN" "$LOGCOST"; do
   [ -x "$b" ] || { echo "bench/obs: $b missing (make all)"; exit 1; }
@@ -73,7 +75,7 @@ wait_http "$MP" || { echo "bench/obs: the mock did not start: $(tail -n1 "$TMP/m
 declare -A PORT PID
 for m in $MODES; do
   case $m in
-  none)  client='"enable_logging": false' store='' ;;
+  none|control) client='"enable_logging": false' store='' ;;
   lines) client="\"enable_logging\": true, \"log_file\": \"$TMP/$m.log\"" store='' ;;
   store|both)
          client="\"enable_logging\": true, \"log_file\": \"$TMP/$m.log\", \"log_request_lines\": $([ $m = both ] && echo true || echo false)"
@@ -217,7 +219,7 @@ rows_b=$(rows both)
   echo
   echo "| mode | cost | 95% interval | one round's ratio, min-max |"
   echo "|---|---|---|---|"
-  for m in lines store both; do
+  for m in control lines store both; do
     read -r lo hi <<<"${CI[$m]}"
     ratios "$m" none 1 | sort -n | awk -v m="$m" -v p="${PRPS[$m]}" -v lo="$lo" -v hi="$hi" '{a[NR] = $1}
       END {printf "| %s | %.1f%% | %.1f%% to %.1f%% | %.2f-%.2f |\n", m, (1 - p) * 100, (1 - hi) * 100, (1 - lo) * 100, a[1], a[NR]}'
@@ -235,7 +237,7 @@ rows_b=$(rows both)
   echo
   echo "| mode | ns/request | logging ns/request | share of gateway CPU/request |"
   echo "|---|---|---|---|"
-  for m in $MODES; do
+  for m in none lines store both; do
     awk -v m="$m" -v n="${NS[$m]}" -v n0="${NS[none]}" -v g="${FCPU[none]}" \
       'BEGIN{printf "| %s | %.0f | %.0f | %.1f%% |\n", m, n, n - n0, (n - n0) / (g * 1000) * 100}'
   done
