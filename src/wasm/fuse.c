@@ -124,6 +124,23 @@ static int64_t untee(compiler *c, int h, size_t end)
     return (int64_t)c->m->ir[end - 1].u64;
 }
 
+/* H(0) is local.get a and H(1) an instruction x that takes nothing from
+ * the stack: drops the local.get (x slides down over it) and returns a, for
+ * an instruction emitted after x that reads local a itself. */
+static uint64_t drop_get_under(compiler *c)
+{
+    wasm_cell *ir = c->m->ir;
+    size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
+    uint64_t a = ir[gpos + 1].u64;
+    int xop = H(c, 1).op;
+    memmove(ir + gpos, ir + xpos, n * sizeof *ir);
+    c->m->ir_len = gpos + n;
+    c->nhist -= 1;
+    H(c, 1).op = xop;
+    H(c, 1).pos = gpos;
+    return a;
+}
+
 /* local.get x; local.get y; OP  ->  OP_LL x y
  * local.get x; CONST k; OP       ->  OP_LC x k
  * CONST k; OP                    ->  OP_SC k        (no branch target in between) */
@@ -143,6 +160,17 @@ bool wasm_fuse_binary(compiler *c, int op)
         merge_add_set(c);
         emit_op(c, fused_forms[op][0]);
         emit_pair(c, (uint32_t)t, (uint32_t)y);
+        return true;
+    }
+    /* local.get n; x.tee t; OP  ->  x.set t; OP_LL n t, when x takes
+     * nothing from the stack and t != n (x writes only t, so n still holds
+     * what the local.get read) */
+    if (prev == OP_LOCAL_GET && tee_no_input[last] && ir[c->m->ir_len - 1].u64 != ir[ppos + 1].u64) {
+        t = untee(c, 1, c->m->ir_len);
+        uint64_t n = drop_get_under(c);
+        merge_add_set(c);
+        emit_op(c, fused_forms[op][0]);
+        emit_pair(c, (uint32_t)n, (uint32_t)t);
         return true;
     }
     if (prev == OP_LOCAL_GET && (last == OP_LOCAL_GET || last == OP_CONST)) {
@@ -226,10 +254,20 @@ static bool fuse_byte_sign_branch(compiler *c, bool on_zero)
  * k off2 (a parser's string scan: the byte decides through a table). */
 static bool fuse_table_branch(compiler *c, bool on_zero)
 {
-    if (on_zero || c->nhist < 3 || H(c, -1).op != OP_I32_ADD_LL_TEE || H(c, 0).op != OP_I32_LOAD8_U_TEE ||
-        H(c, 1).op != OP_I32_LOAD8_U_SCA)
-        return false;
+    if (on_zero || c->nhist < 2 || H(c, 1).op != OP_I32_LOAD8_U_SCA) return false;
     wasm_cell *ir = c->m->ir;
+    /* the same without the sum kept: I32_LOAD8_U_LLA_TEE {x,y} off t;
+     * I32_LOAD8_U_SCA k off2 by br_if  ->  I32_LOAD8_U_LLA_TEE_TAB_BRNZ
+     * {x,y} off t k off2 */
+    if (H(c, 0).op == OP_I32_LOAD8_U_LLA_TEE) {
+        size_t p = H(c, 0).pos;
+        wasm_cell k = ir[H(c, 1).pos + 1], off2 = ir[H(c, 1).pos + 2];
+        ir[p + 4] = k;
+        ir[p + 5] = off2;
+        fuse_collapse(c, 2, p, 6, OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ);
+        return true;
+    }
+    if (c->nhist < 3 || H(c, -1).op != OP_I32_ADD_LL_TEE || H(c, 0).op != OP_I32_LOAD8_U_TEE) return false;
     size_t p = H(c, -1).pos, q = H(c, 0).pos, r = H(c, 1).pos;
     wasm_cell xy = ir[p + 1], t = ir[p + 2], off = ir[q + 1], t2 = ir[q + 2], k = ir[r + 1], off2 = ir[r + 2];
     ir[p + 1] = xy; ir[p + 2] = t; ir[p + 3] = off; ir[p + 4] = t2; ir[p + 5] = k; ir[p + 6] = off2;
@@ -238,16 +276,20 @@ static bool fuse_table_branch(compiler *c, bool on_zero)
 }
 
 /* I32_ADD_LC_SET[2]; i32.ne / i32.lt_u of two locals by br_if  ->  one
- * I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (the adds first, then the compare). */
+ * I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (the adds first, then the compare);
+ * I32_ADD_LC_SET; i32.add of two locals by br_if  ->
+ * I32_ADD_LC_SET_ADD_LL_BRNZ (a negative count running up to zero). */
 static bool fuse_add_cmp_branch(compiler *c, bool on_zero)
 {
     if (on_zero || c->nhist < 2) return false;
     int add = H(c, 0).op, cmp = H(c, 1).op, nop;
-    if (cmp != OP_I32_NE_LL && cmp != OP_I32_LT_U_LL) return false;
     bool ne = cmp == OP_I32_NE_LL;
-    if (add == OP_I32_ADD_LC_SET) nop = ne ? OP_I32_ADD_LC_SET_NE_LL_BRNZ : OP_I32_ADD_LC_SET_LT_U_LL_BRNZ;
+    if (cmp == OP_I32_ADD_LL) nop = add == OP_I32_ADD_LC_SET ? OP_I32_ADD_LC_SET_ADD_LL_BRNZ : 0;
+    else if (cmp != OP_I32_NE_LL && cmp != OP_I32_LT_U_LL) nop = 0;
+    else if (add == OP_I32_ADD_LC_SET) nop = ne ? OP_I32_ADD_LC_SET_NE_LL_BRNZ : OP_I32_ADD_LC_SET_LT_U_LL_BRNZ;
     else if (add == OP_I32_ADD_LC_SET2) nop = ne ? OP_I32_ADD_LC_SET2_NE_LL_BRNZ : OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ;
-    else return false;
+    else nop = 0;
+    if (!nop) return false;
     wasm_cell *ir = c->m->ir;
     size_t p = H(c, 0).pos, q = H(c, 1).pos;
     wasm_cell ab = ir[q + 1];
@@ -360,19 +402,25 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
     wasm_cell *ir = c->m->ir;
+    /* local.get a; I32_ADD_LL {x,y}; I32_ADD_SC k; i32.store  ->
+     * I32_ADD_LLC_STORE_LS {x,y} k a off (the sum writes no local) */
+    if (store_op == OP_I32_STORE && c->nhist >= 3 && H(c, -1).op == OP_LOCAL_GET &&
+        H(c, 0).op == OP_I32_ADD_LL && H(c, 1).op == OP_I32_ADD_SC) {
+        size_t p = H(c, -1).pos;
+        wasm_cell a = ir[p + 1], xy = ir[H(c, 0).pos + 1], k = ir[H(c, 1).pos + 1];
+        ir[p + 1] = xy;
+        ir[p + 2] = k;
+        ir[p + 3] = a;
+        ir[p + 4].u64 = off;
+        fuse_collapse(c, 3, p, 5, OP_I32_ADD_LLC_STORE_LS);
+        return true;
+    }
     /* local.get a; x.tee t; store  ->  x.set t; store_LL a t, when x takes
      * nothing from the stack and t != a (a is read before x runs) */
     if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && tee_no_input[H(c, 1).op]) {
-        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
-        uint64_t a = ir[gpos + 1].u64;
-        if (ir[c->m->ir_len - 1].u64 != a) {
+        if (ir[c->m->ir_len - 1].u64 != ir[H(c, 0).pos + 1].u64) {
             int64_t t = untee(c, 1, c->m->ir_len);
-            int xop = H(c, 1).op;
-            memmove(ir + gpos, ir + xpos, n * sizeof *ir);
-            c->m->ir_len = gpos + n;
-            c->nhist -= 1;          /* x now sits where the local.get was */
-            H(c, 1).op = xop;
-            H(c, 1).pos = gpos;
+            uint64_t a = drop_get_under(c);
             emit_op(c, store_local_forms[store_op][1]);
             emit_pair(c, (uint32_t)a, (uint32_t)t);
             emit_u64(c, off);
@@ -383,14 +431,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
     /* local.get a; x; store  ->  x; store_LS a, when x takes nothing from
      * the stack and writes no local (a still holds what local.get read) */
     if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && pure_push[H(c, 1).op]) {
-        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
-        uint64_t a = ir[gpos + 1].u64;
-        int xop = H(c, 1).op;
-        memmove(ir + gpos, ir + xpos, n * sizeof *ir);
-        c->m->ir_len = gpos + n;
-        c->nhist -= 1;
-        H(c, 1).op = xop;
-        H(c, 1).pos = gpos;
+        uint64_t a = drop_get_under(c);
         emit_op(c, store_local_forms[store_op][2]);
         emit_u64(c, a);
         emit_u64(c, off);
@@ -475,3 +516,23 @@ bool wasm_fuse_extend(compiler *c, int op)
     return true;
 }
 
+
+/* At a loop's end: a body of exactly I32_LOAD8_U_LLA_TEE_TAB_BRNZ (7 cells),
+ * I32_ADD_LLC_STORE_LS (5) and I32_ADD_LC_SET_ADD_LL_BRNZ (6) whose branch
+ * goes back to the loop's start becomes I32_TAB_SCAN_LOOP, which runs the
+ * iterations itself (serde_json's string scan: a byte through a table,
+ * `self.index = start + i + 1`, the count). The body is longer than the
+ * history, so the cells are checked: each opcode sits where the one before
+ * it ends. Only the first opcode changes and the handler reads the three
+ * instructions' immediates where they are (forward targets are patched
+ * there later); a branch into the second or third still runs them. */
+void wasm_fuse_loop(compiler *c, size_t start)
+{
+    wasm_cell *ir = c->m->ir;
+    if (dead(c) || c->m->ir_len != start + 18 || ir[start].op != c->labels[OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ] ||
+        ir[start + 7].op != c->labels[OP_I32_ADD_LLC_STORE_LS] ||
+        ir[start + 12].op != c->labels[OP_I32_ADD_LC_SET_ADD_LL_BRNZ] ||
+        (int64_t)(start + 17) + ir[start + 17].i64 != (int64_t)start)
+        return;
+    ir[start].op = c->labels[OP_I32_TAB_SCAN_LOOP];
+}

@@ -645,6 +645,31 @@ L_I32_LOAD8_U_LLA_TAB_BRNZ: {
     if (w_) JUMP_AT(pc + 6); else pc += 7;
     NEXT();
 }
+    /* serde_json's string scan, each part alone and as a whole loop (ops.h):
+     * the table test (the byte at x+y+off into local t; non-zero when the
+     * byte at t+k+off2 is), the store of x+y+k at local a + off, and the
+     * count (t = x+k; non-zero while a+b is) */
+#define TAB_TEST(P) ({ uint8_t v_, w_; \
+    memcpy(&v_, EA_AT((uint32_t)(fp[(P)->p.a].u32 + fp[(P)->p.b].u32), (P)[1].u64, 1), 1); \
+    fp[(P)[2].u64].u32 = v_; \
+    memcpy(&w_, EA_AT((uint32_t)(v_ + (uint32_t)(P)[3].u64), (P)[4].u64, 1), 1); w_; })
+#define ADD_LLC_STORE(P) do { uint32_t s_ = fp[(P)->p.a].u32 + fp[(P)->p.b].u32 + (uint32_t)(P)[1].u64; \
+    memcpy(EA_AT(fp[(P)[2].u64].u32, (P)[3].u64, 4), &s_, 4); } while (0)
+#define COUNT_UP(P) ({ fp[(P)[2].u64].u32 = fp[(P)->u64].u32 + (uint32_t)(P)[1].u64; \
+    (uint32_t)(fp[(P)[3].p.a].u32 + fp[(P)[3].p.b].u32); })
+L_I32_LOAD8_U_LLA_TEE_TAB_BRNZ: if (TAB_TEST(pc)) JUMP_AT(pc + 5); else pc += 6; NEXT();
+L_I32_ADD_LLC_STORE_LS: ADD_LLC_STORE(pc); pc += 4; NEXT();
+L_I32_ADD_LC_SET_ADD_LL_BRNZ: if (COUNT_UP(pc)) JUMP_AT(pc + 4); else pc += 5; NEXT();
+    /* the three in a loop: the iterations run here, each back edge spending
+     * fuel as the branch it replaces would */
+L_I32_TAB_SCAN_LOOP:
+    for (;;) {
+        if (TAB_TEST(pc)) { JUMP_AT(pc + 5); break; }
+        ADD_LLC_STORE(pc + 7);
+        if (!COUNT_UP(pc + 12)) { pc += 17; break; }
+        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    }
+    NEXT();
     /* a load from the address in a local, stored at the address in another */
 #define MOVE_L(NAME, CT) \
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \

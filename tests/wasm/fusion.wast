@@ -409,3 +409,111 @@
 (assert_return (invoke "fold_sub" (i32.const 1)) (i32.const -1))
 (assert_return (invoke "fold_load" (i32.const 3)) (i32.const 0x80))
 (assert_trap (invoke "fold_load" (i32.const 0)) "out of bounds memory access")
+
+;; serde_json's string scan: t = byte at p+i; leave when the table byte at
+;; t+k+off is non-zero; store p+i+1 at a; i += 1; go on while n+i != 0 (n
+;; counts up to zero). "scan" fuses the whole loop (I32_TAB_SCAN_LOOP); the
+;; others keep the three parts, or run them through the loop's instruction
+;; in another order. Each returns i, t and the value stored at a.
+(module
+  (memory 1)
+  (data (i32.const 0) "ab\"cd")
+  (data (i32.const 1058) "\01")     ;; the table at 1024: '"'
+  (data (i32.const 1116) "\01")     ;; and '\\'
+  (data (i32.const 3000) "\80\81")
+  (data (i32.const 65533) "xyz")    ;; no quote before the end of memory
+  (func $scan (export "scan") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  ;; the table address wraps at 32 bits before the offset is added: bytes
+  ;; below 0x80 read beyond the memory
+  (func $scan_wrap (export "scan_wrap") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=1024 (i32.add (local.tee $t (i32.load8_u offset=0 (i32.add (local.get $p) (local.get $i))))
+                                                       (i32.const -128))))
+        (i32.store offset=4 (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load offset=4 (local.get $a)))
+  ;; the count branches out, not back: no loop instruction, one pass
+  (func (export "scan_once") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $found (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  ;; the table test lands on the store inside the loop (a branch target
+  ;; inside the fused loop): the loop ends only by its count
+  (func (export "scan_inner") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (loop $next
+      (block $skip
+        (br_if $skip (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                    (i32.const 1000)))))
+      (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+      (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+  ;; single-result callers for assert_trap (wast2json mangles multi-value there)
+  (func (export "scan1") (param i32 i32 i32 i32) (result i32)
+    (call $scan (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop) (drop))
+  (func (export "scan_wrap1") (param i32 i32 i32 i32) (result i32)
+    (call $scan_wrap (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop) (drop))
+
+  ;; local.get n; x.tee t; op -> x.set t; op_LL n t: operand order, and no
+  ;; rewrite when t is n (the first operand is n's value before the tee)
+  (func (export "tee_add_same") (param i32) (result i32)
+    (i32.add (local.get 0) (local.tee 0 (i32.add (local.get 0) (i32.const 1)))))
+  (func (export "tee_sub_order") (param i32 i32) (result i32) (local i32)
+    (i32.add (i32.mul (i32.sub (local.get 0) (local.tee 2 (i32.add (local.get 1) (i32.const 5)))) (i32.const 1000))
+             (local.get 2)))
+  (func (export "tee_load_order") (param i32 i32) (result i32) (local i32)
+    (i32.sub (local.get 0) (local.tee 2 (i32.load8_u (local.get 1)))))
+  ;; x+y+k stored at local a + off: the sum wraps, the address does not
+  (func (export "store_llc") (param $a i32) (param $x i32) (param $y i32) (result i32)
+    (i32.store offset=4 (local.get $a) (i32.add (i32.add (local.get $x) (local.get $y)) (i32.const 7)))
+    (i32.load offset=4 (local.get $a)))
+  ;; a count up to zero after another local's update
+  (func (export "count_loop") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (local.set $s (i32.const 1))
+    (loop
+      (local.set $s (i32.mul (local.get $s) (i32.const 3)))
+      (br_if 0 (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+    (i32.add (i32.mul (local.get $s) (i32.const 1000)) (local.get $i)))
+)
+(assert_return (invoke "scan" (i32.const 0) (i32.const 0) (i32.const -100) (i32.const 2048))
+  (i32.const 2) (i32.const 34) (i32.const 2))
+(assert_return (invoke "scan" (i32.const 0) (i32.const 0) (i32.const -1) (i32.const 2048))
+  (i32.const 1) (i32.const 97) (i32.const 1))
+(assert_return (invoke "scan" (i32.const 0) (i32.const 3) (i32.const -10) (i32.const 2048))
+  (i32.const 10) (i32.const 0) (i32.const 10))
+(assert_return (invoke "scan" (i32.const 0xffffffff) (i32.const 1) (i32.const -3) (i32.const 2048))
+  (i32.const 3) (i32.const 98) (i32.const 2))
+(assert_trap (invoke "scan1" (i32.const 65533) (i32.const 0) (i32.const -10) (i32.const 2048)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 2048)) (i32.const 65536))
+(assert_trap (invoke "scan1" (i32.const 0) (i32.const 0) (i32.const -5) (i32.const 65533)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 65532)) (i32.const 0x7a797800))
+(assert_return (invoke "scan_wrap" (i32.const 3000) (i32.const 0) (i32.const -2) (i32.const 2044))
+  (i32.const 2) (i32.const 0x81) (i32.const 3002))
+(assert_trap (invoke "scan_wrap1" (i32.const 3000) (i32.const 0) (i32.const -10) (i32.const 2044)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 2048)) (i32.const 3002))
+(assert_return (invoke "scan_once" (i32.const 0) (i32.const 0) (i32.const -100) (i32.const 2048))
+  (i32.const 1) (i32.const 97) (i32.const 1))
+(assert_return (invoke "scan_inner" (i32.const 0) (i32.const 0) (i32.const -4) (i32.const 2048))
+  (i32.const 4) (i32.const 99) (i32.const 4))
+(assert_return (invoke "tee_add_same" (i32.const 20)) (i32.const 41))
+(assert_return (invoke "tee_add_same" (i32.const 0x7fffffff)) (i32.const -1))
+(assert_return (invoke "tee_sub_order" (i32.const 10) (i32.const 1)) (i32.const 4006))
+(assert_return (invoke "tee_load_order" (i32.const 10) (i32.const 0)) (i32.const -87))
+(assert_trap (invoke "tee_load_order" (i32.const 10) (i32.const 65536)) "out of bounds memory access")
+(assert_return (invoke "store_llc" (i32.const 64) (i32.const 0xfffffff0) (i32.const 8)) (i32.const -1))
+(assert_trap (invoke "store_llc" (i32.const 65530) (i32.const 1) (i32.const 2)) "out of bounds memory access")
+(assert_trap (invoke "store_llc" (i32.const 0xfffffffc) (i32.const 1) (i32.const 2)) "out of bounds memory access")
+(assert_return (invoke "count_loop" (i32.const -5)) (i32.const 243005))
+(assert_return (invoke "count_loop" (i32.const -1)) (i32.const 3001))
