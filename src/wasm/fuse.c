@@ -517,22 +517,31 @@ bool wasm_fuse_extend(compiler *c, int op)
 }
 
 
-/* At a loop's end: a body of exactly I32_LOAD8_U_LLA_TEE_TAB_BRNZ (7 cells),
- * I32_ADD_LLC_STORE_LS (5) and I32_ADD_LC_SET_ADD_LL_BRNZ (6) whose branch
- * goes back to the loop's start becomes I32_TAB_SCAN_LOOP, which runs the
- * iterations itself (serde_json's string scan: a byte through a table,
- * `self.index = start + i + 1`, the count). The body is longer than the
- * history, so the cells are checked: each opcode sits where the one before
- * it ends. Only the first opcode changes and the handler reads the three
- * instructions' immediates where they are (forward targets are patched
- * there later); a branch into the second or third still runs them. */
+/* At a loop's end: a body of exactly I32_LOAD8_U_LLA_TEE_TAB_BRNZ {p,i} off
+ * t k off2 (7 cells), I32_ADD_LLC_STORE_LS {q,i} k2 a off3 (5) and
+ * I32_ADD_LC_SET_ADD_LL_BRNZ i k3 i {n,i} back to the loop's start (6)
+ * becomes I32_TAB_SCAN_LOOP, which runs the iterations itself (serde_json's
+ * string scan: a byte through a table, `self.index = start + i + 1`, the
+ * count). The same i throughout, and t distinct from every local read:
+ * only t and i change, so the handler keeps the others in registers. The
+ * body is longer than the history, so the cells are checked: each opcode
+ * sits where the one before it ends. Only the first opcode changes and the
+ * handler reads the three instructions' immediates where they are (forward
+ * targets are patched there later); a branch into the second or third
+ * still runs them. */
 void wasm_fuse_loop(compiler *c, size_t start)
 {
-    wasm_cell *ir = c->m->ir;
-    if (dead(c) || c->m->ir_len != start + 18 || ir[start].op != c->labels[OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ] ||
-        ir[start + 7].op != c->labels[OP_I32_ADD_LLC_STORE_LS] ||
-        ir[start + 12].op != c->labels[OP_I32_ADD_LC_SET_ADD_LL_BRNZ] ||
-        (int64_t)(start + 17) + ir[start + 17].i64 != (int64_t)start)
+    wasm_cell *ir = c->m->ir, *s = ir + start;
+    if (dead(c) || c->m->ir_len != start + 18 || s[0].op != c->labels[OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ] ||
+        s[7].op != c->labels[OP_I32_ADD_LLC_STORE_LS] || s[12].op != c->labels[OP_I32_ADD_LC_SET_ADD_LL_BRNZ] ||
+        (int64_t)(start + 17) + s[17].i64 != (int64_t)start)
         return;
-    ir[start].op = c->labels[OP_I32_TAB_SCAN_LOOP];
+    uint32_t p = s[1].p.a, i = s[1].p.b, t = (uint32_t)s[3].u64, q = s[8].p.a, a = (uint32_t)s[10].u64,
+             n = s[16].p.a;
+    if (s[8].p.b != i || s[13].u64 != i || s[15].u64 != i || s[16].p.b != i) return;
+    const uint32_t only_read[] = {p, q, a, n};
+    if (t == i) return;
+    for (size_t k = 0; k < sizeof only_read / sizeof only_read[0]; k++)
+        if (only_read[k] == t || only_read[k] == i) return;
+    s[0].op = c->labels[OP_I32_TAB_SCAN_LOOP];
 }

@@ -660,16 +660,32 @@ L_I32_LOAD8_U_LLA_TAB_BRNZ: {
 L_I32_LOAD8_U_LLA_TEE_TAB_BRNZ: if (TAB_TEST(pc)) JUMP_AT(pc + 5); else pc += 6; NEXT();
 L_I32_ADD_LLC_STORE_LS: ADD_LLC_STORE(pc); pc += 4; NEXT();
 L_I32_ADD_LC_SET_ADD_LL_BRNZ: if (COUNT_UP(pc)) JUMP_AT(pc + 4); else pc += 5; NEXT();
-    /* the three in a loop: the iterations run here, each back edge spending
-     * fuel as the branch it replaces would */
-L_I32_TAB_SCAN_LOOP:
+    /* the three in a loop, the iterations run here. wasm_fuse_loop checked
+     * that only t and the count i are written (cells: ops.h) and that no
+     * other local is either: the others stay in registers, and t and i are
+     * written back when the loop is left (a trap discards the frame). Each
+     * back edge spends fuel as the branch it replaces would. */
+L_I32_TAB_SCAN_LOOP: {
+    const uint32_t p_ = fp[pc->p.a].u32, tk_ = (uint32_t)pc[3].u64, sum_ = fp[pc[7].p.a].u32 + (uint32_t)pc[8].u64;
+    const uint32_t step_ = (uint32_t)pc[13].u64, n_ = fp[pc[15].p.a].u32;
+    const uint64_t off_ = pc[1].u64, off2_ = pc[4].u64, sea_ = (uint64_t)fp[pc[9].u64].u32 + pc[10].u64;
+    uint32_t i_ = fp[pc->p.b].u32, t_;
     for (;;) {
-        if (TAB_TEST(pc)) { JUMP_AT(pc + 5); break; }
-        ADD_LLC_STORE(pc + 7);
-        if (!COUNT_UP(pc + 12)) { pc += 17; break; }
+        uint64_t ea_ = (uint64_t)(uint32_t)(p_ + i_) + off_;
+        if (ea_ >= memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access");
+        t_ = mem[ea_];
+        ea_ = (uint64_t)(uint32_t)(t_ + tk_) + off2_;
+        if (ea_ >= memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access");
+        if (mem[ea_]) { fp[pc[2].u64].u32 = t_; fp[pc->p.b].u32 = i_; JUMP_AT(pc + 5); break; }
+        uint32_t s_ = sum_ + i_;
+        if (sea_ + 4 > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access");
+        memcpy(mem + sea_, &s_, 4);
+        i_ += step_;
+        if (!(uint32_t)(n_ + i_)) { fp[pc[2].u64].u32 = t_; fp[pc->p.b].u32 = i_; pc += 17; break; }
         if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
     }
     NEXT();
+}
     /* a load from the address in a local, stored at the address in another */
 #define MOVE_L(NAME, CT) \
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \

@@ -459,6 +459,24 @@
       (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
       (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
     (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  ;; the loop instruction keeps the locals it only reads in registers: not
+  ;; when the store reads t, or when t is the base p (each read after a write)
+  (func (export "scan_store_t") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $t)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  (func (export "scan_t_is_p") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $p (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $p) (i32.load (local.get $a)))
   (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
   ;; single-result callers for assert_trap (wast2json mangles multi-value there)
   (func (export "scan1") (param i32 i32 i32 i32) (result i32)
@@ -507,6 +525,10 @@
   (i32.const 1) (i32.const 97) (i32.const 1))
 (assert_return (invoke "scan_inner" (i32.const 0) (i32.const 0) (i32.const -4) (i32.const 2048))
   (i32.const 4) (i32.const 99) (i32.const 4))
+(assert_return (invoke "scan_store_t" (i32.const 0) (i32.const 0) (i32.const -100) (i32.const 2048))
+  (i32.const 2) (i32.const 34) (i32.const 99))
+(assert_return (invoke "scan_t_is_p" (i32.const 0) (i32.const 0) (i32.const -2) (i32.const 2048))
+  (i32.const 2) (i32.const 0) (i32.const 2))
 (assert_return (invoke "tee_add_same" (i32.const 20)) (i32.const 41))
 (assert_return (invoke "tee_add_same" (i32.const 0x7fffffff)) (i32.const -1))
 (assert_return (invoke "tee_sub_order" (i32.const 10) (i32.const 1)) (i32.const 4006))

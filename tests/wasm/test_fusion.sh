@@ -16,7 +16,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 wast2json tests/wasm/fusion.wast -o "$tmp/fusion.json" || exit 1
 out=$("$BIN" spec "$tmp/fusion.json" 2>&1); rc=$?
 echo "$out"
-[ $rc -eq 0 ] && grep -q '^133 passed, 0 failed$' <<<"$out" || exit 1
+[ $rc -eq 0 ] && grep -q '^135 passed, 0 failed$' <<<"$out" || exit 1
 wast2json tests/wasm/inline.wast -o "$tmp/inline.json" || exit 1
 out=$("$BIN" spec "$tmp/inline.json" 2>&1); rc=$?
 echo "$out"
