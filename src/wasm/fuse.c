@@ -517,25 +517,51 @@ bool wasm_fuse_extend(compiler *c, int op)
 }
 
 
-/* At a loop's end: a body of exactly I32_LOAD8_U_LLA_TEE_TAB_BRNZ {p,i} off
- * t k off2 (7 cells), I32_ADD_LLC_STORE_LS {q,i} k2 a off3 (5) and
- * I32_ADD_LC_SET_ADD_LL_BRNZ i k3 i {n,i} back to the loop's start (6)
- * becomes I32_TAB_SCAN_LOOP, which runs the iterations itself (serde_json's
- * string scan: a byte through a table, `self.index = start + i + 1`, the
- * count). The same i throughout, and t distinct from every local read:
- * only t and i change, so the handler keeps the others in registers. The
- * body is longer than the history, so the cells are checked: each opcode
- * sits where the one before it ends. Only the first opcode changes and the
- * handler reads the three instructions' immediates where they are (forward
- * targets are patched there later); a branch into the second or third
- * still runs them. */
+/* Whether the code from a loop's start begins with exactly the
+ * instructions ops[0..n) of lens[k] cells each, the last a branch (its
+ * target the last cell) back to the start; what follows it runs when that
+ * branch is not taken (compilers put the loop's exit branch there). The
+ * body may be longer than the history, so the cells are checked: each
+ * opcode where the one before ends. The end of a loop may be unreachable
+ * (after that exit branch): what was emitted is what counts. */
+static bool loop_is(compiler *c, size_t start, const int *ops, const uint8_t *lens, int n)
+{
+    wasm_cell *ir = c->m->ir;
+    size_t at = start;
+    for (int k = 0; k < n; k++) {
+        if (at >= c->m->ir_len || ir[at].op != c->labels[ops[k]]) return false;
+        at += lens[k];
+    }
+    return at <= c->m->ir_len && (int64_t)(at - 1) + ir[at - 1].i64 == (int64_t)start;
+}
+
+/* Loops in one instruction, at their end. Only the first opcode changes:
+ * the handler reads the instructions' immediates where they are (forward
+ * targets are patched there later), and a branch into the body still runs
+ * the instructions it lands on.
+ * - I32_TAB_SCAN_LOOP: I32_LOAD8_U_LLA_TEE_TAB_BRNZ {p,i} off t k off2,
+ *   I32_ADD_LLC_STORE_LS {q,i} k2 a off3, I32_ADD_LC_SET_ADD_LL_BRNZ i k3 i
+ *   {n,i} (serde_json's string scan: a byte through a table, `self.index =
+ *   start + i + 1`, the count). The same i throughout, and t distinct from
+ *   every local read: only t and i change, so the handler keeps the others
+ *   in registers.
+ * - I32_FUNNEL_COPY_LOOP: local.get d, I32_SHR_U_LL, I32_LOAD_L_SET, I32_SHL_LL,
+ *   I32_OR, I32_STORE, I32_ADD_LC_SET2_LT_U_LL_BRNZ (`memcpy` between
+ *   differently aligned pointers: each word stored is made of two loaded
+ *   ones); run in order, every local read where it was. */
 void wasm_fuse_loop(compiler *c, size_t start)
 {
-    wasm_cell *ir = c->m->ir, *s = ir + start;
-    if (dead(c) || c->m->ir_len != start + 18 || s[0].op != c->labels[OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ] ||
-        s[7].op != c->labels[OP_I32_ADD_LLC_STORE_LS] || s[12].op != c->labels[OP_I32_ADD_LC_SET_ADD_LL_BRNZ] ||
-        (int64_t)(start + 17) + s[17].i64 != (int64_t)start)
+    static const int scan[] = {OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ, OP_I32_ADD_LLC_STORE_LS, OP_I32_ADD_LC_SET_ADD_LL_BRNZ};
+    static const uint8_t scan_len[] = {7, 5, 6};
+    static const int funnel[] = {OP_LOCAL_GET, OP_I32_SHR_U_LL, OP_I32_LOAD_L_SET, OP_I32_SHL_LL, OP_I32_OR,
+                                 OP_I32_STORE, OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ};
+    static const uint8_t funnel_len[] = {2, 2, 4, 2, 1, 2, 9};
+    wasm_cell *s = c->m->ir + start;
+    if (loop_is(c, start, funnel, funnel_len, 7)) {
+        s[0].op = c->labels[OP_I32_FUNNEL_COPY_LOOP];
         return;
+    }
+    if (!loop_is(c, start, scan, scan_len, 3)) return;
     uint32_t p = s[1].p.a, i = s[1].p.b, t = (uint32_t)s[3].u64, q = s[8].p.a, a = (uint32_t)s[10].u64,
              n = s[16].p.a;
     if (s[8].p.b != i || s[13].u64 != i || s[15].u64 != i || s[16].p.b != i) return;

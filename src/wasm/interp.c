@@ -686,6 +686,21 @@ L_I32_TAB_SCAN_LOOP: {
     }
     NEXT();
 }
+    /* memcpy's funnel loop (ops.h): the seven instructions in order, every
+     * local read from its slot; pc: the first's immediates */
+L_I32_FUNNEL_COPY_LOOP:
+    for (;;) {
+        uint32_t d_ = fp[pc->u64].u32, v_ = fp[pc[2].p.a].u32 >> (fp[pc[2].p.b].u32 & 31), w_;
+        memcpy(&w_, EA_AT(fp[pc[4].u64].u32, pc[5].u64, 4), 4);
+        fp[pc[6].u64].u32 = w_;
+        v_ |= fp[pc[8].p.a].u32 << (fp[pc[8].p.b].u32 & 31);
+        memcpy(EA_AT(d_, pc[11].u64, 4), &v_, 4);
+        fp[pc[15].u64].u32 = fp[pc[13].u64].u32 + (uint32_t)pc[14].u64;
+        fp[pc[18].u64].u32 = fp[pc[16].u64].u32 + (uint32_t)pc[17].u64;
+        if (fp[pc[19].p.a].u32 >= fp[pc[19].p.b].u32) { pc += 21; break; }
+        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    }
+    NEXT();
     /* a load from the address in a local, stored at the address in another */
 #define MOVE_L(NAME, CT) \
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \

@@ -44,6 +44,10 @@
  *   I32_TAB_SCAN_LOOP: a loop whose body is exactly the three above, in that
  *   order, the last branching back to the first (the cells are those of the
  *   three, only the first opcode changes; serde_json's string scan) |
+ *   I32_FUNNEL_COPY_LOOP: a loop of exactly local.get d, I32_SHR_U_LL,
+ *   I32_LOAD_L_SET, I32_SHL_LL, I32_OR, I32_STORE and
+ *   I32_ADD_LC_SET2_LT_U_LL_BRNZ back to the first (`memcpy` between
+ *   differently aligned pointers), the cells again those of the seven |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -171,7 +175,7 @@
     X(GLOBAL_I32_SUB_K_TEE) X(GLOBAL_SET_I32_ADD_LC) X(I32_LOAD_LCA) X(I64_LOAD_LCA) \
     X(I32_MOVE_L_SET2_LT_U_LL_BRNZ) X(I32_MOVE8_L_SET2_LT_U_LL_BRNZ) \
     X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
-    X(I32_LOAD8_U_LLA_TEE_TAB_BRNZ) X(I32_ADD_LLC_STORE_LS) X(I32_ADD_LC_SET_ADD_LL_BRNZ) X(I32_TAB_SCAN_LOOP) \
+    X(I32_LOAD8_U_LLA_TEE_TAB_BRNZ) X(I32_ADD_LLC_STORE_LS) X(I32_ADD_LC_SET_ADD_LL_BRNZ) X(I32_TAB_SCAN_LOOP) X(I32_FUNNEL_COPY_LOOP) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

@@ -539,3 +539,56 @@
 (assert_trap (invoke "store_llc" (i32.const 0xfffffffc) (i32.const 1) (i32.const 2)) "out of bounds memory access")
 (assert_return (invoke "count_loop" (i32.const -5)) (i32.const 243005))
 (assert_return (invoke "count_loop" (i32.const -1)) (i32.const 3001))
+
+;; memcpy between differently aligned pointers (I32_FUNNEL_COPY_LOOP): each
+;; stored word is (previous word >> sh) | (next word << sh2); the loop's exit
+;; branch follows its back edge inside the loop, as rustc's memcpy has it.
+;; Returns d, s and w; "peek" reads what was stored.
+(module
+  (memory 1)
+  (data (i32.const 0x100) "\00\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f")
+  (data (i32.const 65528) "\f8\f9\fa\fb\fc\fd\fe\ff")
+  (func $funnel (export "funnel") (param $d i32) (param $s i32) (param $end i32) (param $sh i32) (result i32 i32 i32)
+    (local $w i32) (local $sh2 i32)
+    (local.set $sh2 (i32.sub (i32.const 32) (local.get $sh)))
+    (local.set $w (i32.load (local.get $s)))
+    (local.set $s (i32.add (local.get $s) (i32.const 4)))
+    (block $out
+      (loop $next
+        (i32.store (local.get $d) (i32.or (i32.shr_u (local.get $w) (local.get $sh))
+                                          (i32.shl (local.tee $w (i32.load (local.get $s))) (local.get $sh2))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br_if $next (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 4))) (local.get $end)))
+        (br $out)))
+    (local.get $d) (local.get $s) (local.get $w))
+  ;; the same whose last branch leaves instead of looping: one pass
+  (func (export "funnel_once") (param $d i32) (param $s i32) (param $end i32) (param $sh i32) (result i32 i32 i32)
+    (local $w i32) (local $sh2 i32)
+    (local.set $sh2 (i32.sub (i32.const 32) (local.get $sh)))
+    (local.set $w (i32.load (local.get $s)))
+    (local.set $s (i32.add (local.get $s) (i32.const 4)))
+    (block $out
+      (loop $next
+        (i32.store (local.get $d) (i32.or (i32.shr_u (local.get $w) (local.get $sh))
+                                          (i32.shl (local.tee $w (i32.load (local.get $s))) (local.get $sh2))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br_if $out (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 4))) (local.get $end)))))
+    (local.get $d) (local.get $s) (local.get $w))
+  (func (export "funnel1") (param i32 i32 i32 i32) (result i32)
+    (call $funnel (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop) (drop))
+  (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+)
+(assert_return (invoke "funnel" (i32.const 0x200) (i32.const 0x100) (i32.const 0x208) (i32.const 8))
+  (i32.const 0x208) (i32.const 0x10c) (i32.const 0x0b0a0908))
+(assert_return (invoke "peek" (i32.const 0x200)) (i32.const 0x04030201))
+(assert_return (invoke "peek" (i32.const 0x204)) (i32.const 0x08070605))
+(assert_return (invoke "funnel" (i32.const 0x200) (i32.const 0x100) (i32.const 0x201) (i32.const 0))
+  (i32.const 0x204) (i32.const 0x108) (i32.const 0x07060504))
+(assert_return (invoke "peek" (i32.const 0x200)) (i32.const 0x07060504))
+(assert_trap (invoke "funnel1" (i32.const 0x300) (i32.const 65528) (i32.const 0x310) (i32.const 16)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 0x300)) (i32.const 0xfdfcfbfa))
+(assert_return (invoke "peek" (i32.const 0x304)) (i32.const 0))
+(assert_trap (invoke "funnel1" (i32.const 65534) (i32.const 0x100) (i32.const 0xffffffff) (i32.const 8)) "out of bounds memory access")
+(assert_return (invoke "funnel_once" (i32.const 0x200) (i32.const 0x100) (i32.const 0x208) (i32.const 8))
+  (i32.const 0x204) (i32.const 0x108) (i32.const 0x07060504))
+(assert_return (invoke "peek" (i32.const 0x200)) (i32.const 0x04030201))
