@@ -73,6 +73,8 @@ static void fused_init(void)
     branch_forms[OP_LOCAL_GET][0] = OP_BR_IF_L; branch_forms[OP_LOCAL_GET][1] = OP_BR_UNLESS_L;
     branch_forms[OP_I32_LOAD_L][0] = OP_I32_LOAD_L_BRNZ; branch_forms[OP_I32_LOAD_L][1] = OP_I32_LOAD_L_BRZ;
     branch_forms[OP_I32_LOAD8_U_SCA][0] = OP_I32_LOAD8_U_SCA_BRNZ;
+    branch_forms[OP_I32_AND_SC][0] = OP_I32_AND_SC_BRNZ; branch_forms[OP_I32_AND_SC][1] = OP_I32_AND_SC_BRZ;
+    set_forms[OP_I32_LOAD_K] = OP_I32_LOAD_K_SET; tee_forms[OP_I32_LOAD_K] = OP_I32_LOAD_K_TEE;
     set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
     set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
     for (int i = 0; i < OP_COUNT_; i++)
@@ -94,7 +96,8 @@ static void fused_init(void)
     WASM_LOAD_HOT(WASM_X_PAINFO)
 #undef WASM_X_PAINFO
     pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
-    pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = true;
+    pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = pure_push[OP_I32_LOAD_K] = true;
+    tee_no_input[OP_I32_LOAD_K_TEE] = true;
 }
 
 /* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
@@ -357,6 +360,14 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
         emit_u64(c, off);
         return true;
     }
+    /* i32.const a; i32.load off  ->  I32_LOAD_K (a + off, computed here) */
+    if (last == OP_CONST && load_op == OP_I32_LOAD) {
+        size_t p = H(c, 1).pos;
+        c->m->ir[p].op = c->labels[OP_I32_LOAD_K];
+        c->m->ir[p + 1].u64 = (uint64_t)(uint32_t)c->m->ir[p + 1].u64 + off;
+        H(c, 1).op = OP_I32_LOAD_K;
+        return true;
+    }
     /* local.get x; i32.const k; i32.add; load off  ->  load_LCA x k off */
     if (last == OP_I32_ADD_LC && (load_op == OP_I32_LOAD || load_op == OP_I64_LOAD)) {
         c->m->ir[H(c, 1).pos].op = c->labels[load_op == OP_I32_LOAD ? OP_I32_LOAD_LCA : OP_I64_LOAD_LCA];
@@ -377,12 +388,14 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
 /* The store just emitted (store_LL or store_LS, the last instruction) with
  * the instruction before it: I32_ADD_LC_SET; i32.store_LL  ->
  * I32_ADD_LC_SET_STORE_LL (in that order), and load_L x off; store_LS a
- * off2 of the same width  ->  I32/I64_MOVE_L, I32_MOVE8_L x off a off2. */
+ * off2 of the same width  ->  I32/I64_MOVE_L, I32_MOVE8_L x off a off2;
+ * two i32.store_LL  ->  I32_STORE_LL2 (in order). */
 static void merge_store(compiler *c)
 {
     if (c->nhist < 2) return;
     int prev = H(c, 0).op, st = H(c, 1).op, nop = 0;
     if (prev == OP_I32_ADD_LC_SET && st == OP_I32_STORE_LL) nop = OP_I32_ADD_LC_SET_STORE_LL;
+    else if (prev == OP_I32_STORE_LL && st == OP_I32_STORE_LL) nop = OP_I32_STORE_LL2;
     else if (prev == OP_I32_LOAD_L && st == OP_I32_STORE_LS) nop = OP_I32_MOVE_L;
     else if (prev == OP_I64_LOAD_L && st == OP_I64_STORE_LS) nop = OP_I64_MOVE_L;
     else if (prev == OP_I32_LOAD8_U_L && st == OP_I32_STORE8_LS) nop = OP_I32_MOVE8_L;
@@ -413,6 +426,17 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
         ir[p + 3] = a;
         ir[p + 4].u64 = off;
         fuse_collapse(c, 3, p, 5, OP_I32_ADD_LLC_STORE_LS);
+        return true;
+    }
+    /* I32_ADD_LC a k2; I64_LOAD_LCA x k off; i64.store off2  ->
+     * I64_MOVE_LCA x k off a k2 off2 (the load writes no local: a + k2 is
+     * the same after it) */
+    if (store_op == OP_I64_STORE && c->nhist >= 2 && H(c, 0).op == OP_I32_ADD_LC && H(c, 1).op == OP_I64_LOAD_LCA) {
+        size_t p = H(c, 0).pos, q = H(c, 1).pos;
+        wasm_cell a = ir[p + 1], k2 = ir[p + 2], x = ir[q + 1], k = ir[q + 2], o = ir[q + 3];
+        ir[p + 1] = x; ir[p + 2] = k; ir[p + 3] = o; ir[p + 4] = a; ir[p + 5] = k2;
+        ir[p + 6].u64 = off;
+        fuse_collapse(c, 2, p, 7, OP_I64_MOVE_LCA);
         return true;
     }
     /* local.get a; x.tee t; store  ->  x.set t; store_LL a t, when x takes

@@ -478,6 +478,8 @@ L_LOCAL_COPY_LT_U_LL_BR:
     fp[pc->p.b] = fp[pc->p.a];
     JUMP_AT(fp[pc[1].p.a].u32 < fp[pc[1].p.b].u32 ? pc + 2 : pc + 3);
     NEXT();
+L_I32_AND_SC_BRNZ: if ((--sp)->u32 & (uint32_t)pc->u64) JUMP_AT(pc + 1); else pc += 2; NEXT();
+L_I32_AND_SC_BRZ: if (!((--sp)->u32 & (uint32_t)pc->u64)) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 
@@ -602,6 +604,13 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
     WASM_LOAD_HOT(LOAD_ADD)
+L_I32_LOAD_K: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); sp->u32 = v_; sp++; pc++; NEXT(); }
+L_I32_LOAD_K_SET: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); fp[pc[1].u64].u32 = v_; pc += 2; NEXT(); }
+L_I32_LOAD_K_TEE: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); sp->u32 = v_; fp[pc[1].u64] = *sp++; pc += 2;
+    NEXT(); }
+L_I64_MOVE_LCA: { uint64_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
+    memcpy(EA_AT((uint32_t)(fp[pc[3].u64].u32 + (uint32_t)pc[4].u64), pc[5].u64, 8), &v_, 8); pc += 6; NEXT(); }
 L_I32_LOAD_LCA: { uint32_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
     sp->u32 = v_; sp++; pc += 3; NEXT(); }
 L_I64_LOAD_LCA: { uint64_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
@@ -715,6 +724,14 @@ L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), si
     if (fp[pc[10].p.a].u32 < fp[pc[10].p.b].u32) JUMP_AT(pc + 11); else pc += 12; \
     NEXT(); }
     MOVE_LOOP(I32_MOVE_L_SET2_LT_U_LL_BRNZ, uint32_t) MOVE_LOOP(I32_MOVE8_L_SET2_LT_U_LL_BRNZ, uint8_t)
+L_I32_STORE_LL2: {
+    uint32_t v_ = fp[pc->p.b].u32;
+    memcpy(EA_AT(fp[pc->p.a].u32, pc[1].u64, 4), &v_, 4);
+    v_ = fp[pc[2].p.b].u32;
+    memcpy(EA_AT(fp[pc[2].p.a].u32, pc[3].u64, 4), &v_, 4);
+    pc += 4;
+    NEXT();
+}
 L_I32_ADD_LC_SET_STORE_LL: {
     fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
     uint32_t v_ = fp[pc[3].p.b].u32;

@@ -48,6 +48,12 @@
  *   I32_LOAD_L_SET, I32_SHL_LL, I32_OR, I32_STORE and
  *   I32_ADD_LC_SET2_LT_U_LL_BRNZ back to the first (`memcpy` between
  *   differently aligned pointers), the cells again those of the seven |
+ *   I32_AND_SC_BRNZ / _BRZ k rel (stack top & k decides a br_if / if) |
+ *   I32_STORE_LL2 {a,v} off {a2,v2} off2 (two i32.store_LL in a row) |
+ *   I32_LOAD_K[_SET/_TEE] ea [t] (i32.load from a constant address; ea is
+ *   the address plus the offset, computed once) |
+ *   I64_MOVE_LCA x k off a k2 off2 (i64 at x+k+off stored at a+k2+off2, each
+ *   sum of local and constant wrapping at 32 bits before its offset) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -176,6 +182,7 @@
     X(I32_MOVE_L_SET2_LT_U_LL_BRNZ) X(I32_MOVE8_L_SET2_LT_U_LL_BRNZ) \
     X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
     X(I32_LOAD8_U_LLA_TEE_TAB_BRNZ) X(I32_ADD_LLC_STORE_LS) X(I32_ADD_LC_SET_ADD_LL_BRNZ) X(I32_TAB_SCAN_LOOP) X(I32_FUNNEL_COPY_LOOP) \
+    X(I32_AND_SC_BRNZ) X(I32_AND_SC_BRZ) X(I32_STORE_LL2) X(I32_LOAD_K) X(I32_LOAD_K_SET) X(I32_LOAD_K_TEE) X(I64_MOVE_LCA) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
