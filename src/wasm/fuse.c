@@ -75,6 +75,7 @@ static void fused_init(void)
     branch_forms[OP_I32_LOAD8_U_SCA][0] = OP_I32_LOAD8_U_SCA_BRNZ;
     branch_forms[OP_I32_AND_SC][0] = OP_I32_AND_SC_BRNZ; branch_forms[OP_I32_AND_SC][1] = OP_I32_AND_SC_BRZ;
     set_forms[OP_I32_LOAD_K] = OP_I32_LOAD_K_SET; tee_forms[OP_I32_LOAD_K] = OP_I32_LOAD_K_TEE;
+    set_forms[OP_I32_LOAD_LCA] = OP_I32_LOAD_LCA_SET; tee_forms[OP_I32_LOAD_LCA] = OP_I32_LOAD_LCA_TEE;
     set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
     set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
     for (int i = 0; i < OP_COUNT_; i++)
@@ -97,7 +98,7 @@ static void fused_init(void)
 #undef WASM_X_PAINFO
     pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
     pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = pure_push[OP_I32_LOAD_K] = true;
-    tee_no_input[OP_I32_LOAD_K_TEE] = true;
+    tee_no_input[OP_I32_LOAD_K_TEE] = tee_no_input[OP_I32_LOAD_LCA_TEE] = true;
 }
 
 /* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
@@ -464,6 +465,14 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
     }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t v = ir[H(c, 1).pos + 1].u64;
+    /* I32_ADD_LC x k; local.get v; i32.store  ->  I32_STORE_LCA_L x k v off */
+    if (store_op == OP_I32_STORE && c->nhist >= 2 && H(c, 0).op == OP_I32_ADD_LC) {
+        size_t p = H(c, 0).pos;
+        ir[p + 3].u64 = v;
+        ir[p + 4].u64 = off;
+        fuse_collapse(c, 2, p, 5, OP_I32_STORE_LCA_L);
+        return true;
+    }
     if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET) {
         uint64_t a = ir[H(c, 0).pos + 1].u64;
         c->m->ir_len = H(c, 0).pos;

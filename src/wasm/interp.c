@@ -608,6 +608,14 @@ L_I32_LOAD_K: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); sp->u32 = v_;
 L_I32_LOAD_K_SET: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); fp[pc[1].u64].u32 = v_; pc += 2; NEXT(); }
 L_I32_LOAD_K_TEE: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); sp->u32 = v_; fp[pc[1].u64] = *sp++; pc += 2;
     NEXT(); }
+L_I32_LOAD_LCA_SET: { uint32_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
+    fp[pc[3].u64].u32 = v_; pc += 4; NEXT(); }
+L_I32_LOAD_LCA_TEE: { uint32_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
+    sp->u32 = v_; fp[pc[3].u64] = *sp++; pc += 4; NEXT(); }
+L_I32_STORE_LCA_L: { uint32_t v_ = fp[pc[2].u64].u32;
+    memcpy(EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[3].u64, 4), &v_, 4); pc += 4; NEXT(); }
 L_I64_MOVE_LCA: { uint64_t v_;
     memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
     memcpy(EA_AT((uint32_t)(fp[pc[3].u64].u32 + (uint32_t)pc[4].u64), pc[5].u64, 8), &v_, 8); pc += 6; NEXT(); }
@@ -715,14 +723,18 @@ L_I32_FUNNEL_COPY_LOOP:
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
     memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); pc += 4; NEXT(); }
     MOVE_L(I32_MOVE_L, uint32_t) MOVE_L(I64_MOVE_L, uint64_t) MOVE_L(I32_MOVE8_L, uint8_t)
-    /* a copy loop's body and its counters */
+    /* a copy loop's body and its counters
+     * (when the branch goes back to this very instruction, the whole loop:
+     * the next iteration runs here, after the fuel its back edge spends) */
 #define MOVE_LOOP(NAME, CT) \
-L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
+L_##NAME: for (;;) { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
     memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); \
     fp[pc[6].u64].u32 = fp[pc[4].u64].u32 + (uint32_t)pc[5].u64; \
     fp[pc[9].u64].u32 = fp[pc[7].u64].u32 + (uint32_t)pc[8].u64; \
-    if (fp[pc[10].p.a].u32 < fp[pc[10].p.b].u32) JUMP_AT(pc + 11); else pc += 12; \
-    NEXT(); }
+    if (fp[pc[10].p.a].u32 >= fp[pc[10].p.b].u32) { pc += 12; break; } \
+    if (pc + 11 + pc[11].i64 != pc - 1) { JUMP_AT(pc + 11); break; } \
+    if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } \
+    NEXT();
     MOVE_LOOP(I32_MOVE_L_SET2_LT_U_LL_BRNZ, uint32_t) MOVE_LOOP(I32_MOVE8_L_SET2_LT_U_LL_BRNZ, uint8_t)
 L_I32_STORE_LL2: {
     uint32_t v_ = fp[pc->p.b].u32;

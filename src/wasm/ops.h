@@ -52,6 +52,9 @@
  *   I32_STORE_LL2 {a,v} off {a2,v2} off2 (two i32.store_LL in a row) |
  *   I32_LOAD_K[_SET/_TEE] ea [t] (i32.load from a constant address; ea is
  *   the address plus the offset, computed once) |
+ *   I32_LOAD_LCA_SET/_TEE x k off t (I32_LOAD_LCA into local t) |
+ *   I32_STORE_LCA_L x k v off (i32.store of local v at x+k+off, x+k wrapping
+ *   at 32 bits) |
  *   I64_MOVE_LCA x k off a k2 off2 (i64 at x+k+off stored at a+k2+off2, each
  *   sum of local and constant wrapping at 32 bits before its offset) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
@@ -183,6 +186,7 @@
     X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
     X(I32_LOAD8_U_LLA_TEE_TAB_BRNZ) X(I32_ADD_LLC_STORE_LS) X(I32_ADD_LC_SET_ADD_LL_BRNZ) X(I32_TAB_SCAN_LOOP) X(I32_FUNNEL_COPY_LOOP) \
     X(I32_AND_SC_BRNZ) X(I32_AND_SC_BRZ) X(I32_STORE_LL2) X(I32_LOAD_K) X(I32_LOAD_K_SET) X(I32_LOAD_K_TEE) X(I64_MOVE_LCA) \
+    X(I32_LOAD_LCA_SET) X(I32_LOAD_LCA_TEE) X(I32_STORE_LCA_L) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \
