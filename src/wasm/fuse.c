@@ -581,7 +581,10 @@ static bool loop_is(compiler *c, size_t start, const int *ops, const uint8_t *le
  * - I32_FUNNEL_COPY_LOOP: local.get d, I32_SHR_U_LL, I32_LOAD_L_SET, I32_SHL_LL,
  *   I32_OR, I32_STORE, I32_ADD_LC_SET2_LT_U_LL_BRNZ (`memcpy` between
  *   differently aligned pointers: each word stored is made of two loaded
- *   ones); run in order, every local read where it was. */
+ *   ones); run in order, every local read where it was.
+ * - I32_WORD_PAIR_TEST_LOOP: I32_ADD_LL_TEE, I32_LOAD, I32_LOAD_LCA, I32_OR,
+ *   I32_AND_SC_BRNZ, I32_ADD_LC_SET_LT_U_LL_BRNZ (UTF-8 validation's ASCII
+ *   test of two words at a time); in order too. */
 void wasm_fuse_loop(compiler *c, size_t start)
 {
     static const int scan[] = {OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ, OP_I32_ADD_LLC_STORE_LS, OP_I32_ADD_LC_SET_ADD_LL_BRNZ};
@@ -589,9 +592,16 @@ void wasm_fuse_loop(compiler *c, size_t start)
     static const int funnel[] = {OP_LOCAL_GET, OP_I32_SHR_U_LL, OP_I32_LOAD_L_SET, OP_I32_SHL_LL, OP_I32_OR,
                                  OP_I32_STORE, OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ};
     static const uint8_t funnel_len[] = {2, 2, 4, 2, 1, 2, 9};
+    static const int pair[] = {OP_I32_ADD_LL_TEE, OP_I32_LOAD, OP_I32_LOAD_LCA, OP_I32_OR, OP_I32_AND_SC_BRNZ,
+                               OP_I32_ADD_LC_SET_LT_U_LL_BRNZ};
+    static const uint8_t pair_len[] = {3, 2, 4, 1, 3, 6};
     wasm_cell *s = c->m->ir + start;
     if (loop_is(c, start, funnel, funnel_len, 7)) {
         s[0].op = c->labels[OP_I32_FUNNEL_COPY_LOOP];
+        return;
+    }
+    if (loop_is(c, start, pair, pair_len, 6)) {
+        s[0].op = c->labels[OP_I32_WORD_PAIR_TEST_LOOP];
         return;
     }
     if (!loop_is(c, start, scan, scan_len, 3)) return;

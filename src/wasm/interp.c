@@ -718,6 +718,19 @@ L_I32_FUNNEL_COPY_LOOP:
         if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
     }
     NEXT();
+    /* UTF-8 validation's ASCII test, two words at a time, as a loop (ops.h); in order */
+L_I32_WORD_PAIR_TEST_LOOP:
+    for (;;) {
+        uint32_t p_ = fp[pc->p.a].u32 + fp[pc->p.b].u32, a_, b_;
+        fp[pc[1].u64].u32 = p_;
+        memcpy(&a_, EA_AT(p_, pc[3].u64, 4), 4);
+        memcpy(&b_, EA_AT((uint32_t)(fp[pc[5].u64].u32 + (uint32_t)pc[6].u64), pc[7].u64, 4), 4);
+        if ((a_ | b_) & (uint32_t)pc[10].u64) { JUMP_AT(pc + 11); break; }
+        fp[pc[15].u64].u32 = fp[pc[13].u64].u32 + (uint32_t)pc[14].u64;
+        if (fp[pc[16].p.a].u32 >= fp[pc[16].p.b].u32) { pc += 18; break; }
+        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    }
+    NEXT();
     /* a load from the address in a local, stored at the address in another */
 #define MOVE_L(NAME, CT) \
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \

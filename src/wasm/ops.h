@@ -48,6 +48,9 @@
  *   I32_LOAD_L_SET, I32_SHL_LL, I32_OR, I32_STORE and
  *   I32_ADD_LC_SET2_LT_U_LL_BRNZ back to the first (`memcpy` between
  *   differently aligned pointers), the cells again those of the seven |
+ *   I32_WORD_PAIR_TEST_LOOP: a loop of exactly I32_ADD_LL_TEE, I32_LOAD,
+ *   I32_LOAD_LCA, I32_OR, I32_AND_SC_BRNZ and I32_ADD_LC_SET_LT_U_LL_BRNZ
+ *   back to the first (UTF-8 validation's ASCII test, 8 bytes at a time) |
  *   I32_AND_SC_BRNZ / _BRZ k rel (stack top & k decides a br_if / if) |
  *   I32_STORE_LL2 {a,v} off {a2,v2} off2 (two i32.store_LL in a row) |
  *   I32_LOAD_K[_SET/_TEE] ea [t] (i32.load from a constant address; ea is
@@ -186,7 +189,7 @@
     X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
     X(I32_LOAD8_U_LLA_TEE_TAB_BRNZ) X(I32_ADD_LLC_STORE_LS) X(I32_ADD_LC_SET_ADD_LL_BRNZ) X(I32_TAB_SCAN_LOOP) X(I32_FUNNEL_COPY_LOOP) \
     X(I32_AND_SC_BRNZ) X(I32_AND_SC_BRZ) X(I32_STORE_LL2) X(I32_LOAD_K) X(I32_LOAD_K_SET) X(I32_LOAD_K_TEE) X(I64_MOVE_LCA) \
-    X(I32_LOAD_LCA_SET) X(I32_LOAD_LCA_TEE) X(I32_STORE_LCA_L) \
+    X(I32_LOAD_LCA_SET) X(I32_LOAD_LCA_TEE) X(I32_STORE_LCA_L) X(I32_WORD_PAIR_TEST_LOOP) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

@@ -671,3 +671,28 @@
 (assert_return (invoke "peek" (i32.const 4)) (i32.const 0x9abcdef0))
 (assert_trap (invoke "store_lca" (i32.const 65521) (i32.const 1)) "out of bounds memory access")
 (assert_return (invoke "peek" (i32.const 65532)) (i32.const 0xfffefdfc))
+
+;; UTF-8 validation's ASCII test, two words at a time (I32_WORD_PAIR_TEST_LOOP):
+;; q = p + i; leave when (word at q | word at q + 4) has a high bit set;
+;; i += 8 while i < end (unsigned). Returns i and q.
+(module
+  (memory 1)
+  (data (i32.const 0x100) "abcdefghijklmnopqrstuvwxyz\c3\a9")
+  (func $ascii (export "ascii") (param $p i32) (param $i i32) (param $end i32) (result i32 i32) (local $q i32)
+    (block $bad
+      (loop $next
+        (br_if $bad (i32.and (i32.or (i32.load (local.tee $q (i32.add (local.get $p) (local.get $i))))
+                                     (i32.load (i32.add (local.get $q) (i32.const 4))))
+                             (i32.const 0x80808080)))
+        (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 8))) (local.get $end)))))
+    (local.get $i) (local.get $q))
+  (func (export "ascii1") (param i32 i32 i32) (result i32)
+    (call $ascii (local.get 0) (local.get 1) (local.get 2)) (drop))
+)
+(assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 16)) (i32.const 16) (i32.const 0x108))
+(assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 64)) (i32.const 24) (i32.const 0x118))
+(assert_return (invoke "ascii" (i32.const 0xffffff00) (i32.const 0x200) (i32.const 0x210)) (i32.const 0x210) (i32.const 0x108))
+(assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 0x80000000)) (i32.const 24) (i32.const 0x118))
+(assert_trap (invoke "ascii1" (i32.const 65528) (i32.const 0) (i32.const 64)) "out of bounds memory access")
+(assert_trap (invoke "ascii1" (i32.const 65530) (i32.const 0) (i32.const 64)) "out of bounds memory access")
+(assert_return (invoke "ascii" (i32.const 65520) (i32.const 0) (i32.const 16)) (i32.const 16) (i32.const 65528))
