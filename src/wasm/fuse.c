@@ -584,7 +584,9 @@ static bool loop_is(compiler *c, size_t start, const int *ops, const uint8_t *le
  *   ones); run in order, every local read where it was.
  * - I32_WORD_PAIR_TEST_LOOP: I32_ADD_LL_TEE, I32_LOAD, I32_LOAD_LCA, I32_OR,
  *   I32_AND_SC_BRNZ, I32_ADD_LC_SET_LT_U_LL_BRNZ (UTF-8 validation's ASCII
- *   test of two words at a time); in order too. */
+ *   test of two words at a time); in order too.
+ * - I32_BYTE_LT_S_LOOP: I32_LOAD8_S_LLA, I32_LT_S_SC_BRNZ,
+ *   I32_ADD_LC_SET_NE_LL_BRNZ (the same test a byte at a time); in order. */
 void wasm_fuse_loop(compiler *c, size_t start)
 {
     static const int scan[] = {OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ, OP_I32_ADD_LLC_STORE_LS, OP_I32_ADD_LC_SET_ADD_LL_BRNZ};
@@ -595,6 +597,8 @@ void wasm_fuse_loop(compiler *c, size_t start)
     static const int pair[] = {OP_I32_ADD_LL_TEE, OP_I32_LOAD, OP_I32_LOAD_LCA, OP_I32_OR, OP_I32_AND_SC_BRNZ,
                                OP_I32_ADD_LC_SET_LT_U_LL_BRNZ};
     static const uint8_t pair_len[] = {3, 2, 4, 1, 3, 6};
+    static const int byte_lt[] = {OP_I32_LOAD8_S_LLA, OP_I32_LT_S_SC_BRNZ, OP_I32_ADD_LC_SET_NE_LL_BRNZ};
+    static const uint8_t byte_lt_len[] = {3, 3, 6};
     wasm_cell *s = c->m->ir + start;
     if (loop_is(c, start, funnel, funnel_len, 7)) {
         s[0].op = c->labels[OP_I32_FUNNEL_COPY_LOOP];
@@ -602,6 +606,10 @@ void wasm_fuse_loop(compiler *c, size_t start)
     }
     if (loop_is(c, start, pair, pair_len, 6)) {
         s[0].op = c->labels[OP_I32_WORD_PAIR_TEST_LOOP];
+        return;
+    }
+    if (loop_is(c, start, byte_lt, byte_lt_len, 3)) {
+        s[0].op = c->labels[OP_I32_BYTE_LT_S_LOOP];
         return;
     }
     if (!loop_is(c, start, scan, scan_len, 3)) return;

@@ -731,6 +731,17 @@ L_I32_WORD_PAIR_TEST_LOOP:
         if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
     }
     NEXT();
+    /* the same a byte at a time: a signed byte below k leaves (ops.h) */
+L_I32_BYTE_LT_S_LOOP:
+    for (;;) {
+        int8_t v_;
+        memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1);
+        if ((int32_t)v_ < (int32_t)pc[3].u64) { JUMP_AT(pc + 4); break; }
+        fp[pc[8].u64].u32 = fp[pc[6].u64].u32 + (uint32_t)pc[7].u64;
+        if (fp[pc[9].p.a].u32 == fp[pc[9].p.b].u32) { pc += 11; break; }
+        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    }
+    NEXT();
     /* a load from the address in a local, stored at the address in another */
 #define MOVE_L(NAME, CT) \
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \

@@ -678,6 +678,7 @@
 (module
   (memory 1)
   (data (i32.const 0x100) "abcdefghijklmnopqrstuvwxyz\c3\a9")
+  (data (i32.const 0x200) "a\c0b\bf")
   (func $ascii (export "ascii") (param $p i32) (param $i i32) (param $end i32) (result i32 i32) (local $q i32)
     (block $bad
       (loop $next
@@ -688,6 +689,16 @@
     (local.get $i) (local.get $q))
   (func (export "ascii1") (param i32 i32 i32) (result i32)
     (call $ascii (local.get 0) (local.get 1) (local.get 2)) (drop))
+  ;; the same a byte at a time (I32_BYTE_LT_S_LOOP): leave at a signed byte
+  ;; below -64 (i, a byte that is not a continuation), or count i up to n
+  ;; (i + 1000)
+  (func (export "bytes_lt") (param $p i32) (param $i i32) (param $n i32) (result i32)
+    (block $bad
+      (loop $next
+        (br_if $bad (i32.lt_s (i32.load8_s offset=1 (i32.add (local.get $p) (local.get $i))) (i32.const -64)))
+        (br_if $next (i32.ne (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+      (return (i32.add (local.get $i) (i32.const 1000))))
+    (local.get $i))
 )
 (assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 16)) (i32.const 16) (i32.const 0x108))
 (assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 64)) (i32.const 24) (i32.const 0x118))
@@ -696,3 +707,8 @@
 (assert_trap (invoke "ascii1" (i32.const 65528) (i32.const 0) (i32.const 64)) "out of bounds memory access")
 (assert_trap (invoke "ascii1" (i32.const 65530) (i32.const 0) (i32.const 64)) "out of bounds memory access")
 (assert_return (invoke "ascii" (i32.const 65520) (i32.const 0) (i32.const 16)) (i32.const 16) (i32.const 65528))
+(assert_return (invoke "bytes_lt" (i32.const 0x100) (i32.const 0) (i32.const 9)) (i32.const 1009))
+(assert_return (invoke "bytes_lt" (i32.const 0x1ff) (i32.const 0) (i32.const 100)) (i32.const 3))
+(assert_return (invoke "bytes_lt" (i32.const 0x100) (i32.const 0) (i32.const 100)) (i32.const 26))
+(assert_return (invoke "bytes_lt" (i32.const 0xffffffff) (i32.const 0x101) (i32.const 0x105)) (i32.const 1261))
+(assert_trap (invoke "bytes_lt" (i32.const 65530) (i32.const 0) (i32.const 100)) "out of bounds memory access")
