@@ -300,7 +300,11 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
  * loop header go backwards (rel < 0): that is where loops spend fuel, so a
  * loop iteration costs no dispatch of its own. */
 #define JUMP_AT(cell) do { const wasm_cell *c_ = (cell); int64_t r_ = c_->i64; pc = c_ + r_; \
-        if (r_ < 0 && __builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } while (0)
+        if (r_ < 0) SPEND_FUEL(); } while (0)
+/* One unit of fuel (a backward branch, a call, a loop instruction's next
+ * iteration); the clock and the interrupt flag are read when it runs out. */
+#define SPEND_FUEL() do { if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } \
+        while (0)
 #define TRAP(kind, msg) do { st = wasm_trap(ex, kind, "%s", msg); goto trapped; } while (0)
 #define CHECK(expr) do { st = (expr); if (st != WASM_OK) goto trapped; } while (0)
 #define CHECK_KIND(expr) do { st = (expr); if (st != WASM_OK) TRAP(st, wasm_status_name(st)); } while (0)
@@ -373,7 +377,7 @@ L_CALL_WASM: {
     prof_calls[code - prof_mod->codes] += cur->mod == prof_mod;
 #endif
     wasm_slot *nfp = sp - code->nparams;
-    if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    SPEND_FUEL();
     if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     wasm_frame *fr = &frames[depth++];
@@ -699,7 +703,7 @@ L_I32_TAB_SCAN_LOOP: {
         memcpy(mem + sea_, &s_, 4);
         i_ += step_;
         if (!(uint32_t)(n_ + i_)) { fp[pc[2].u64].u32 = t_; fp[pc->p.b].u32 = i_; pc += 17; break; }
-        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+        SPEND_FUEL();
     }
     NEXT();
 }
@@ -715,7 +719,7 @@ L_I32_FUNNEL_COPY_LOOP:
         fp[pc[15].u64].u32 = fp[pc[13].u64].u32 + (uint32_t)pc[14].u64;
         fp[pc[18].u64].u32 = fp[pc[16].u64].u32 + (uint32_t)pc[17].u64;
         if (fp[pc[19].p.a].u32 >= fp[pc[19].p.b].u32) { pc += 21; break; }
-        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+        SPEND_FUEL();
     }
     NEXT();
     /* UTF-8 validation's ASCII test, two words at a time, as a loop (ops.h); in order */
@@ -728,7 +732,7 @@ L_I32_WORD_PAIR_TEST_LOOP:
         if ((a_ | b_) & (uint32_t)pc[10].u64) { JUMP_AT(pc + 11); break; }
         fp[pc[15].u64].u32 = fp[pc[13].u64].u32 + (uint32_t)pc[14].u64;
         if (fp[pc[16].p.a].u32 >= fp[pc[16].p.b].u32) { pc += 18; break; }
-        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+        SPEND_FUEL();
     }
     NEXT();
     /* the same a byte at a time: a signed byte below k leaves (ops.h) */
@@ -739,7 +743,7 @@ L_I32_BYTE_LT_S_LOOP:
         if ((int32_t)v_ < (int32_t)pc[3].u64) { JUMP_AT(pc + 4); break; }
         fp[pc[8].u64].u32 = fp[pc[6].u64].u32 + (uint32_t)pc[7].u64;
         if (fp[pc[9].p.a].u32 == fp[pc[9].p.b].u32) { pc += 11; break; }
-        if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+        SPEND_FUEL();
     }
     NEXT();
     /* a load from the address in a local, stored at the address in another */
@@ -757,7 +761,7 @@ L_##NAME: for (;;) { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof
     fp[pc[9].u64].u32 = fp[pc[7].u64].u32 + (uint32_t)pc[8].u64; \
     if (fp[pc[10].p.a].u32 >= fp[pc[10].p.b].u32) { pc += 12; break; } \
     if (pc + 11 + pc[11].i64 != pc - 1) { JUMP_AT(pc + 11); break; } \
-    if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } \
+    SPEND_FUEL(); } \
     NEXT();
     MOVE_LOOP(I32_MOVE_L_SET2_LT_U_LL_BRNZ, uint32_t) MOVE_LOOP(I32_MOVE8_L_SET2_LT_U_LL_BRNZ, uint8_t)
 L_I32_STORE_LL2: {
