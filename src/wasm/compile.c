@@ -456,6 +456,7 @@ static void op_end(compiler *c)
         c->nctrl--;
         return;
     }
+    if (f->kind == K_LOOP) wasm_fuse_loop(c, f->start);
     size_t here = c->m->ir_len;
     c->nhist = 0;
     patch_chain(c, f->chain, here);

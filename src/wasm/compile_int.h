@@ -125,6 +125,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off); /* address and va
 bool wasm_fuse_global_set(compiler *c, uint32_t g);        /* the stack pointer's update */
 bool wasm_fuse_return(compiler *c);                         /* the last op into a return */
 bool wasm_fuse_extend(compiler *c, int op);                 /* shl k; shr_s k -> sign extension */
+void wasm_fuse_loop(compiler *c, size_t start);             /* a whole loop at its end */
 
 /* compile.c, for inline.c */
 void wasm_compile_instruction(compiler *c, uint8_t code);

@@ -73,6 +73,9 @@ static void fused_init(void)
     branch_forms[OP_LOCAL_GET][0] = OP_BR_IF_L; branch_forms[OP_LOCAL_GET][1] = OP_BR_UNLESS_L;
     branch_forms[OP_I32_LOAD_L][0] = OP_I32_LOAD_L_BRNZ; branch_forms[OP_I32_LOAD_L][1] = OP_I32_LOAD_L_BRZ;
     branch_forms[OP_I32_LOAD8_U_SCA][0] = OP_I32_LOAD8_U_SCA_BRNZ;
+    branch_forms[OP_I32_AND_SC][0] = OP_I32_AND_SC_BRNZ; branch_forms[OP_I32_AND_SC][1] = OP_I32_AND_SC_BRZ;
+    set_forms[OP_I32_LOAD_K] = OP_I32_LOAD_K_SET; tee_forms[OP_I32_LOAD_K] = OP_I32_LOAD_K_TEE;
+    set_forms[OP_I32_LOAD_LCA] = OP_I32_LOAD_LCA_SET; tee_forms[OP_I32_LOAD_LCA] = OP_I32_LOAD_LCA_TEE;
     set_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_SET; tee_forms[OP_I32_EXTEND8_S] = OP_I32_EXTEND8_S_TEE;
     set_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_SET; tee_forms[OP_I32_EXTEND16_S] = OP_I32_EXTEND16_S_TEE;
     for (int i = 0; i < OP_COUNT_; i++)
@@ -94,7 +97,8 @@ static void fused_init(void)
     WASM_LOAD_HOT(WASM_X_PAINFO)
 #undef WASM_X_PAINFO
     pure_push[OP_CONST] = pure_push[OP_GLOBAL_GET] = true;
-    pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = true;
+    pure_push[OP_I32_LOAD_LCA] = pure_push[OP_I64_LOAD_LCA] = pure_push[OP_I32_LOAD_K] = true;
+    tee_no_input[OP_I32_LOAD_K_TEE] = tee_no_input[OP_I32_LOAD_LCA_TEE] = true;
 }
 
 /* Two I32_ADD_LC_SET in a row (the pointer bumps of a loop), the last two
@@ -124,6 +128,23 @@ static int64_t untee(compiler *c, int h, size_t end)
     return (int64_t)c->m->ir[end - 1].u64;
 }
 
+/* H(0) is local.get a and H(1) an instruction x that takes nothing from
+ * the stack: drops the local.get (x slides down over it) and returns a, for
+ * an instruction emitted after x that reads local a itself. */
+static uint64_t drop_get_under(compiler *c)
+{
+    wasm_cell *ir = c->m->ir;
+    size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
+    uint64_t a = ir[gpos + 1].u64;
+    int xop = H(c, 1).op;
+    memmove(ir + gpos, ir + xpos, n * sizeof *ir);
+    c->m->ir_len = gpos + n;
+    c->nhist -= 1;
+    H(c, 1).op = xop;
+    H(c, 1).pos = gpos;
+    return a;
+}
+
 /* local.get x; local.get y; OP  ->  OP_LL x y
  * local.get x; CONST k; OP       ->  OP_LC x k
  * CONST k; OP                    ->  OP_SC k        (no branch target in between) */
@@ -143,6 +164,17 @@ bool wasm_fuse_binary(compiler *c, int op)
         merge_add_set(c);
         emit_op(c, fused_forms[op][0]);
         emit_pair(c, (uint32_t)t, (uint32_t)y);
+        return true;
+    }
+    /* local.get n; x.tee t; OP  ->  x.set t; OP_LL n t, when x takes
+     * nothing from the stack and t != n (x writes only t, so n still holds
+     * what the local.get read) */
+    if (prev == OP_LOCAL_GET && tee_no_input[last] && ir[c->m->ir_len - 1].u64 != ir[ppos + 1].u64) {
+        t = untee(c, 1, c->m->ir_len);
+        uint64_t n = drop_get_under(c);
+        merge_add_set(c);
+        emit_op(c, fused_forms[op][0]);
+        emit_pair(c, (uint32_t)n, (uint32_t)t);
         return true;
     }
     if (prev == OP_LOCAL_GET && (last == OP_LOCAL_GET || last == OP_CONST)) {
@@ -226,10 +258,20 @@ static bool fuse_byte_sign_branch(compiler *c, bool on_zero)
  * k off2 (a parser's string scan: the byte decides through a table). */
 static bool fuse_table_branch(compiler *c, bool on_zero)
 {
-    if (on_zero || c->nhist < 3 || H(c, -1).op != OP_I32_ADD_LL_TEE || H(c, 0).op != OP_I32_LOAD8_U_TEE ||
-        H(c, 1).op != OP_I32_LOAD8_U_SCA)
-        return false;
+    if (on_zero || c->nhist < 2 || H(c, 1).op != OP_I32_LOAD8_U_SCA) return false;
     wasm_cell *ir = c->m->ir;
+    /* the same without the sum kept: I32_LOAD8_U_LLA_TEE {x,y} off t;
+     * I32_LOAD8_U_SCA k off2 by br_if  ->  I32_LOAD8_U_LLA_TEE_TAB_BRNZ
+     * {x,y} off t k off2 */
+    if (H(c, 0).op == OP_I32_LOAD8_U_LLA_TEE) {
+        size_t p = H(c, 0).pos;
+        wasm_cell k = ir[H(c, 1).pos + 1], off2 = ir[H(c, 1).pos + 2];
+        ir[p + 4] = k;
+        ir[p + 5] = off2;
+        fuse_collapse(c, 2, p, 6, OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ);
+        return true;
+    }
+    if (c->nhist < 3 || H(c, -1).op != OP_I32_ADD_LL_TEE || H(c, 0).op != OP_I32_LOAD8_U_TEE) return false;
     size_t p = H(c, -1).pos, q = H(c, 0).pos, r = H(c, 1).pos;
     wasm_cell xy = ir[p + 1], t = ir[p + 2], off = ir[q + 1], t2 = ir[q + 2], k = ir[r + 1], off2 = ir[r + 2];
     ir[p + 1] = xy; ir[p + 2] = t; ir[p + 3] = off; ir[p + 4] = t2; ir[p + 5] = k; ir[p + 6] = off2;
@@ -238,16 +280,20 @@ static bool fuse_table_branch(compiler *c, bool on_zero)
 }
 
 /* I32_ADD_LC_SET[2]; i32.ne / i32.lt_u of two locals by br_if  ->  one
- * I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (the adds first, then the compare). */
+ * I32_ADD_LC_SET[2]_NE/LT_U_LL_BRNZ (the adds first, then the compare);
+ * I32_ADD_LC_SET; i32.add of two locals by br_if  ->
+ * I32_ADD_LC_SET_ADD_LL_BRNZ (a negative count running up to zero). */
 static bool fuse_add_cmp_branch(compiler *c, bool on_zero)
 {
     if (on_zero || c->nhist < 2) return false;
     int add = H(c, 0).op, cmp = H(c, 1).op, nop;
-    if (cmp != OP_I32_NE_LL && cmp != OP_I32_LT_U_LL) return false;
     bool ne = cmp == OP_I32_NE_LL;
-    if (add == OP_I32_ADD_LC_SET) nop = ne ? OP_I32_ADD_LC_SET_NE_LL_BRNZ : OP_I32_ADD_LC_SET_LT_U_LL_BRNZ;
+    if (cmp == OP_I32_ADD_LL) nop = add == OP_I32_ADD_LC_SET ? OP_I32_ADD_LC_SET_ADD_LL_BRNZ : 0;
+    else if (cmp != OP_I32_NE_LL && cmp != OP_I32_LT_U_LL) nop = 0;
+    else if (add == OP_I32_ADD_LC_SET) nop = ne ? OP_I32_ADD_LC_SET_NE_LL_BRNZ : OP_I32_ADD_LC_SET_LT_U_LL_BRNZ;
     else if (add == OP_I32_ADD_LC_SET2) nop = ne ? OP_I32_ADD_LC_SET2_NE_LL_BRNZ : OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ;
-    else return false;
+    else nop = 0;
+    if (!nop) return false;
     wasm_cell *ir = c->m->ir;
     size_t p = H(c, 0).pos, q = H(c, 1).pos;
     wasm_cell ab = ir[q + 1];
@@ -315,6 +361,14 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
         emit_u64(c, off);
         return true;
     }
+    /* i32.const a; i32.load off  ->  I32_LOAD_K (a + off, computed here) */
+    if (last == OP_CONST && load_op == OP_I32_LOAD) {
+        size_t p = H(c, 1).pos;
+        c->m->ir[p].op = c->labels[OP_I32_LOAD_K];
+        c->m->ir[p + 1].u64 = (uint64_t)(uint32_t)c->m->ir[p + 1].u64 + off;
+        H(c, 1).op = OP_I32_LOAD_K;
+        return true;
+    }
     /* local.get x; i32.const k; i32.add; load off  ->  load_LCA x k off */
     if (last == OP_I32_ADD_LC && (load_op == OP_I32_LOAD || load_op == OP_I64_LOAD)) {
         c->m->ir[H(c, 1).pos].op = c->labels[load_op == OP_I32_LOAD ? OP_I32_LOAD_LCA : OP_I64_LOAD_LCA];
@@ -335,12 +389,14 @@ bool wasm_fuse_load(compiler *c, int load_op, uint32_t off)
 /* The store just emitted (store_LL or store_LS, the last instruction) with
  * the instruction before it: I32_ADD_LC_SET; i32.store_LL  ->
  * I32_ADD_LC_SET_STORE_LL (in that order), and load_L x off; store_LS a
- * off2 of the same width  ->  I32/I64_MOVE_L, I32_MOVE8_L x off a off2. */
+ * off2 of the same width  ->  I32/I64_MOVE_L, I32_MOVE8_L x off a off2;
+ * two i32.store_LL  ->  I32_STORE_LL2 (in order). */
 static void merge_store(compiler *c)
 {
     if (c->nhist < 2) return;
     int prev = H(c, 0).op, st = H(c, 1).op, nop = 0;
     if (prev == OP_I32_ADD_LC_SET && st == OP_I32_STORE_LL) nop = OP_I32_ADD_LC_SET_STORE_LL;
+    else if (prev == OP_I32_STORE_LL && st == OP_I32_STORE_LL) nop = OP_I32_STORE_LL2;
     else if (prev == OP_I32_LOAD_L && st == OP_I32_STORE_LS) nop = OP_I32_MOVE_L;
     else if (prev == OP_I64_LOAD_L && st == OP_I64_STORE_LS) nop = OP_I64_MOVE_L;
     else if (prev == OP_I32_LOAD8_U_L && st == OP_I32_STORE8_LS) nop = OP_I32_MOVE8_L;
@@ -360,19 +416,36 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
     pthread_once(&fused_once, fused_init);
     if (dead(c) || c->nhist < 1) return false;
     wasm_cell *ir = c->m->ir;
+    /* local.get a; I32_ADD_LL {x,y}; I32_ADD_SC k; i32.store  ->
+     * I32_ADD_LLC_STORE_LS {x,y} k a off (the sum writes no local) */
+    if (store_op == OP_I32_STORE && c->nhist >= 3 && H(c, -1).op == OP_LOCAL_GET &&
+        H(c, 0).op == OP_I32_ADD_LL && H(c, 1).op == OP_I32_ADD_SC) {
+        size_t p = H(c, -1).pos;
+        wasm_cell a = ir[p + 1], xy = ir[H(c, 0).pos + 1], k = ir[H(c, 1).pos + 1];
+        ir[p + 1] = xy;
+        ir[p + 2] = k;
+        ir[p + 3] = a;
+        ir[p + 4].u64 = off;
+        fuse_collapse(c, 3, p, 5, OP_I32_ADD_LLC_STORE_LS);
+        return true;
+    }
+    /* I32_ADD_LC a k2; I64_LOAD_LCA x k off; i64.store off2  ->
+     * I64_MOVE_LCA x k off a k2 off2 (the load writes no local: a + k2 is
+     * the same after it) */
+    if (store_op == OP_I64_STORE && c->nhist >= 2 && H(c, 0).op == OP_I32_ADD_LC && H(c, 1).op == OP_I64_LOAD_LCA) {
+        size_t p = H(c, 0).pos, q = H(c, 1).pos;
+        wasm_cell a = ir[p + 1], k2 = ir[p + 2], x = ir[q + 1], k = ir[q + 2], o = ir[q + 3];
+        ir[p + 1] = x; ir[p + 2] = k; ir[p + 3] = o; ir[p + 4] = a; ir[p + 5] = k2;
+        ir[p + 6].u64 = off;
+        fuse_collapse(c, 2, p, 7, OP_I64_MOVE_LCA);
+        return true;
+    }
     /* local.get a; x.tee t; store  ->  x.set t; store_LL a t, when x takes
      * nothing from the stack and t != a (a is read before x runs) */
     if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && tee_no_input[H(c, 1).op]) {
-        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
-        uint64_t a = ir[gpos + 1].u64;
-        if (ir[c->m->ir_len - 1].u64 != a) {
+        if (ir[c->m->ir_len - 1].u64 != ir[H(c, 0).pos + 1].u64) {
             int64_t t = untee(c, 1, c->m->ir_len);
-            int xop = H(c, 1).op;
-            memmove(ir + gpos, ir + xpos, n * sizeof *ir);
-            c->m->ir_len = gpos + n;
-            c->nhist -= 1;          /* x now sits where the local.get was */
-            H(c, 1).op = xop;
-            H(c, 1).pos = gpos;
+            uint64_t a = drop_get_under(c);
             emit_op(c, store_local_forms[store_op][1]);
             emit_pair(c, (uint32_t)a, (uint32_t)t);
             emit_u64(c, off);
@@ -383,14 +456,7 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
     /* local.get a; x; store  ->  x; store_LS a, when x takes nothing from
      * the stack and writes no local (a still holds what local.get read) */
     if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET && pure_push[H(c, 1).op]) {
-        size_t gpos = H(c, 0).pos, xpos = H(c, 1).pos, n = c->m->ir_len - xpos;
-        uint64_t a = ir[gpos + 1].u64;
-        int xop = H(c, 1).op;
-        memmove(ir + gpos, ir + xpos, n * sizeof *ir);
-        c->m->ir_len = gpos + n;
-        c->nhist -= 1;
-        H(c, 1).op = xop;
-        H(c, 1).pos = gpos;
+        uint64_t a = drop_get_under(c);
         emit_op(c, store_local_forms[store_op][2]);
         emit_u64(c, a);
         emit_u64(c, off);
@@ -399,6 +465,14 @@ bool wasm_fuse_store(compiler *c, int store_op, uint32_t off)
     }
     if (H(c, 1).op != OP_LOCAL_GET) return false;
     uint64_t v = ir[H(c, 1).pos + 1].u64;
+    /* I32_ADD_LC x k; local.get v; i32.store  ->  I32_STORE_LCA_L x k v off */
+    if (store_op == OP_I32_STORE && c->nhist >= 2 && H(c, 0).op == OP_I32_ADD_LC) {
+        size_t p = H(c, 0).pos;
+        ir[p + 3].u64 = v;
+        ir[p + 4].u64 = off;
+        fuse_collapse(c, 2, p, 5, OP_I32_STORE_LCA_L);
+        return true;
+    }
     if (c->nhist >= 2 && H(c, 0).op == OP_LOCAL_GET) {
         uint64_t a = ir[H(c, 0).pos + 1].u64;
         c->m->ir_len = H(c, 0).pos;
@@ -475,3 +549,76 @@ bool wasm_fuse_extend(compiler *c, int op)
     return true;
 }
 
+
+/* Whether the code from a loop's start begins with exactly the
+ * instructions ops[0..n) of lens[k] cells each, the last a branch (its
+ * target the last cell) back to the start; what follows it runs when that
+ * branch is not taken (compilers put the loop's exit branch there). The
+ * body may be longer than the history, so the cells are checked: each
+ * opcode where the one before ends. The end of a loop may be unreachable
+ * (after that exit branch): what was emitted is what counts. */
+static bool loop_is(compiler *c, size_t start, const int *ops, const uint8_t *lens, int n)
+{
+    wasm_cell *ir = c->m->ir;
+    size_t at = start;
+    for (int k = 0; k < n; k++) {
+        if (at >= c->m->ir_len || ir[at].op != c->labels[ops[k]]) return false;
+        at += lens[k];
+    }
+    return at <= c->m->ir_len && (int64_t)(at - 1) + ir[at - 1].i64 == (int64_t)start;
+}
+
+/* Loops in one instruction, at their end. Only the first opcode changes:
+ * the handler reads the instructions' immediates where they are (forward
+ * targets are patched there later), and a branch into the body still runs
+ * the instructions it lands on.
+ * - I32_TAB_SCAN_LOOP: I32_LOAD8_U_LLA_TEE_TAB_BRNZ {p,i} off t k off2,
+ *   I32_ADD_LLC_STORE_LS {q,i} k2 a off3, I32_ADD_LC_SET_ADD_LL_BRNZ i k3 i
+ *   {n,i} (serde_json's string scan: a byte through a table, `self.index =
+ *   start + i + 1`, the count). The same i throughout, and t distinct from
+ *   every local read: only t and i change, so the handler keeps the others
+ *   in registers.
+ * - I32_FUNNEL_COPY_LOOP: local.get d, I32_SHR_U_LL, I32_LOAD_L_SET, I32_SHL_LL,
+ *   I32_OR, I32_STORE, I32_ADD_LC_SET2_LT_U_LL_BRNZ (`memcpy` between
+ *   differently aligned pointers: each word stored is made of two loaded
+ *   ones); run in order, every local read where it was.
+ * - I32_WORD_PAIR_TEST_LOOP: I32_ADD_LL_TEE, I32_LOAD, I32_LOAD_LCA, I32_OR,
+ *   I32_AND_SC_BRNZ, I32_ADD_LC_SET_LT_U_LL_BRNZ (UTF-8 validation's ASCII
+ *   test of two words at a time); in order too.
+ * - I32_BYTE_LT_S_LOOP: I32_LOAD8_S_LLA, I32_LT_S_SC_BRNZ,
+ *   I32_ADD_LC_SET_NE_LL_BRNZ (the same test a byte at a time); in order. */
+void wasm_fuse_loop(compiler *c, size_t start)
+{
+    static const int scan[] = {OP_I32_LOAD8_U_LLA_TEE_TAB_BRNZ, OP_I32_ADD_LLC_STORE_LS, OP_I32_ADD_LC_SET_ADD_LL_BRNZ};
+    static const uint8_t scan_len[] = {7, 5, 6};
+    static const int funnel[] = {OP_LOCAL_GET, OP_I32_SHR_U_LL, OP_I32_LOAD_L_SET, OP_I32_SHL_LL, OP_I32_OR,
+                                 OP_I32_STORE, OP_I32_ADD_LC_SET2_LT_U_LL_BRNZ};
+    static const uint8_t funnel_len[] = {2, 2, 4, 2, 1, 2, 9};
+    static const int pair[] = {OP_I32_ADD_LL_TEE, OP_I32_LOAD, OP_I32_LOAD_LCA, OP_I32_OR, OP_I32_AND_SC_BRNZ,
+                               OP_I32_ADD_LC_SET_LT_U_LL_BRNZ};
+    static const uint8_t pair_len[] = {3, 2, 4, 1, 3, 6};
+    static const int byte_lt[] = {OP_I32_LOAD8_S_LLA, OP_I32_LT_S_SC_BRNZ, OP_I32_ADD_LC_SET_NE_LL_BRNZ};
+    static const uint8_t byte_lt_len[] = {3, 3, 6};
+    wasm_cell *s = c->m->ir + start;
+    if (loop_is(c, start, funnel, funnel_len, 7)) {
+        s[0].op = c->labels[OP_I32_FUNNEL_COPY_LOOP];
+        return;
+    }
+    if (loop_is(c, start, pair, pair_len, 6)) {
+        s[0].op = c->labels[OP_I32_WORD_PAIR_TEST_LOOP];
+        return;
+    }
+    if (loop_is(c, start, byte_lt, byte_lt_len, 3)) {
+        s[0].op = c->labels[OP_I32_BYTE_LT_S_LOOP];
+        return;
+    }
+    if (!loop_is(c, start, scan, scan_len, 3)) return;
+    uint32_t p = s[1].p.a, i = s[1].p.b, t = (uint32_t)s[3].u64, q = s[8].p.a, a = (uint32_t)s[10].u64,
+             n = s[16].p.a;
+    if (s[8].p.b != i || s[13].u64 != i || s[15].u64 != i || s[16].p.b != i) return;
+    const uint32_t only_read[] = {p, q, a, n};
+    if (t == i) return;
+    for (size_t k = 0; k < sizeof only_read / sizeof only_read[0]; k++)
+        if (only_read[k] == t || only_read[k] == i) return;
+    s[0].op = c->labels[OP_I32_TAB_SCAN_LOOP];
+}

@@ -300,7 +300,11 @@ static wasm_status run(wasm_instance *ex, wasm_func *entry, wasm_slot *args, con
  * loop header go backwards (rel < 0): that is where loops spend fuel, so a
  * loop iteration costs no dispatch of its own. */
 #define JUMP_AT(cell) do { const wasm_cell *c_ = (cell); int64_t r_ = c_->i64; pc = c_ + r_; \
-        if (r_ < 0 && __builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } while (0)
+        if (r_ < 0) SPEND_FUEL(); } while (0)
+/* One unit of fuel (a backward branch, a call, a loop instruction's next
+ * iteration); the clock and the interrupt flag are read when it runs out. */
+#define SPEND_FUEL() do { if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); } } \
+        while (0)
 #define TRAP(kind, msg) do { st = wasm_trap(ex, kind, "%s", msg); goto trapped; } while (0)
 #define CHECK(expr) do { st = (expr); if (st != WASM_OK) goto trapped; } while (0)
 #define CHECK_KIND(expr) do { st = (expr); if (st != WASM_OK) TRAP(st, wasm_status_name(st)); } while (0)
@@ -373,7 +377,7 @@ L_CALL_WASM: {
     prof_calls[code - prof_mod->codes] += cur->mod == prof_mod;
 #endif
     wasm_slot *nfp = sp - code->nparams;
-    if (__builtin_expect(--fuel <= 0, 0)) { fuel = FUEL_INTERVAL; CHECK(check_time(ex)); }
+    SPEND_FUEL();
     if (depth >= max_depth || (size_t)(stack_end - nfp) < code->frame_slots)
         TRAP(WASM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     wasm_frame *fr = &frames[depth++];
@@ -478,6 +482,8 @@ L_LOCAL_COPY_LT_U_LL_BR:
     fp[pc->p.b] = fp[pc->p.a];
     JUMP_AT(fp[pc[1].p.a].u32 < fp[pc[1].p.b].u32 ? pc + 2 : pc + 3);
     NEXT();
+L_I32_AND_SC_BRNZ: if ((--sp)->u32 & (uint32_t)pc->u64) JUMP_AT(pc + 1); else pc += 2; NEXT();
+L_I32_AND_SC_BRZ: if (!((--sp)->u32 & (uint32_t)pc->u64)) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_IF_L: if (fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 L_BR_UNLESS_L: if (!fp[pc->u64].u32) JUMP_AT(pc + 1); else pc += 2; NEXT();
 
@@ -602,6 +608,21 @@ L_##NAME##_LLA_TEE: { CT v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[p
 L_##NAME##_SCA: { CT v_; memcpy(&v_, EA_AT((uint32_t)(sp[-1].u32 + (uint32_t)pc->u64), pc[1].u64, sizeof(CT)), \
     sizeof(CT)); sp[-1].FIELD = CAST v_; pc += 2; NEXT(); }
     WASM_LOAD_HOT(LOAD_ADD)
+L_I32_LOAD_K: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); sp->u32 = v_; sp++; pc++; NEXT(); }
+L_I32_LOAD_K_SET: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); fp[pc[1].u64].u32 = v_; pc += 2; NEXT(); }
+L_I32_LOAD_K_TEE: { uint32_t v_; memcpy(&v_, EA_AT(0, pc->u64, 4), 4); sp->u32 = v_; fp[pc[1].u64] = *sp++; pc += 2;
+    NEXT(); }
+L_I32_LOAD_LCA_SET: { uint32_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
+    fp[pc[3].u64].u32 = v_; pc += 4; NEXT(); }
+L_I32_LOAD_LCA_TEE: { uint32_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
+    sp->u32 = v_; fp[pc[3].u64] = *sp++; pc += 4; NEXT(); }
+L_I32_STORE_LCA_L: { uint32_t v_ = fp[pc[2].u64].u32;
+    memcpy(EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[3].u64, 4), &v_, 4); pc += 4; NEXT(); }
+L_I64_MOVE_LCA: { uint64_t v_;
+    memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
+    memcpy(EA_AT((uint32_t)(fp[pc[3].u64].u32 + (uint32_t)pc[4].u64), pc[5].u64, 8), &v_, 8); pc += 6; NEXT(); }
 L_I32_LOAD_LCA: { uint32_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 4), 4);
     sp->u32 = v_; sp++; pc += 3; NEXT(); }
 L_I64_LOAD_LCA: { uint64_t v_; memcpy(&v_, EA_AT((uint32_t)(fp[pc->u64].u32 + (uint32_t)pc[1].u64), pc[2].u64, 8), 8);
@@ -645,20 +666,112 @@ L_I32_LOAD8_U_LLA_TAB_BRNZ: {
     if (w_) JUMP_AT(pc + 6); else pc += 7;
     NEXT();
 }
+    /* serde_json's string scan, each part alone and as a whole loop (ops.h):
+     * the table test (the byte at x+y+off into local t; non-zero when the
+     * byte at t+k+off2 is), the store of x+y+k at local a + off, and the
+     * count (t = x+k; non-zero while a+b is) */
+#define TAB_TEST(P) ({ uint8_t v_, w_; \
+    memcpy(&v_, EA_AT((uint32_t)(fp[(P)->p.a].u32 + fp[(P)->p.b].u32), (P)[1].u64, 1), 1); \
+    fp[(P)[2].u64].u32 = v_; \
+    memcpy(&w_, EA_AT((uint32_t)(v_ + (uint32_t)(P)[3].u64), (P)[4].u64, 1), 1); w_; })
+#define ADD_LLC_STORE(P) do { uint32_t s_ = fp[(P)->p.a].u32 + fp[(P)->p.b].u32 + (uint32_t)(P)[1].u64; \
+    memcpy(EA_AT(fp[(P)[2].u64].u32, (P)[3].u64, 4), &s_, 4); } while (0)
+#define COUNT_UP(P) ({ fp[(P)[2].u64].u32 = fp[(P)->u64].u32 + (uint32_t)(P)[1].u64; \
+    (uint32_t)(fp[(P)[3].p.a].u32 + fp[(P)[3].p.b].u32); })
+L_I32_LOAD8_U_LLA_TEE_TAB_BRNZ: if (TAB_TEST(pc)) JUMP_AT(pc + 5); else pc += 6; NEXT();
+L_I32_ADD_LLC_STORE_LS: ADD_LLC_STORE(pc); pc += 4; NEXT();
+L_I32_ADD_LC_SET_ADD_LL_BRNZ: if (COUNT_UP(pc)) JUMP_AT(pc + 4); else pc += 5; NEXT();
+    /* the three in a loop, the iterations run here. wasm_fuse_loop checked
+     * that only t and the count i are written (cells: ops.h) and that no
+     * other local is either: the others stay in registers, and t and i are
+     * written back when the loop is left (a trap discards the frame). Each
+     * back edge spends fuel as the branch it replaces would. */
+L_I32_TAB_SCAN_LOOP: {
+    const uint32_t p_ = fp[pc->p.a].u32, tk_ = (uint32_t)pc[3].u64, sum_ = fp[pc[7].p.a].u32 + (uint32_t)pc[8].u64;
+    const uint32_t step_ = (uint32_t)pc[13].u64, n_ = fp[pc[15].p.a].u32;
+    const uint64_t off_ = pc[1].u64, off2_ = pc[4].u64, sea_ = (uint64_t)fp[pc[9].u64].u32 + pc[10].u64;
+    uint32_t i_ = fp[pc->p.b].u32, t_;
+    for (;;) {
+        uint64_t ea_ = (uint64_t)(uint32_t)(p_ + i_) + off_;
+        if (ea_ >= memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access");
+        t_ = mem[ea_];
+        ea_ = (uint64_t)(uint32_t)(t_ + tk_) + off2_;
+        if (ea_ >= memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access");
+        if (mem[ea_]) { fp[pc[2].u64].u32 = t_; fp[pc->p.b].u32 = i_; JUMP_AT(pc + 5); break; }
+        uint32_t s_ = sum_ + i_;
+        if (sea_ + 4 > memsize) TRAP(WASM_TRAP_MEMORY_OOB, "out of bounds memory access");
+        memcpy(mem + sea_, &s_, 4);
+        i_ += step_;
+        if (!(uint32_t)(n_ + i_)) { fp[pc[2].u64].u32 = t_; fp[pc->p.b].u32 = i_; pc += 17; break; }
+        SPEND_FUEL();
+    }
+    NEXT();
+}
+    /* memcpy's funnel loop (ops.h): the seven instructions in order, every
+     * local read from its slot; pc: the first's immediates */
+L_I32_FUNNEL_COPY_LOOP:
+    for (;;) {
+        uint32_t d_ = fp[pc->u64].u32, v_ = fp[pc[2].p.a].u32 >> (fp[pc[2].p.b].u32 & 31), w_;
+        memcpy(&w_, EA_AT(fp[pc[4].u64].u32, pc[5].u64, 4), 4);
+        fp[pc[6].u64].u32 = w_;
+        v_ |= fp[pc[8].p.a].u32 << (fp[pc[8].p.b].u32 & 31);
+        memcpy(EA_AT(d_, pc[11].u64, 4), &v_, 4);
+        fp[pc[15].u64].u32 = fp[pc[13].u64].u32 + (uint32_t)pc[14].u64;
+        fp[pc[18].u64].u32 = fp[pc[16].u64].u32 + (uint32_t)pc[17].u64;
+        if (fp[pc[19].p.a].u32 >= fp[pc[19].p.b].u32) { pc += 21; break; }
+        SPEND_FUEL();
+    }
+    NEXT();
+    /* UTF-8 validation's ASCII test, two words at a time, as a loop (ops.h); in order */
+L_I32_WORD_PAIR_TEST_LOOP:
+    for (;;) {
+        uint32_t p_ = fp[pc->p.a].u32 + fp[pc->p.b].u32, a_, b_;
+        fp[pc[1].u64].u32 = p_;
+        memcpy(&a_, EA_AT(p_, pc[3].u64, 4), 4);
+        memcpy(&b_, EA_AT((uint32_t)(fp[pc[5].u64].u32 + (uint32_t)pc[6].u64), pc[7].u64, 4), 4);
+        if ((a_ | b_) & (uint32_t)pc[10].u64) { JUMP_AT(pc + 11); break; }
+        fp[pc[15].u64].u32 = fp[pc[13].u64].u32 + (uint32_t)pc[14].u64;
+        if (fp[pc[16].p.a].u32 >= fp[pc[16].p.b].u32) { pc += 18; break; }
+        SPEND_FUEL();
+    }
+    NEXT();
+    /* the same a byte at a time: a signed byte below k leaves (ops.h) */
+L_I32_BYTE_LT_S_LOOP:
+    for (;;) {
+        int8_t v_;
+        memcpy(&v_, EA_AT((uint32_t)(fp[pc->p.a].u32 + fp[pc->p.b].u32), pc[1].u64, 1), 1);
+        if ((int32_t)v_ < (int32_t)pc[3].u64) { JUMP_AT(pc + 4); break; }
+        fp[pc[8].u64].u32 = fp[pc[6].u64].u32 + (uint32_t)pc[7].u64;
+        if (fp[pc[9].p.a].u32 == fp[pc[9].p.b].u32) { pc += 11; break; }
+        SPEND_FUEL();
+    }
+    NEXT();
     /* a load from the address in a local, stored at the address in another */
 #define MOVE_L(NAME, CT) \
 L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
     memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); pc += 4; NEXT(); }
     MOVE_L(I32_MOVE_L, uint32_t) MOVE_L(I64_MOVE_L, uint64_t) MOVE_L(I32_MOVE8_L, uint8_t)
-    /* a copy loop's body and its counters */
+    /* a copy loop's body and its counters
+     * (when the branch goes back to this very instruction, the whole loop:
+     * the next iteration runs here, after the fuel its back edge spends) */
 #define MOVE_LOOP(NAME, CT) \
-L_##NAME: { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
+L_##NAME: for (;;) { CT v_; memcpy(&v_, EA_AT(fp[pc->u64].u32, pc[1].u64, sizeof(CT)), sizeof(CT)); \
     memcpy(EA_AT(fp[pc[2].u64].u32, pc[3].u64, sizeof(CT)), &v_, sizeof(CT)); \
     fp[pc[6].u64].u32 = fp[pc[4].u64].u32 + (uint32_t)pc[5].u64; \
     fp[pc[9].u64].u32 = fp[pc[7].u64].u32 + (uint32_t)pc[8].u64; \
-    if (fp[pc[10].p.a].u32 < fp[pc[10].p.b].u32) JUMP_AT(pc + 11); else pc += 12; \
-    NEXT(); }
+    if (fp[pc[10].p.a].u32 >= fp[pc[10].p.b].u32) { pc += 12; break; } \
+    if (pc + 11 + pc[11].i64 != pc - 1) { JUMP_AT(pc + 11); break; } \
+    SPEND_FUEL(); } \
+    NEXT();
     MOVE_LOOP(I32_MOVE_L_SET2_LT_U_LL_BRNZ, uint32_t) MOVE_LOOP(I32_MOVE8_L_SET2_LT_U_LL_BRNZ, uint8_t)
+L_I32_STORE_LL2: {
+    uint32_t v_ = fp[pc->p.b].u32;
+    memcpy(EA_AT(fp[pc->p.a].u32, pc[1].u64, 4), &v_, 4);
+    v_ = fp[pc[2].p.b].u32;
+    memcpy(EA_AT(fp[pc[2].p.a].u32, pc[3].u64, 4), &v_, 4);
+    pc += 4;
+    NEXT();
+}
 L_I32_ADD_LC_SET_STORE_LL: {
     fp[pc[2].u64].u32 = fp[pc->u64].u32 + (uint32_t)pc[1].u64;
     uint32_t v_ = fp[pc[3].p.b].u32;

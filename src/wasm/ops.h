@@ -36,6 +36,33 @@
  *   LOCAL_COPY_LT_U_LL_BR {src,dst} {x,y} rel rel2 (LOCAL_COPY_JMP whose
  *   target is I32_LT_U_LL_BRNZ x y: the copy, then that branch's target if
  *   x < y, else the instruction after it) |
+ *   I32_LOAD8_U_LLA_TEE_TAB_BRNZ {x,y} off t k off2 rel (t = byte at x+y+off,
+ *   branch if the byte at t+k+off2 is non-zero) |
+ *   I32_ADD_LLC_STORE_LS {x,y} k a off (i32.store of x+y+k at local a + off) |
+ *   I32_ADD_LC_SET_ADD_LL_BRNZ x k t {a,b} rel (t = x+k, branch if a+b != 0:
+ *   a counter running up to zero) |
+ *   I32_TAB_SCAN_LOOP: a loop whose body is exactly the three above, in that
+ *   order, the last branching back to the first (the cells are those of the
+ *   three, only the first opcode changes; serde_json's string scan) |
+ *   I32_FUNNEL_COPY_LOOP: a loop of exactly local.get d, I32_SHR_U_LL,
+ *   I32_LOAD_L_SET, I32_SHL_LL, I32_OR, I32_STORE and
+ *   I32_ADD_LC_SET2_LT_U_LL_BRNZ back to the first (`memcpy` between
+ *   differently aligned pointers), the cells again those of the seven |
+ *   I32_WORD_PAIR_TEST_LOOP: a loop of exactly I32_ADD_LL_TEE, I32_LOAD,
+ *   I32_LOAD_LCA, I32_OR, I32_AND_SC_BRNZ and I32_ADD_LC_SET_LT_U_LL_BRNZ
+ *   back to the first (UTF-8 validation's ASCII test, 8 bytes at a time) |
+ *   I32_BYTE_LT_S_LOOP: a loop of exactly I32_LOAD8_S_LLA, I32_LT_S_SC_BRNZ
+ *   and I32_ADD_LC_SET_NE_LL_BRNZ back to the first (the same test a byte
+ *   at a time) |
+ *   I32_AND_SC_BRNZ / _BRZ k rel (stack top & k decides a br_if / if) |
+ *   I32_STORE_LL2 {a,v} off {a2,v2} off2 (two i32.store_LL in a row) |
+ *   I32_LOAD_K[_SET/_TEE] ea [t] (i32.load from a constant address; ea is
+ *   the address plus the offset, computed once) |
+ *   I32_LOAD_LCA_SET/_TEE x k off t (I32_LOAD_LCA into local t) |
+ *   I32_STORE_LCA_L x k v off (i32.store of local v at x+k+off, x+k wrapping
+ *   at 32 bits) |
+ *   I64_MOVE_LCA x k off a k2 off2 (i64 at x+k+off stored at a+k2+off2, each
+ *   sum of local and constant wrapping at 32 bits before its offset) |
  *   I32_EXTEND8/16_S_SET/_TEE idx |
  *   CONST value | loads/stores offset | table/memory/segment ops with indices.
  * `height` is relative to the frame pointer (locals included), so a branch is
@@ -163,6 +190,9 @@
     X(GLOBAL_I32_SUB_K_TEE) X(GLOBAL_SET_I32_ADD_LC) X(I32_LOAD_LCA) X(I64_LOAD_LCA) \
     X(I32_MOVE_L_SET2_LT_U_LL_BRNZ) X(I32_MOVE8_L_SET2_LT_U_LL_BRNZ) \
     X(RETURN_L) X(GLOBAL_SET_I32_ADD_LC_RETURN) \
+    X(I32_LOAD8_U_LLA_TEE_TAB_BRNZ) X(I32_ADD_LLC_STORE_LS) X(I32_ADD_LC_SET_ADD_LL_BRNZ) X(I32_TAB_SCAN_LOOP) X(I32_FUNNEL_COPY_LOOP) \
+    X(I32_AND_SC_BRNZ) X(I32_AND_SC_BRZ) X(I32_STORE_LL2) X(I32_LOAD_K) X(I32_LOAD_K_SET) X(I32_LOAD_K_TEE) X(I64_MOVE_LCA) \
+    X(I32_LOAD_LCA_SET) X(I32_LOAD_LCA_TEE) X(I32_STORE_LCA_L) X(I32_WORD_PAIR_TEST_LOOP) X(I32_BYTE_LT_S_LOOP) \
     X(I32_EXTEND8_S_SET) X(I32_EXTEND8_S_TEE) X(I32_EXTEND16_S_SET) X(I32_EXTEND16_S_TEE) X(GLOBAL_GET) X(GLOBAL_SET) X(CONST) X(REF_FUNC) \
     X(REF_IS_NULL) X(TABLE_GET) X(TABLE_SET) X(TABLE_SIZE) X(TABLE_GROW) X(TABLE_FILL) \
     X(TABLE_COPY) X(TABLE_INIT) X(ELEM_DROP) X(MEMORY_SIZE) X(MEMORY_GROW) X(MEMORY_FILL) \

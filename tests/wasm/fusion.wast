@@ -409,3 +409,306 @@
 (assert_return (invoke "fold_sub" (i32.const 1)) (i32.const -1))
 (assert_return (invoke "fold_load" (i32.const 3)) (i32.const 0x80))
 (assert_trap (invoke "fold_load" (i32.const 0)) "out of bounds memory access")
+
+;; serde_json's string scan: t = byte at p+i; leave when the table byte at
+;; t+k+off is non-zero; store p+i+1 at a; i += 1; go on while n+i != 0 (n
+;; counts up to zero). "scan" fuses the whole loop (I32_TAB_SCAN_LOOP); the
+;; others keep the three parts, or run them through the loop's instruction
+;; in another order. Each returns i, t and the value stored at a.
+(module
+  (memory 1)
+  (data (i32.const 0) "ab\"cd")
+  (data (i32.const 1058) "\01")     ;; the table at 1024: '"'
+  (data (i32.const 1116) "\01")     ;; and '\\'
+  (data (i32.const 3000) "\80\81")
+  (data (i32.const 65533) "xyz")    ;; no quote before the end of memory
+  (func $scan (export "scan") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  ;; the table address wraps at 32 bits before the offset is added: bytes
+  ;; below 0x80 read beyond the memory
+  (func $scan_wrap (export "scan_wrap") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=1024 (i32.add (local.tee $t (i32.load8_u offset=0 (i32.add (local.get $p) (local.get $i))))
+                                                       (i32.const -128))))
+        (i32.store offset=4 (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load offset=4 (local.get $a)))
+  ;; the count branches out, not back: no loop instruction, one pass
+  (func (export "scan_once") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $found (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  ;; the table test lands on the store inside the loop (a branch target
+  ;; inside the fused loop): the loop ends only by its count
+  (func (export "scan_inner") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (loop $next
+      (block $skip
+        (br_if $skip (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                    (i32.const 1000)))))
+      (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+      (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  ;; the loop instruction keeps the locals it only reads in registers: not
+  ;; when the store reads t, or when t is the base p (each read after a write)
+  (func (export "scan_store_t") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32) (local $t i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $t (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $t)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $t) (i32.load (local.get $a)))
+  (func (export "scan_t_is_p") (param $p i32) (param $i i32) (param $n i32) (param $a i32) (result i32 i32 i32)
+    (block $found
+      (loop $next
+        (br_if $found (i32.load8_u offset=24 (i32.add (local.tee $p (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+                                                     (i32.const 1000))))
+        (i32.store (local.get $a) (i32.add (i32.add (local.get $p) (local.get $i)) (i32.const 1)))
+        (br_if $next (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1)))))))
+    (local.get $i) (local.get $p) (i32.load (local.get $a)))
+  (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+  ;; single-result callers for assert_trap (wast2json mangles multi-value there)
+  (func (export "scan1") (param i32 i32 i32 i32) (result i32)
+    (call $scan (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop) (drop))
+  (func (export "scan_wrap1") (param i32 i32 i32 i32) (result i32)
+    (call $scan_wrap (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop) (drop))
+
+  ;; local.get n; x.tee t; op -> x.set t; op_LL n t: operand order, and no
+  ;; rewrite when t is n (the first operand is n's value before the tee)
+  (func (export "tee_add_same") (param i32) (result i32)
+    (i32.add (local.get 0) (local.tee 0 (i32.add (local.get 0) (i32.const 1)))))
+  (func (export "tee_sub_order") (param i32 i32) (result i32) (local i32)
+    (i32.add (i32.mul (i32.sub (local.get 0) (local.tee 2 (i32.add (local.get 1) (i32.const 5)))) (i32.const 1000))
+             (local.get 2)))
+  (func (export "tee_load_order") (param i32 i32) (result i32) (local i32)
+    (i32.sub (local.get 0) (local.tee 2 (i32.load8_u (local.get 1)))))
+  ;; x+y+k stored at local a + off: the sum wraps, the address does not
+  (func (export "store_llc") (param $a i32) (param $x i32) (param $y i32) (result i32)
+    (i32.store offset=4 (local.get $a) (i32.add (i32.add (local.get $x) (local.get $y)) (i32.const 7)))
+    (i32.load offset=4 (local.get $a)))
+  ;; a count up to zero after another local's update
+  (func (export "count_loop") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (local.set $s (i32.const 1))
+    (loop
+      (local.set $s (i32.mul (local.get $s) (i32.const 3)))
+      (br_if 0 (i32.add (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+    (i32.add (i32.mul (local.get $s) (i32.const 1000)) (local.get $i)))
+)
+(assert_return (invoke "scan" (i32.const 0) (i32.const 0) (i32.const -100) (i32.const 2048))
+  (i32.const 2) (i32.const 34) (i32.const 2))
+(assert_return (invoke "scan" (i32.const 0) (i32.const 0) (i32.const -1) (i32.const 2048))
+  (i32.const 1) (i32.const 97) (i32.const 1))
+(assert_return (invoke "scan" (i32.const 0) (i32.const 3) (i32.const -10) (i32.const 2048))
+  (i32.const 10) (i32.const 0) (i32.const 10))
+(assert_return (invoke "scan" (i32.const 0xffffffff) (i32.const 1) (i32.const -3) (i32.const 2048))
+  (i32.const 3) (i32.const 98) (i32.const 2))
+(assert_trap (invoke "scan1" (i32.const 65533) (i32.const 0) (i32.const -10) (i32.const 2048)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 2048)) (i32.const 65536))
+(assert_trap (invoke "scan1" (i32.const 0) (i32.const 0) (i32.const -5) (i32.const 65533)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 65532)) (i32.const 0x7a797800))
+(assert_return (invoke "scan_wrap" (i32.const 3000) (i32.const 0) (i32.const -2) (i32.const 2044))
+  (i32.const 2) (i32.const 0x81) (i32.const 3002))
+(assert_trap (invoke "scan_wrap1" (i32.const 3000) (i32.const 0) (i32.const -10) (i32.const 2044)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 2048)) (i32.const 3002))
+(assert_return (invoke "scan_once" (i32.const 0) (i32.const 0) (i32.const -100) (i32.const 2048))
+  (i32.const 1) (i32.const 97) (i32.const 1))
+(assert_return (invoke "scan_inner" (i32.const 0) (i32.const 0) (i32.const -4) (i32.const 2048))
+  (i32.const 4) (i32.const 99) (i32.const 4))
+(assert_return (invoke "scan_store_t" (i32.const 0) (i32.const 0) (i32.const -100) (i32.const 2048))
+  (i32.const 2) (i32.const 34) (i32.const 99))
+(assert_return (invoke "scan_t_is_p" (i32.const 0) (i32.const 0) (i32.const -2) (i32.const 2048))
+  (i32.const 2) (i32.const 0) (i32.const 2))
+(assert_return (invoke "tee_add_same" (i32.const 20)) (i32.const 41))
+(assert_return (invoke "tee_add_same" (i32.const 0x7fffffff)) (i32.const -1))
+(assert_return (invoke "tee_sub_order" (i32.const 10) (i32.const 1)) (i32.const 4006))
+(assert_return (invoke "tee_load_order" (i32.const 10) (i32.const 0)) (i32.const -87))
+(assert_trap (invoke "tee_load_order" (i32.const 10) (i32.const 65536)) "out of bounds memory access")
+(assert_return (invoke "store_llc" (i32.const 64) (i32.const 0xfffffff0) (i32.const 8)) (i32.const -1))
+(assert_trap (invoke "store_llc" (i32.const 65530) (i32.const 1) (i32.const 2)) "out of bounds memory access")
+(assert_trap (invoke "store_llc" (i32.const 0xfffffffc) (i32.const 1) (i32.const 2)) "out of bounds memory access")
+(assert_return (invoke "count_loop" (i32.const -5)) (i32.const 243005))
+(assert_return (invoke "count_loop" (i32.const -1)) (i32.const 3001))
+
+;; memcpy between differently aligned pointers (I32_FUNNEL_COPY_LOOP): each
+;; stored word is (previous word >> sh) | (next word << sh2); the loop's exit
+;; branch follows its back edge inside the loop, as rustc's memcpy has it.
+;; Returns d, s and w; "peek" reads what was stored.
+(module
+  (memory 1)
+  (data (i32.const 0x100) "\00\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f")
+  (data (i32.const 65528) "\f8\f9\fa\fb\fc\fd\fe\ff")
+  (func $funnel (export "funnel") (param $d i32) (param $s i32) (param $end i32) (param $sh i32) (result i32 i32 i32)
+    (local $w i32) (local $sh2 i32)
+    (local.set $sh2 (i32.sub (i32.const 32) (local.get $sh)))
+    (local.set $w (i32.load (local.get $s)))
+    (local.set $s (i32.add (local.get $s) (i32.const 4)))
+    (block $out
+      (loop $next
+        (i32.store (local.get $d) (i32.or (i32.shr_u (local.get $w) (local.get $sh))
+                                          (i32.shl (local.tee $w (i32.load (local.get $s))) (local.get $sh2))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br_if $next (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 4))) (local.get $end)))
+        (br $out)))
+    (local.get $d) (local.get $s) (local.get $w))
+  ;; the same whose last branch leaves instead of looping: one pass
+  (func (export "funnel_once") (param $d i32) (param $s i32) (param $end i32) (param $sh i32) (result i32 i32 i32)
+    (local $w i32) (local $sh2 i32)
+    (local.set $sh2 (i32.sub (i32.const 32) (local.get $sh)))
+    (local.set $w (i32.load (local.get $s)))
+    (local.set $s (i32.add (local.get $s) (i32.const 4)))
+    (block $out
+      (loop $next
+        (i32.store (local.get $d) (i32.or (i32.shr_u (local.get $w) (local.get $sh))
+                                          (i32.shl (local.tee $w (i32.load (local.get $s))) (local.get $sh2))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (br_if $out (i32.lt_u (local.tee $d (i32.add (local.get $d) (i32.const 4))) (local.get $end)))))
+    (local.get $d) (local.get $s) (local.get $w))
+  (func (export "funnel1") (param i32 i32 i32 i32) (result i32)
+    (call $funnel (local.get 0) (local.get 1) (local.get 2) (local.get 3)) (drop) (drop))
+  (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+)
+(assert_return (invoke "funnel" (i32.const 0x200) (i32.const 0x100) (i32.const 0x208) (i32.const 8))
+  (i32.const 0x208) (i32.const 0x10c) (i32.const 0x0b0a0908))
+(assert_return (invoke "peek" (i32.const 0x200)) (i32.const 0x04030201))
+(assert_return (invoke "peek" (i32.const 0x204)) (i32.const 0x08070605))
+(assert_return (invoke "funnel" (i32.const 0x200) (i32.const 0x100) (i32.const 0x201) (i32.const 0))
+  (i32.const 0x204) (i32.const 0x108) (i32.const 0x07060504))
+(assert_return (invoke "peek" (i32.const 0x200)) (i32.const 0x07060504))
+(assert_trap (invoke "funnel1" (i32.const 0x300) (i32.const 65528) (i32.const 0x310) (i32.const 16)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 0x300)) (i32.const 0xfdfcfbfa))
+(assert_return (invoke "peek" (i32.const 0x304)) (i32.const 0))
+(assert_trap (invoke "funnel1" (i32.const 65534) (i32.const 0x100) (i32.const 0xffffffff) (i32.const 8)) "out of bounds memory access")
+(assert_return (invoke "funnel_once" (i32.const 0x200) (i32.const 0x100) (i32.const 0x208) (i32.const 8))
+  (i32.const 0x204) (i32.const 0x108) (i32.const 0x07060504))
+(assert_return (invoke "peek" (i32.const 0x200)) (i32.const 0x04030201))
+
+;; smaller forms: a bit test that branches, two i32.store_LL, a load from a
+;; constant address (the address plus the offset never wraps), and an i64
+;; copy between two local + constant addresses
+(module
+  (memory 1)
+  (data (i32.const 8) "\01\02\03\04\05\06\07\08\09\0a\0b\0c")
+  (data (i32.const 65528) "\f8\f9\fa\fb\fc\fd\fe\ff")
+  (func (export "and_br") (param i32 i32) (result i32)
+    (i32.const 7)
+    (block (br_if 0 (i32.and (i32.add (local.get 0) (local.get 1)) (i32.const 0x80000001))) (return (i32.const -1)))
+    (i32.const 100) (i32.add))
+  (func (export "and_if") (param i32 i32) (result i32)
+    (if (result i32) (i32.and (i32.add (local.get 0) (local.get 1)) (i32.const 0x80))
+      (then (i32.const 1)) (else (i32.const 2))))
+  (func (export "and_eqz") (param i32 i32) (result i32)
+    (block (br_if 0 (i32.eqz (i32.and (i32.add (local.get 0) (local.get 1)) (i32.const 6)))) (return (i32.const 3)))
+    (i32.const 4))
+  (func (export "store2") (param $a i32) (param $v i32) (param $b i32) (param $w i32) (result i32)
+    (i32.store offset=1 (local.get $a) (local.get $v))
+    (i32.store offset=2 (local.get $b) (local.get $w))
+    (i32.load offset=1 (local.get $a)))
+  (func (export "load_k") (result i32) (i32.load offset=4 (i32.const 4)))
+  (func (export "load_k_set") (result i32) (local i32)
+    (local.set 0 (i32.load offset=2 (i32.const 8))) (local.get 0))
+  (func (export "load_k_tee") (result i32) (local i32)
+    (i32.add (i32.mul (local.tee 0 (i32.load (i32.const 12))) (i32.const 3)) (local.get 0)))
+  (func (export "load_k_end") (result i32) (i32.load offset=4 (i32.const 65528)))
+  (func (export "load_k_oob") (result i32) (i32.load offset=4 (i32.const 65530)))
+  (func (export "load_k_nowrap") (result i32) (i32.load offset=8 (i32.const -4)))
+  (func (export "move_lca") (param $a i32) (param $x i32) (result i64)
+    (i64.store offset=8 (i32.add (local.get $a) (i32.const 0x20)) (i64.load offset=4 (i32.add (local.get $x) (i32.const 0x10))))
+    (i64.load offset=8 (i32.add (local.get $a) (i32.const 0x20))))
+  ;; loads and stores at local + constant: the sum wraps at 32 bits before
+  ;; the offset is added
+  (func (export "load_lca_set") (param i32) (result i32) (local i32)
+    (local.set 1 (i32.load offset=4 (i32.add (local.get 0) (i32.const 8)))) (local.get 1))
+  (func (export "load_lca_tee") (param i32) (result i32) (local i32)
+    (i32.add (i32.mul (local.tee 1 (i32.load offset=4 (i32.add (local.get 0) (i32.const 8)))) (i32.const 3)) (local.get 1)))
+  (func (export "store_lca") (param i32 i32) (result i32)
+    (i32.store offset=4 (i32.add (local.get 0) (i32.const 8)) (local.get 1))
+    (i32.load offset=4 (i32.add (local.get 0) (i32.const 8))))
+  (func (export "peek") (param i32) (result i32) (i32.load (local.get 0)))
+)
+(assert_return (invoke "load_lca_set" (i32.const 0)) (i32.const 0x08070605))
+(assert_return (invoke "load_lca_set" (i32.const 0xfffffffc)) (i32.const 0x04030201))
+(assert_return (invoke "load_lca_set" (i32.const 65520)) (i32.const 0xfffefdfc))
+(assert_trap (invoke "load_lca_set" (i32.const 65521)) "out of bounds memory access")
+(assert_return (invoke "load_lca_tee" (i32.const 0xfffffffd)) (i32.const 0x14100c08))
+(assert_trap (invoke "load_lca_tee" (i32.const 65521)) "out of bounds memory access")
+(assert_return (invoke "and_br" (i32.const 0x7fffffff) (i32.const 1)) (i32.const 107))
+(assert_return (invoke "and_br" (i32.const 2) (i32.const 0)) (i32.const -1))
+(assert_return (invoke "and_br" (i32.const 0) (i32.const 1)) (i32.const 107))
+(assert_return (invoke "and_if" (i32.const 0x7f) (i32.const 1)) (i32.const 1))
+(assert_return (invoke "and_if" (i32.const 0x7f) (i32.const 0x82)) (i32.const 2))
+(assert_return (invoke "and_eqz" (i32.const 1) (i32.const 0)) (i32.const 4))
+(assert_return (invoke "and_eqz" (i32.const 1) (i32.const 1)) (i32.const 3))
+(assert_return (invoke "store2" (i32.const 0x100) (i32.const 0x11223344) (i32.const 0x100) (i32.const 0x55667788)) (i32.const 0x66778844))
+(assert_trap (invoke "store2" (i32.const 0x200) (i32.const 0x01020304) (i32.const 65534) (i32.const 5)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 0x201)) (i32.const 0x01020304))
+(assert_trap (invoke "store2" (i32.const 65533) (i32.const 1) (i32.const 0x300) (i32.const 5)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 0x302)) (i32.const 0))
+(assert_return (invoke "load_k") (i32.const 0x04030201))
+(assert_return (invoke "load_k_set") (i32.const 0x06050403))
+(assert_return (invoke "load_k_tee") (i32.const 0x201c1814))
+(assert_return (invoke "load_k_end") (i32.const 0xfffefdfc))
+(assert_trap (invoke "load_k_oob") "out of bounds memory access")
+(assert_trap (invoke "load_k_nowrap") "out of bounds memory access")
+(assert_return (invoke "move_lca" (i32.const 0x400) (i32.const 0xfffffff8)) (i64.const 0x0c0b0a0908070605))
+(assert_trap (invoke "move_lca" (i32.const 0x500) (i32.const 65520)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 0x528)) (i32.const 0))
+(assert_trap (invoke "move_lca" (i32.const 0xffffffd0) (i32.const 0)) "out of bounds memory access")
+(assert_return (invoke "move_lca" (i32.const 0xfffffff0) (i32.const 0xfffffff0)) (i64.const 0x0403020100000000))
+;; last: these overwrite the data above
+(assert_return (invoke "store_lca" (i32.const 0x600) (i32.const 0x12345678)) (i32.const 0x12345678))
+(assert_return (invoke "store_lca" (i32.const 0xfffffff8) (i32.const 0x9abcdef0)) (i32.const 0x9abcdef0))
+(assert_return (invoke "peek" (i32.const 4)) (i32.const 0x9abcdef0))
+(assert_trap (invoke "store_lca" (i32.const 65521) (i32.const 1)) "out of bounds memory access")
+(assert_return (invoke "peek" (i32.const 65532)) (i32.const 0xfffefdfc))
+
+;; UTF-8 validation's ASCII test, two words at a time (I32_WORD_PAIR_TEST_LOOP):
+;; q = p + i; leave when (word at q | word at q + 4) has a high bit set;
+;; i += 8 while i < end (unsigned). Returns i and q.
+(module
+  (memory 1)
+  (data (i32.const 0x100) "abcdefghijklmnopqrstuvwxyz\c3\a9")
+  (data (i32.const 0x200) "a\c0b\bf")
+  (func $ascii (export "ascii") (param $p i32) (param $i i32) (param $end i32) (result i32 i32) (local $q i32)
+    (block $bad
+      (loop $next
+        (br_if $bad (i32.and (i32.or (i32.load (local.tee $q (i32.add (local.get $p) (local.get $i))))
+                                     (i32.load (i32.add (local.get $q) (i32.const 4))))
+                             (i32.const 0x80808080)))
+        (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 8))) (local.get $end)))))
+    (local.get $i) (local.get $q))
+  (func (export "ascii1") (param i32 i32 i32) (result i32)
+    (call $ascii (local.get 0) (local.get 1) (local.get 2)) (drop))
+  ;; the same a byte at a time (I32_BYTE_LT_S_LOOP): leave at a signed byte
+  ;; below -64 (i, a byte that is not a continuation), or count i up to n
+  ;; (i + 1000)
+  (func (export "bytes_lt") (param $p i32) (param $i i32) (param $n i32) (result i32)
+    (block $bad
+      (loop $next
+        (br_if $bad (i32.lt_s (i32.load8_s offset=1 (i32.add (local.get $p) (local.get $i))) (i32.const -64)))
+        (br_if $next (i32.ne (local.get $n) (local.tee $i (i32.add (local.get $i) (i32.const 1))))))
+      (return (i32.add (local.get $i) (i32.const 1000))))
+    (local.get $i))
+)
+(assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 16)) (i32.const 16) (i32.const 0x108))
+(assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 64)) (i32.const 24) (i32.const 0x118))
+(assert_return (invoke "ascii" (i32.const 0xffffff00) (i32.const 0x200) (i32.const 0x210)) (i32.const 0x210) (i32.const 0x108))
+(assert_return (invoke "ascii" (i32.const 0x100) (i32.const 0) (i32.const 0x80000000)) (i32.const 24) (i32.const 0x118))
+(assert_trap (invoke "ascii1" (i32.const 65528) (i32.const 0) (i32.const 64)) "out of bounds memory access")
+(assert_trap (invoke "ascii1" (i32.const 65530) (i32.const 0) (i32.const 64)) "out of bounds memory access")
+(assert_return (invoke "ascii" (i32.const 65520) (i32.const 0) (i32.const 16)) (i32.const 16) (i32.const 65528))
+(assert_return (invoke "bytes_lt" (i32.const 0x100) (i32.const 0) (i32.const 9)) (i32.const 1009))
+(assert_return (invoke "bytes_lt" (i32.const 0x1ff) (i32.const 0) (i32.const 100)) (i32.const 3))
+(assert_return (invoke "bytes_lt" (i32.const 0x100) (i32.const 0) (i32.const 100)) (i32.const 26))
+(assert_return (invoke "bytes_lt" (i32.const 0xffffffff) (i32.const 0x101) (i32.const 0x105)) (i32.const 1261))
+(assert_trap (invoke "bytes_lt" (i32.const 65530) (i32.const 0) (i32.const 100)) "out of bounds memory access")
