@@ -9,7 +9,7 @@
 #   store    the SQLite request log store alone (client.log_request_lines false)
 #   both     the log line plus the store
 # wrk -c64 drives each in turn for a short slice (1 s); the rounds interleave
-# the modes (none, lines, store, both, none, ...; the order rotating) so that
+# the modes (in a new order each round) so that
 # the load other processes put on a shared machine spreads over all of them.
 # Reported per mode: the median throughput and the median CPU time of the
 # Sluice process per request (schedstat from /proc, all its threads, the
@@ -135,8 +135,13 @@ fixed() {
     "http://127.0.0.1:${PORT[$m]}/v1/chat/completions" >/dev/null 2>&1
 done
 for r in $(seq "$ROUNDS"); do
-  # Rotate the order each round so that no mode always runs first.
-  order=$(echo $MODES | tr ' ' '\n' | awk -v r="$r" '{a[NR]=$0} END{for(i=0;i<NR;i++) print a[(i+r-1)%NR+1]}')
+  # A new order each round (a shuffle seeded by the round: the same on every
+  # run). A fixed rotation would put every mode after the same neighbour
+  # nearly always, and a neighbour leaves work behind (the kernel writing
+  # back the files the logging modes wrote) that the next slice pays for.
+  order=$(echo $MODES | tr ' ' '\n' | awk -v r="$r" '{a[NR]=$0}
+    END {srand(r); for (i = NR; i > 1; i--) {j = int(rand() * i) + 1; t = a[i]; a[i] = a[j]; a[j] = t}
+         for (i = 1; i <= NR; i++) print a[i]}')
   for m in $order; do
     run "$m" || exit 1
     [ "$r" -gt "$FIXED_ROUNDS" ] || fixed "$m" || exit 1
@@ -198,7 +203,7 @@ rows_b=$(rows both)
   echo "# Cost of request logging ($([ $QUICK = 1 ] && echo quick || echo full))"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "$ROUNDS interleaved rounds, each: every mode in turn (the order rotating), closed loop (wrk -t2 -c$CONNS, ${DUR} s),"
+  echo "$ROUNDS interleaved rounds, each: every mode in turn (in a new order each round), closed loop (wrk -t2 -c$CONNS, ${DUR} s),"
   echo "in the first $FIXED_ROUNDS rounds followed by open loop (sluice-loadgen, $RATE req/s, $CONNS connections, ${LGDUR} s);"
   echo "medians over the rounds."
   echo "CPU: the Sluice process's CPU time (schedstat of all its threads, the store's writer included) / requests."

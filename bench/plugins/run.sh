@@ -39,6 +39,7 @@ fi
 ENGINES="interp"
 command -v wasm2c >/dev/null && command -v "${SLUICE_AOT_CC:-cc}" >/dev/null && ENGINES="interp aot"
 
+. bench/lib.sh   # free_port, wait_http, cpu_ns
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # ---- 1. in process ----
@@ -75,20 +76,10 @@ done
 [ -n "$RUST" ] && inproc_pre
 
 # ---- 2. through the gateway ----
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 12000))
-    (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "$p"
-}
-wait_health() { for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/health" && return 0; sleep 0.05; done; return 1; }
-
 MOCK_PORT=$(free_port)
 "$BUILD/sluice-mockllm" --listen "127.0.0.1:$MOCK_PORT" >"$TMP/mock.log" 2>&1 &
 pids+=($!)
-wait_health "$MOCK_PORT" || { echo "bench/plugins: mockllm did not start"; exit 1; }
+wait_http "$MOCK_PORT" || { echo "bench/plugins: mockllm did not start"; exit 1; }
 declare -A GW
 gateway() { # KEY PLUGINS_JSON
   local key=$1 plugins=$2 port; port=$(free_port)
@@ -98,7 +89,7 @@ gateway() { # KEY PLUGINS_JSON
 JSON
   "$BUILD/sluice" --config "$TMP/cfg.json" --listen "127.0.0.1:$port" --workers 1 >"$TMP/gw.log" 2>&1 &
   local gpid=$!; pids+=($gpid)
-  if ! wait_health "$port"; then GW[$key]="failed: $(tail -n1 "$TMP/gw.log")"; kill "$gpid"; return; fi
+  if ! wait_http "$port"; then GW[$key]="failed: $(tail -n1 "$TMP/gw.log")"; kill "$gpid"; return; fi
   local url="http://127.0.0.1:$port/v1/chat/completions"
   "$LOADGEN" --url "$url" --body "$BODY" --model mock/m --rate 0 --connections 4 --duration 0.3 >/dev/null 2>&1
   local c0; c0=$(cpu_ns "$gpid")
