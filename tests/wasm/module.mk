@@ -1,6 +1,6 @@
 # WebAssembly engine tests: embedding API unit test (its modules are
 # assembled from tests/wasm/*.wat with wabt's wat2wasm) and the fuzz target.
-WASM_TEST_MODULES := $(BUILD)/tests/wasm/api.wasm $(BUILD)/tests/wasm/wasi.wasm
+WASM_TEST_MODULES := $(BUILD)/tests/wasm/api.wasm $(BUILD)/tests/wasm/wasi.wasm $(BUILD)/tests/wasm/scan.wasm
 TEST_BINS += $(BUILD)/tests/test_wasm_api
 
 $(BUILD)/tests/wasm/%.wasm: tests/wasm/%.wat
