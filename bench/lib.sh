@@ -19,3 +19,7 @@ wait_http() {
 # cpu_ns PID: CPU time of every thread of a process so far, in ns
 # (schedstat: precise, unlike the 10 ms ticks of /proc/PID/stat).
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
+
+# median: the median of the numbers on stdin, one per line (the mean of the
+# middle two for an even count).
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -62,7 +62,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-. bench/lib.sh   # free_port, wait_http, cpu_ns
+. bench/lib.sh   # free_port, wait_http, cpu_ns, median
 # write(2)-family system calls made so far by the process (all its threads): a
 # count that other processes' load does not blur.
 syscw() { awk '/^syscw:/ {print $2}' "/proc/$1/io"; }
@@ -152,7 +152,6 @@ done
 # three times; medians.
 for _ in 1 2 3; do "$LOGCOST" "$TMP" $([ $QUICK = 1 ] && echo 30000 || echo 200000); done >"$TMP/logcost.out"
 
-median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # Round k's ratio is line k of MODE.runs against line k of BASE.runs.
 ratios() { # MODE BASE COLUMN -> the per-round ratios, one per line
   paste -d' ' "$TMP/$1.runs" "$TMP/$2.runs" | awk -v c="$3" '{print $c / $(c + 4)}'; }

@@ -39,7 +39,7 @@ fi
 ENGINES="interp"
 command -v wasm2c >/dev/null && command -v "${SLUICE_AOT_CC:-cc}" >/dev/null && ENGINES="interp aot"
 
-. bench/lib.sh   # free_port, wait_http, cpu_ns
+. bench/lib.sh   # free_port, wait_http, cpu_ns, median
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # ---- 1. in process ----
@@ -64,8 +64,8 @@ inproc_pre() { # fills CPU[rustpre-E] (median) and PRE[E] (min-max) for every en
   done
   for e in $ENGINES; do
     if grep -q failed "$TMP/pre-$e"; then CPU[rustpre-$e]="failed: $(tail -n1 "$TMP/err")"; continue; fi
-    CPU[rustpre-$e]=$(sort -n "$TMP/pre-$e" | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-    PRE[$e]=$(sort -n "$TMP/pre-$e" | awk '{a[NR] = $1} END {print a[1] "-" a[NR]}')
+    CPU[rustpre-$e]=$(median <"$TMP/pre-$e")
+    PRE[$e]=$(sort -n "$TMP/pre-$e" | sed -n '1h; $ {H; x; s/\n/-/; p}')
   done
 }
 inproc none "$BODY"
